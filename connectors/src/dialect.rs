@@ -1,0 +1,137 @@
+//! The SQL spelling differences the server needs when it builds statements around a user's
+//! query (Workspace's row model: filters, sorting, paging). Only identifiers and placeholders
+//! are ever written into the SQL; every value is bound.
+
+/// The SQL dialect of an engine, chosen by its `kind()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Mysql,
+    Postgres,
+    Snowflake,
+}
+
+/// The escape character for LIKE patterns. Not a backslash: MySQL also treats a backslash as an
+/// escape inside string literals, so `ESCAPE '\'` would need a different spelling there.
+pub const LIKE_ESCAPE: char = '!';
+
+impl Dialect {
+    pub fn for_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "sqlite" => Some(Self::Sqlite),
+            "mysql" => Some(Self::Mysql),
+            "postgres" => Some(Self::Postgres),
+            "snowflake" => Some(Self::Snowflake),
+            _ => None,
+        }
+    }
+
+    /// A quoted identifier; the quote character is doubled inside, so any name is safe.
+    pub fn quote_ident(self, name: &str) -> String {
+        let quote = match self {
+            Self::Mysql => '`',
+            Self::Sqlite | Self::Postgres | Self::Snowflake => '"',
+        };
+        let mut out = String::with_capacity(name.len() + 2);
+        out.push(quote);
+        for c in name.chars() {
+            if c == quote {
+                out.push(quote);
+            }
+            out.push(c);
+        }
+        out.push(quote);
+        out
+    }
+
+    /// The placeholder of the `n`th bound value (1-based).
+    pub fn placeholder(self, n: usize) -> String {
+        match self {
+            Self::Postgres => format!("${n}"),
+            Self::Sqlite | Self::Mysql | Self::Snowflake => "?".to_string(),
+        }
+    }
+
+    /// `expr` as text, for text filters on columns of any type.
+    pub fn as_text(self, expr: &str) -> String {
+        match self {
+            Self::Mysql => format!("CAST({expr} AS CHAR)"),
+            Self::Sqlite | Self::Postgres => format!("CAST({expr} AS TEXT)"),
+            Self::Snowflake => format!("TO_VARCHAR({expr})"),
+        }
+    }
+
+    /// The calendar day of a date, timestamp or ISO date string.
+    pub fn as_date(self, expr: &str) -> String {
+        match self {
+            Self::Sqlite => format!("date({expr})"),
+            Self::Mysql => format!("DATE({expr})"),
+            Self::Postgres => format!("CAST({expr} AS DATE)"),
+            Self::Snowflake => format!("TO_DATE({expr})"),
+        }
+    }
+
+    /// `text LIKE pattern` with our escape character; `pattern` is a placeholder.
+    pub fn like(self, text: &str, pattern: &str) -> String {
+        format!("{text} LIKE {pattern} ESCAPE '{LIKE_ESCAPE}'")
+    }
+
+    /// `LIMIT`/`OFFSET` for paging. The numbers are typed integers, never user text.
+    pub fn limit_offset(self, limit: Option<u64>, offset: u64) -> String {
+        match (limit, offset) {
+            (Some(limit), 0) => format!(" LIMIT {limit}"),
+            (Some(limit), offset) => format!(" LIMIT {limit} OFFSET {offset}"),
+            // MySQL has no OFFSET without LIMIT; its documented idiom is the largest BIGINT.
+            (None, 0) => String::new(),
+            (None, offset) => match self {
+                Self::Mysql => format!(" LIMIT 18446744073709551615 OFFSET {offset}"),
+                Self::Sqlite => format!(" LIMIT -1 OFFSET {offset}"),
+                Self::Postgres | Self::Snowflake => format!(" OFFSET {offset}"),
+            },
+        }
+    }
+}
+
+/// Escapes LIKE wildcards in a literal fragment, for use with [`Dialect::like`].
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_') || c == LIKE_ESCAPE {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted_and_escaped() {
+        assert_eq!(Dialect::Sqlite.quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(Dialect::Mysql.quote_ident("a`b"), "`a``b`");
+        assert_eq!(Dialect::Postgres.quote_ident("x"), "\"x\"");
+    }
+
+    #[test]
+    fn placeholders_follow_the_dialect() {
+        assert_eq!(Dialect::Postgres.placeholder(3), "$3");
+        assert_eq!(Dialect::Mysql.placeholder(3), "?");
+        assert_eq!(Dialect::for_kind("snowflake"), Some(Dialect::Snowflake));
+        assert_eq!(Dialect::for_kind("oracle"), None);
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(escape_like("50%_a!b"), "50!%!_a!!b");
+    }
+
+    #[test]
+    fn paging_without_a_limit() {
+        assert_eq!(Dialect::Postgres.limit_offset(None, 5), " OFFSET 5");
+        assert_eq!(Dialect::Sqlite.limit_offset(Some(10), 0), " LIMIT 10");
+        assert!(Dialect::Mysql.limit_offset(None, 5).contains("OFFSET 5"));
+    }
+}

@@ -1,0 +1,131 @@
+//! Database engines behind one trait, and the one mapping from database values to flat JSON.
+//!
+//! An engine is built from non-secret `ConnectionSettings` plus `Secrets` (which it sees only
+//! here, when it connects), and streams results into a `ResultSink`.
+
+pub mod cell;
+pub mod dialect;
+pub mod error;
+pub mod format;
+pub mod mysql;
+pub mod postgres;
+pub mod settings;
+pub mod sink;
+pub mod snowflake;
+pub mod sqlite;
+pub mod statement;
+
+pub use cell::{Cell, Column, ColumnKind};
+pub use error::{ConnectorError, ErrorKind, Result};
+pub use format::Format;
+pub use settings::{ConnectionSettings, Secrets};
+pub use sink::{ResultSink, SinkOptions, StreamEvent};
+
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A bound parameter value, from the JSON `params` array of a query request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Param {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// One statement to run. The server has already passed it through `statement::check`.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub sql: String,
+    pub params: Vec<Param>,
+    pub timeout: Duration,
+}
+
+/// Named objects the connection dialogs list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Databases,
+    Schemas,
+    Roles,
+    Warehouses,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableInfo {
+    pub schema: String,
+    pub name: String,
+    /// `table` or `view`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub db_type: String,
+    pub nullable: bool,
+}
+
+#[async_trait::async_trait]
+pub trait Engine: Send + Sync {
+    fn kind(&self) -> &'static str;
+
+    /// One round trip to the database; the answer is its version string.
+    async fn server_version(&self) -> Result<String>;
+
+    async fn list(&self, what: Listing) -> Result<Vec<String>>;
+
+    /// Tables and views, in every schema the connection can see when `schema` is `None`.
+    async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>>;
+
+    /// Columns of one table; `NotFound` when the table does not exist.
+    async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>>;
+
+    /// Runs the query and streams its rows into `sink`, calling `finish` on success. On failure
+    /// the sink is dropped unfinished and the error returned. The engine enforces the timeout,
+    /// stops when the sink reports the client gone, and refuses writes on read-only connections.
+    async fn query(&self, query: Query, sink: ResultSink) -> Result<()>;
+
+    /// Whether the statement returns more than `rows` rows, without sending them: settles the
+    /// `X-Truncated` header for results too long to hold back. Engines whose dialect lacks
+    /// `LIMIT ... OFFSET` override this.
+    async fn exceeds(
+        &self,
+        statement: &statement::CheckedStatement,
+        query: &Query,
+        rows: u64,
+    ) -> Result<bool> {
+        let probe = Query {
+            sql: format!(
+                "SELECT 1 AS dc_probe FROM {} LIMIT 1 OFFSET {rows}",
+                statement.as_subquery("dc_probe_q")
+            ),
+            params: query.params.clone(),
+            timeout: query.timeout,
+        };
+        let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Ndjson, 1));
+        self.query(probe, sink).await?;
+        match rx.recv().await {
+            Some(StreamEvent::Complete { rows, .. }) => Ok(rows > 0),
+            _ => Err(ConnectorError::internal("the truncation probe returned no result")),
+        }
+    }
+}
+
+/// Connects to the database the settings describe. Secrets are used here and kept only inside
+/// the driver's connection options.
+pub async fn connect(settings: &ConnectionSettings, secrets: &Secrets) -> Result<Arc<dyn Engine>> {
+    match settings {
+        ConnectionSettings::Sqlite(s) => Ok(Arc::new(sqlite::SqliteEngine::open(s.clone()).await?)),
+        ConnectionSettings::Mysql(s) => Ok(Arc::new(mysql::MysqlEngine::connect(s.clone(), secrets).await?)),
+        ConnectionSettings::Postgres(s) => {
+            Ok(Arc::new(postgres::PostgresEngine::connect(s.clone(), secrets).await?))
+        }
+        ConnectionSettings::Snowflake(s) => {
+            Ok(Arc::new(snowflake::SnowflakeEngine::connect(s.clone(), secrets).await?))
+        }
+    }
+}

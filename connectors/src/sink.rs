@@ -1,0 +1,282 @@
+//! Where an engine's rows go. The sink encodes rows as they come and hands bytes to the HTTP
+//! layer over a bounded channel, so memory stays flat whatever the row count, and a client that
+//! goes away stops the engine at its next row.
+//!
+//! The first `window` bytes are held back: a result that ends inside the window is delivered as
+//! `Complete`, with its exact row count and truncation flag, so the HTTP layer can set
+//! `X-Truncated` and turn an error into a proper status. Longer results start streaming with
+//! `Started` and the HTTP layer settles truncation with `Engine::exceeds`.
+
+use crate::cell::{dedupe_column_names, Cell, Column};
+use crate::error::{ConnectorError, Result};
+use crate::format::{Encoder, Format};
+use bytes::Bytes;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Bytes held back before the response starts (see module docs).
+pub const DEFAULT_WINDOW: usize = 2 << 20;
+/// Size of each streamed chunk after the window.
+pub const DEFAULT_CHUNK: usize = 64 << 10;
+/// Chunks that may wait in the channel; bounds memory per query to about 8 MiB.
+pub const CHANNEL_CHUNKS: usize = 128;
+
+#[derive(Debug)]
+pub enum StreamEvent {
+    /// The whole result fit in the window.
+    Complete {
+        columns: Arc<[Column]>,
+        body: Bytes,
+        rows: u64,
+        truncated: bool,
+    },
+    /// The first window of a longer result; `Chunk`s and then `Finished` follow.
+    Started {
+        columns: Arc<[Column]>,
+        first: Bytes,
+    },
+    Chunk(Bytes),
+    Finished {
+        rows: u64,
+        truncated: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SinkOptions {
+    pub format: Format,
+    /// Rows beyond this are not sent; the result is then marked truncated.
+    pub limit: u64,
+    pub window: usize,
+    pub chunk: usize,
+}
+
+impl SinkOptions {
+    pub fn new(format: Format, limit: u64) -> Self {
+        Self { format, limit, window: DEFAULT_WINDOW, chunk: DEFAULT_CHUNK }
+    }
+}
+
+/// A cheap, cloneable "has the client gone?" check for engines that poll from a callback
+/// (SQLite's progress handler).
+#[derive(Clone)]
+pub struct CancelSignal(mpsc::Sender<StreamEvent>);
+
+impl CancelSignal {
+    pub fn is_cancelled(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+pub struct ResultSink {
+    tx: mpsc::Sender<StreamEvent>,
+    encoder: Encoder,
+    options: SinkOptions,
+    buf: Vec<u8>,
+    columns: Option<Arc<[Column]>>,
+    started: bool,
+    rows: u64,
+    truncated: bool,
+}
+
+impl ResultSink {
+    pub fn new(options: SinkOptions) -> (Self, mpsc::Receiver<StreamEvent>) {
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let sink = Self {
+            tx,
+            encoder: Encoder::new(options.format),
+            options,
+            buf: Vec::with_capacity(options.chunk.min(options.window) + 4096),
+            columns: None,
+            started: false,
+            rows: 0,
+            truncated: false,
+        };
+        (sink, rx)
+    }
+
+    pub fn cancel_signal(&self) -> CancelSignal {
+        CancelSignal(self.tx.clone())
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.tx.is_closed()
+    }
+
+    /// Declares the result's columns; must come before the first row. Repeated names are renamed.
+    pub fn set_columns(&mut self, mut columns: Vec<Column>) {
+        dedupe_column_names(&mut columns);
+        self.encoder.begin(&columns, &mut self.buf);
+        self.columns = Some(columns.into());
+    }
+
+    pub fn columns(&self) -> Option<&[Column]> {
+        self.columns.as_deref()
+    }
+
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Call once a row has been fetched, before writing its cells. `false` means the row cap is
+    /// reached: this row exists but must not be sent, so the result is marked truncated and the
+    /// engine stops reading.
+    pub fn accept_row(&mut self) -> bool {
+        if self.rows >= self.options.limit {
+            self.truncated = true;
+            return false;
+        }
+        self.encoder.begin_row(&mut self.buf);
+        true
+    }
+
+    pub fn cell(&mut self, cell: &Cell<'_>) {
+        self.encoder.cell(cell, &mut self.buf);
+    }
+
+    /// Ends a row from a blocking thread; fails with `Cancelled` once the client has gone.
+    pub fn end_row_blocking(&mut self) -> Result<()> {
+        self.close_row()?;
+        match self.ready_event() {
+            Some(event) => self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled()),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends a row from async code; fails with `Cancelled` once the client has gone.
+    pub async fn end_row(&mut self) -> Result<()> {
+        self.close_row()?;
+        match self.ready_event() {
+            Some(event) => self.tx.send(event).await.map_err(|_| ConnectorError::cancelled()),
+            None => Ok(()),
+        }
+    }
+
+    /// Completes the result from a blocking thread. An engine that fails simply drops the sink
+    /// without finishing; the receiver then sees the channel close and asks for the error.
+    pub fn finish_blocking(mut self) -> Result<()> {
+        for event in self.final_events() {
+            self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
+        }
+        Ok(())
+    }
+
+    pub async fn finish(mut self) -> Result<()> {
+        for event in self.final_events() {
+            self.tx.send(event).await.map_err(|_| ConnectorError::cancelled())?;
+        }
+        Ok(())
+    }
+
+    fn close_row(&mut self) -> Result<()> {
+        self.encoder.end_row(&mut self.buf);
+        self.rows += 1;
+        // An atomic load: cheap enough per row, and it stops work the client no longer wants
+        // even while the result is still inside the held-back window.
+        if self.tx.is_closed() {
+            return Err(ConnectorError::cancelled());
+        }
+        Ok(())
+    }
+
+    fn ready_event(&mut self) -> Option<StreamEvent> {
+        if self.started {
+            (self.buf.len() >= self.options.chunk).then(|| StreamEvent::Chunk(self.take_buf()))
+        } else if self.buf.len() >= self.options.window {
+            self.started = true;
+            let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
+            Some(StreamEvent::Started { columns, first: self.take_buf() })
+        } else {
+            None
+        }
+    }
+
+    fn take_buf(&mut self) -> Bytes {
+        let capacity = self.options.chunk + 4096;
+        Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(capacity)))
+    }
+
+    fn final_events(&mut self) -> Vec<StreamEvent> {
+        if self.columns.is_none() {
+            self.set_columns(Vec::new());
+        }
+        self.encoder.finish(&mut self.buf);
+        let (rows, truncated) = (self.rows, self.truncated);
+        if self.started {
+            vec![StreamEvent::Chunk(self.take_buf()), StreamEvent::Finished { rows, truncated }]
+        } else {
+            let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
+            vec![StreamEvent::Complete { columns, body: self.take_buf(), rows, truncated }]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cell::ColumnKind;
+
+    fn write_rows(sink: &mut ResultSink, n: i64) {
+        for i in 0..n {
+            if !sink.accept_row() {
+                break;
+            }
+            sink.cell(&Cell::Int(i));
+            sink.end_row_blocking().unwrap();
+        }
+    }
+
+    #[test]
+    fn small_result_is_complete_with_exact_truncation() {
+        let (mut sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, 2));
+        sink.set_columns(vec![Column::new("n", "INTEGER", ColumnKind::Integer)]);
+        write_rows(&mut sink, 5);
+        sink.finish_blocking().unwrap();
+        match rx.blocking_recv().unwrap() {
+            StreamEvent::Complete { body, rows, truncated, .. } => {
+                assert_eq!(&body[..], br#"[{"n":0},{"n":1}]"#);
+                assert_eq!((rows, truncated), (2, true));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn large_result_streams_in_chunks_and_reassembles() {
+        let options = SinkOptions { format: Format::Ndjson, limit: u64::MAX, window: 100, chunk: 50 };
+        let (mut sink, mut rx) = ResultSink::new(options);
+        sink.set_columns(vec![Column::new("n", "INTEGER", ColumnKind::Integer)]);
+        let handle = std::thread::spawn(move || {
+            write_rows(&mut sink, 1000);
+            sink.finish_blocking().unwrap();
+        });
+        let mut body = Vec::new();
+        let mut events = 0;
+        while let Some(event) = rx.blocking_recv() {
+            events += 1;
+            match event {
+                StreamEvent::Started { first, .. } => body.extend_from_slice(&first),
+                StreamEvent::Chunk(chunk) => body.extend_from_slice(&chunk),
+                StreamEvent::Finished { rows, truncated } => assert_eq!((rows, truncated), (1000, false)),
+                StreamEvent::Complete { .. } => panic!("should have streamed"),
+            }
+        }
+        handle.join().unwrap();
+        assert!(events > 10);
+        let expected: String = (0..1000).map(|i| format!("{{\"n\":{i}}}\n")).collect();
+        assert_eq!(String::from_utf8(body).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_dropped_receiver_cancels_the_writer() {
+        let options = SinkOptions { format: Format::Json, limit: u64::MAX, window: 10, chunk: 10 };
+        let (mut sink, rx) = ResultSink::new(options);
+        sink.set_columns(vec![Column::new("n", "INTEGER", ColumnKind::Integer)]);
+        drop(rx);
+        assert!(sink.is_cancelled());
+        assert!(sink.accept_row());
+        sink.cell(&Cell::Int(1));
+        let err = sink.end_row_blocking().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Cancelled);
+    }
+}

@@ -1,0 +1,246 @@
+//! Command line: `serve` runs the server, `query` runs one statement against a saved connection
+//! and prints the result for scripts and pipes.
+
+use crate::config::{default_data_dir, Config, Limits};
+use crate::error::{Error, Result};
+use crate::execution::{self, QueryInput, Truncation};
+use crate::App;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use futures::StreamExt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+
+#[derive(Debug, Parser)]
+#[command(name = "data-connector", version, about = "Query your own databases from OpenBB Workspace")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server that Workspace connects to.
+    Serve(ServeArgs),
+    /// Run one SQL statement against a saved connection and print the rows.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArg {
+    /// Where saved connections, queries, the query log and the demo database live.
+    #[arg(long, env = "DATA_CONNECTOR_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Anything but loopback requires --api-key.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Port number, or `auto` for a free one.
+    #[arg(long, default_value = "6900", value_parser = parse_port)]
+    pub port: PortChoice,
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Create (once) and register the demo market-data database as connection `demo`.
+    #[arg(long)]
+    pub demo: bool,
+    /// Also allow browser requests from this origin (repeatable); Workspace's origins are always allowed.
+    #[arg(long = "allow-origin", value_name = "URL")]
+    pub allow_origins: Vec<String>,
+    /// Require this key in the X-API-KEY header of every request.
+    #[arg(long, env = "DATA_CONNECTOR_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Keep secrets in memory only, for the life of this process, instead of the OS keyring.
+    #[arg(long)]
+    pub ephemeral_secrets: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Rows a query returns unless it asks for another limit.
+    #[arg(long, default_value_t = Limits::default().default_rows)]
+    pub default_rows: u64,
+    /// The most rows a query may ask for.
+    #[arg(long, default_value_t = Limits::default().max_rows)]
+    pub max_rows: u64,
+    /// Query time limit unless a query asks for another (milliseconds).
+    #[arg(long, default_value_t = Limits::default().default_timeout.as_millis() as u64)]
+    pub timeout_ms: u64,
+    /// Queries allowed to run at once; more get 429.
+    #[arg(long, default_value_t = Limits::default().max_concurrent_queries)]
+    pub max_concurrent_queries: usize,
+    /// Largest request body accepted (bytes).
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    pub max_body_bytes: usize,
+    /// Longest SQL accepted (characters).
+    #[arg(long, default_value_t = Limits::default().max_sql_chars)]
+    pub max_sql_chars: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Name of a saved connection.
+    #[arg(long, short)]
+    pub connection: String,
+    #[arg(long, short, value_enum, default_value = "json")]
+    pub format: OutputFormat,
+    /// Row cap.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Time limit in milliseconds.
+    #[arg(long)]
+    pub timeout_ms: Option<u64>,
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Read secrets from memory only (useful only with a data dir whose connections have none).
+    #[arg(long, hide = true)]
+    pub ephemeral_secrets: bool,
+    /// The SQL statement; `-` reads it from standard input.
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Csv,
+    Ndjson,
+}
+
+impl From<OutputFormat> for connectors::Format {
+    fn from(f: OutputFormat) -> Self {
+        match f {
+            OutputFormat::Json => Self::Json,
+            OutputFormat::Csv => Self::Csv,
+            OutputFormat::Ndjson => Self::Ndjson,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortChoice {
+    Fixed(u16),
+    Auto,
+}
+
+fn parse_port(text: &str) -> std::result::Result<PortChoice, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(PortChoice::Auto);
+    }
+    text.parse::<u16>().map(PortChoice::Fixed).map_err(|_| format!("{text:?} is not a port (1-65535) or `auto`"))
+}
+
+/// A free port: portpicker's choice, or 0 (the OS picks at bind) where it finds none.
+pub fn resolve_port(choice: PortChoice) -> u16 {
+    match choice {
+        PortChoice::Fixed(port) => port,
+        PortChoice::Auto => portpicker::pick_unused_port().unwrap_or(0),
+    }
+}
+
+fn data_dir(arg: &DataDirArg) -> Result<PathBuf> {
+    arg.data_dir.clone().or_else(default_data_dir).ok_or_else(|| {
+        Error::Startup("cannot find the OS data directory; pass --data-dir".into())
+    })
+}
+
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let limits = Limits {
+        default_rows: args.limits.default_rows,
+        max_rows: args.limits.max_rows,
+        default_timeout: Duration::from_millis(args.limits.timeout_ms),
+        max_concurrent_queries: args.limits.max_concurrent_queries,
+        max_body_bytes: args.limits.max_body_bytes,
+        max_sql_chars: args.limits.max_sql_chars,
+        ..Limits::default()
+    };
+    if limits.default_rows == 0 || limits.default_rows > limits.max_rows {
+        return Err(Error::Startup("--default-rows must be between 1 and --max-rows".into()));
+    }
+    let config = Config {
+        host: args.host,
+        port: resolve_port(args.port),
+        data_dir: data_dir(&args.data_dir)?,
+        allowed_origins: args.allow_origins,
+        api_key: args.api_key.filter(|k| !k.is_empty()),
+        ephemeral_secrets: args.ephemeral_secrets,
+        limits,
+    };
+    let app = App::open(config)?;
+    if app.secrets.is_ephemeral() {
+        tracing::warn!("--ephemeral-secrets: secrets are kept in memory only and are lost when the server stops");
+    }
+    if args.demo {
+        crate::demo::ensure(&app).await?;
+    }
+    let server = crate::server::bind(app).await?;
+    announce(&format!("listening on {}", server.url()));
+    announce(&format!(
+        "In OpenBB Workspace, connect to http://localhost:{} and click Allow when the browser asks \
+         for local network access",
+        server.local_addr().port()
+    ));
+    server.serve(shutdown_signal()).await
+}
+
+/// Prints a start-up line. Whoever started us may have stopped reading stdout; that must not
+/// take the server down (println! would panic on a closed pipe).
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}").and_then(|()| stdout.flush());
+}
+
+async fn shutdown_signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+    tracing::info!("shutting down");
+}
+
+pub async fn query(args: QueryArgs) -> Result<()> {
+    let mut config = Config::local(data_dir(&args.data_dir)?);
+    config.ephemeral_secrets = args.ephemeral_secrets;
+    let app = App::open(config)?;
+    let sql = if args.sql == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::BadRequest(format!("cannot read SQL from standard input: {e}")))?;
+        text
+    } else {
+        args.sql
+    };
+    let input = QueryInput {
+        connection: args.connection,
+        sql,
+        params: Vec::new(),
+        limit: args.limit,
+        timeout_ms: args.timeout_ms,
+    };
+    let mut output = execution::run(&app, input, args.format.into(), "cli").await?;
+    let mut stdout = tokio::io::stdout();
+    while let Some(chunk) = output.body.next().await {
+        let chunk = chunk.map_err(|e| Error::Internal(e.to_string()))?;
+        if let Err(e) = stdout.write_all(&chunk).await {
+            // A closed pipe (`| head`) is the reader's choice, not an error.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return Ok(());
+            }
+            return Err(Error::Internal(format!("cannot write the result: {e}")));
+        }
+    }
+    if matches!(args.format, OutputFormat::Json) {
+        let _ = stdout.write_all(b"\n").await;
+    }
+    let _ = stdout.flush().await;
+    match output.truncated {
+        Truncation::Yes => eprintln!("note: the result was cut at {} rows; raise it with --limit", output.row_limit),
+        Truncation::Unknown => eprintln!("note: the result may have been cut at {} rows", output.row_limit),
+        Truncation::No => {}
+    }
+    Ok(())
+}

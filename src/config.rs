@@ -1,0 +1,85 @@
+//! Runtime configuration of one server: where it listens, what it lets through, and the limits
+//! every request is held to. Built by the CLI (or the desktop app) and shared read-only.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Origins Workspace is served from; always allowed.
+pub const DEFAULT_ORIGINS: &[&str] = &["https://pro.openbb.co", "https://excel.openbb.co"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub host: IpAddr,
+    /// 0 binds a port the OS picks (tests); the CLI resolves `auto` before this.
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// Extra origins besides `DEFAULT_ORIGINS`, e.g. the desktop window's.
+    pub allowed_origins: Vec<String>,
+    pub api_key: Option<String>,
+    pub ephemeral_secrets: bool,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub max_sql_chars: usize,
+    pub default_rows: u64,
+    pub max_rows: u64,
+    pub default_timeout: Duration,
+    pub max_timeout: Duration,
+    pub max_concurrent_queries: usize,
+    /// Entries of the query log kept in the state database.
+    pub log_entries: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            max_sql_chars: 100_000,
+            default_rows: 100_000,
+            max_rows: 10_000_000,
+            default_timeout: Duration::from_secs(60),
+            max_timeout: Duration::from_secs(3600),
+            max_concurrent_queries: 8,
+            log_entries: 10_000,
+        }
+    }
+}
+
+impl Config {
+    /// Loopback, OS-picked port, in-memory secrets: what tests and embedders start from.
+    pub fn local(data_dir: PathBuf) -> Self {
+        Self {
+            host: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            data_dir,
+            allowed_origins: Vec::new(),
+            api_key: None,
+            ephemeral_secrets: true,
+            limits: Limits::default(),
+        }
+    }
+
+    pub fn origins(&self) -> Vec<String> {
+        let mut all: Vec<String> = DEFAULT_ORIGINS.iter().map(|o| o.to_string()).collect();
+        for origin in &self.allowed_origins {
+            let origin = origin.trim_end_matches('/').to_string();
+            if !all.contains(&origin) {
+                all.push(origin);
+            }
+        }
+        all
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.data_dir.join("state.db")
+    }
+}
+
+/// The OS data directory for this app (`~/.local/share/data-connector` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("co", "OpenBB", "data-connector").map(|d| d.data_dir().to_path_buf())
+}

@@ -1,0 +1,106 @@
+//! The server's one error type, and the one place that turns errors into HTTP responses:
+//! `{"detail": "..."}` with a fitting status. Messages are written for the person reading them
+//! in Workspace or the desktop window, and never carry secrets.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use connectors::{ConnectorError, ErrorKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Connector(#[from] ConnectorError),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
+    NotAcceptable(String),
+    #[error("{0}")]
+    Busy(String),
+    /// The OS keyring cannot be reached or refused us; the message says how to fix it.
+    #[error("{0}")]
+    SecretStore(String),
+    /// The state database (saved connections, queries, log) failed.
+    #[error("state database: {0}")]
+    State(String),
+    #[error("{0}")]
+    Internal(String),
+    /// Start-up problems shown on the command line (port in use, bad flags).
+    #[error("{0}")]
+    Startup(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Connector(e) => match e.kind() {
+                ErrorKind::InvalidInput | ErrorKind::Sql => StatusCode::BAD_REQUEST,
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::AccessDenied | ErrorKind::ReadOnly => StatusCode::FORBIDDEN,
+                ErrorKind::Unreachable => StatusCode::BAD_GATEWAY,
+                ErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+                // Nobody reads this answer; 499 is the conventional "client closed request".
+                ErrorKind::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+                ErrorKind::Unsupported => StatusCode::BAD_REQUEST,
+                ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            },
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::SecretStore(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::State(_) | Self::Internal(_) | Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short machine-readable word for the query log's `outcome`.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Connector(e) if e.kind() == ErrorKind::Timeout => "timeout",
+            Self::Connector(e) if e.kind() == ErrorKind::Cancelled => "cancelled",
+            Self::Connector(e) if e.kind() == ErrorKind::ReadOnly => "refused",
+            _ => "error",
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::State(e.to_string())
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), "{self}");
+        } else {
+            tracing::debug!(status = status.as_u16(), "{self}");
+        }
+        detail_response(status, &self.to_string())
+    }
+}
+
+/// `{"detail": message}` with `status`; also used by middleware that answers before a handler.
+pub fn detail_response(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "detail": message }))).into_response()
+}

@@ -1,0 +1,291 @@
+//! Running one query for any caller (HTTP routes, CLI, desktop app): limits, the single-statement
+//! guard, a query slot, the engine, then a body that streams from the engine to the caller. Every
+//! run ends in exactly one query-log entry, including runs the client abandons.
+
+use crate::app::App;
+use crate::connections;
+use crate::error::{Error, Result};
+use crate::state::{now, LogEntry};
+use bytes::Bytes;
+use connectors::statement::{self, CheckedStatement};
+use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
+use futures::Stream;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct QueryInput {
+    pub connection: String,
+    pub sql: String,
+    pub params: Vec<Param>,
+    pub limit: Option<u64>,
+    pub timeout_ms: Option<u64>,
+}
+
+/// Whether the row cap cut the result. `Unknown` only when the result outgrew the held-back
+/// window and the probe statement could not be built for it (e.g. a non-SELECT); said as such.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Truncation {
+    No,
+    Yes,
+    Unknown,
+}
+
+impl Truncation {
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Self::No => "false",
+            Self::Yes => "true",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+pub type BodyStream = std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+pub struct QueryOutput {
+    pub format: Format,
+    pub columns: Arc<[Column]>,
+    pub truncated: Truncation,
+    pub row_limit: u64,
+    pub body: BodyStream,
+}
+
+/// Checks, starts and hands back a streaming result. Errors before the first byte (bad SQL,
+/// refused write, timeout while the result is still held back) come back as `Err`.
+pub async fn run(app: &Arc<App>, input: QueryInput, format: Format, source: &'static str) -> Result<QueryOutput> {
+    let mut log = LogGuard::new(app.clone(), source, &input);
+    let result = start(app, input, format, &mut log).await;
+    if let Err(e) = &result {
+        log.fail(e);
+    }
+    result.map(|(output, stream)| QueryOutput { body: stream.into_body(log), ..output })
+}
+
+async fn start(
+    app: &Arc<App>,
+    input: QueryInput,
+    format: Format,
+    log: &mut LogGuard,
+) -> Result<(QueryOutput, PendingStream)> {
+    let limits = app.config.limits;
+    if input.sql.chars().count() > limits.max_sql_chars {
+        return Err(Error::PayloadTooLarge(format!(
+            "the SQL is longer than the limit of {} characters",
+            limits.max_sql_chars
+        )));
+    }
+    let row_limit = input.limit.unwrap_or(limits.default_rows);
+    if row_limit == 0 || row_limit > limits.max_rows {
+        return Err(Error::BadRequest(format!(
+            "limit must be between 1 and {} rows (the server's --max-rows)",
+            limits.max_rows
+        )));
+    }
+    let timeout = input.timeout_ms.map(Duration::from_millis).unwrap_or(limits.default_timeout);
+    if timeout.is_zero() || timeout > limits.max_timeout {
+        return Err(Error::BadRequest(format!(
+            "timeout_ms must be between 1 and {}",
+            limits.max_timeout.as_millis()
+        )));
+    }
+    let permit = app.query_slots.clone().try_acquire_owned().map_err(|_| {
+        Error::Busy(format!(
+            "{} queries are already running, the most this server allows at once; try again when one finishes",
+            limits.max_concurrent_queries
+        ))
+    })?;
+    let connected = connections::engine(app, &input.connection).await?;
+    let checked = statement::check(&input.sql, connected.read_only)?;
+    let query = Query { sql: checked.body.clone(), params: input.params, timeout };
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(format, row_limit));
+    let engine = connected.engine.clone();
+    let task_query = query.clone();
+    let task: JoinHandle<connectors::Result<()>> =
+        tokio::spawn(async move { engine.query(task_query, sink).await });
+    log.task = Some(task.abort_handle());
+
+    match rx.recv().await {
+        Some(StreamEvent::Complete { columns, body, rows, truncated }) => {
+            let truncated = if truncated { Truncation::Yes } else { Truncation::No };
+            log.finish(rows, truncated);
+            let output = QueryOutput {
+                format,
+                columns,
+                truncated,
+                row_limit,
+                body: Box::pin(futures::stream::empty()),
+            };
+            Ok((output, PendingStream::Complete(body, permit)))
+        }
+        Some(StreamEvent::Started { columns, first }) => {
+            let truncated = probe(&*connected.engine, &checked, &query, row_limit).await;
+            let output = QueryOutput {
+                format,
+                columns,
+                truncated,
+                row_limit,
+                body: Box::pin(futures::stream::empty()),
+            };
+            Ok((output, PendingStream::Streaming { first, rx, task, permit, truncated }))
+        }
+        Some(_) => Err(Error::Internal("the engine sent rows out of order".into())),
+        None => Err(engine_error(task).await),
+    }
+}
+
+/// Settles `X-Truncated` for a result longer than the held-back window.
+async fn probe(engine: &dyn connectors::Engine, checked: &CheckedStatement, query: &Query, limit: u64) -> Truncation {
+    match engine.exceeds(checked, query, limit).await {
+        Ok(true) => Truncation::Yes,
+        Ok(false) => Truncation::No,
+        Err(e) => {
+            tracing::warn!("could not tell whether the result exceeds {limit} rows: {e}");
+            Truncation::Unknown
+        }
+    }
+}
+
+/// The engine task ended without finishing its sink: its error explains why.
+async fn engine_error(task: JoinHandle<connectors::Result<()>>) -> Error {
+    match task.await {
+        Ok(Err(e)) => Error::Connector(e),
+        Ok(Ok(())) => Error::Internal("the engine ended without a result".into()),
+        Err(e) => Error::Internal(format!("the query task failed: {e}")),
+    }
+}
+
+enum PendingStream {
+    Complete(Bytes, OwnedSemaphorePermit),
+    Streaming {
+        first: Bytes,
+        rx: mpsc::Receiver<StreamEvent>,
+        task: JoinHandle<connectors::Result<()>>,
+        permit: OwnedSemaphorePermit,
+        truncated: Truncation,
+    },
+}
+
+impl PendingStream {
+    fn into_body(self, log: LogGuard) -> BodyStream {
+        match self {
+            Self::Complete(body, permit) => {
+                drop(permit);
+                drop(log);
+                Box::pin(futures::stream::once(async move { Ok(body) }))
+            }
+            Self::Streaming { first, rx, task, permit, truncated } => {
+                let state = StreamState { rx: Some(rx), task: Some(task), log, _permit: permit, truncated };
+                let head = futures::stream::once(async move { Ok(first) });
+                let tail = futures::stream::unfold(state, |mut state| async move {
+                    let chunk = state.next().await?;
+                    Some((chunk, state))
+                });
+                Box::pin(futures::StreamExt::chain(head, tail))
+            }
+        }
+    }
+}
+
+struct StreamState {
+    rx: Option<mpsc::Receiver<StreamEvent>>,
+    task: Option<JoinHandle<connectors::Result<()>>>,
+    log: LogGuard,
+    _permit: OwnedSemaphorePermit,
+    truncated: Truncation,
+}
+
+impl StreamState {
+    async fn next(&mut self) -> Option<std::io::Result<Bytes>> {
+        let rx = self.rx.as_mut()?;
+        match rx.recv().await {
+            Some(StreamEvent::Chunk(bytes)) => Some(Ok(bytes)),
+            Some(StreamEvent::Finished { rows, .. }) => {
+                self.rx = None;
+                self.log.finish(rows, self.truncated);
+                None
+            }
+            Some(_) => Some(Err(self.abort(Error::Internal("the engine sent rows out of order".into())))),
+            None => {
+                self.rx = None;
+                let error = match self.task.take() {
+                    Some(task) => engine_error(task).await,
+                    None => Error::Internal("the query ended early".into()),
+                };
+                Some(Err(self.abort(error)))
+            }
+        }
+    }
+
+    /// A failure after the status line was sent: the only honest signal left is to break the
+    /// response off, so the client sees an incomplete body rather than a short valid one.
+    fn abort(&mut self, error: Error) -> std::io::Error {
+        tracing::warn!("query failed while streaming: {error}");
+        self.log.fail(&error);
+        self.rx = None;
+        std::io::Error::other(error.to_string())
+    }
+}
+
+/// Writes the query's log entry exactly once: when it finishes, fails, or is dropped unfinished
+/// (the client went away), in which case it also stops the engine task.
+struct LogGuard {
+    app: Arc<App>,
+    entry: Option<LogEntry>,
+    started: Instant,
+    task: Option<tokio::task::AbortHandle>,
+}
+
+impl LogGuard {
+    fn new(app: Arc<App>, source: &str, input: &QueryInput) -> Self {
+        let entry = LogEntry {
+            id: 0,
+            at: now(),
+            source: source.to_string(),
+            connection: input.connection.clone(),
+            sql: input.sql.clone(),
+            rows: 0,
+            duration_ms: 0.0,
+            outcome: String::new(),
+            error: None,
+        };
+        Self { app, entry: Some(entry), started: Instant::now(), task: None }
+    }
+
+    fn finish(&mut self, rows: u64, truncated: Truncation) {
+        let outcome = if truncated == Truncation::Yes { "truncated" } else { "ok" };
+        self.write(rows, outcome, None);
+    }
+
+    fn fail(&mut self, error: &Error) {
+        self.write(0, error.outcome(), Some(error.to_string()));
+    }
+
+    fn write(&mut self, rows: u64, outcome: &str, error: Option<String>) {
+        let Some(mut entry) = self.entry.take() else { return };
+        entry.rows = rows;
+        entry.duration_ms = connections::elapsed_ms(self.started);
+        entry.outcome = outcome.to_string();
+        entry.error = error;
+        tracing::info!(
+            connection = %entry.connection, rows, duration_ms = entry.duration_ms, outcome, "query"
+        );
+        if let Err(e) = self.app.state.append_log(&entry, self.app.config.limits.log_entries) {
+            tracing::warn!("could not write the query log: {e}");
+        }
+    }
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        if self.entry.is_some() {
+            if let Some(task) = &self.task {
+                task.abort();
+            }
+            let cancelled = Error::Connector(ConnectorError::cancelled());
+            self.fail(&cancelled);
+        }
+    }
+}

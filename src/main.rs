@@ -1,0 +1,23 @@
+use clap::Parser;
+use data_connector::cli::{self, Cli, Command};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_env("DATA_CONNECTOR_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("data_connector=info,tower_http=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => cli::serve(args).await,
+        Command::Query(args) => cli::query(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! The guards a local server needs next to a web browser (SPEC §7): DNS-rebinding protection by
+//! `Host`, an `Origin` allow-list, CORS with Private Network Access, and the optional API key.
+//! Layered so that preflights are answered before any key is asked for.
+
+use crate::error::detail_response;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+
+pub struct Guard {
+    /// Bound to a loopback address: only loopback `Host` names are accepted.
+    pub loopback: bool,
+    pub port: u16,
+    pub origins: Vec<String>,
+    pub api_key: Option<String>,
+}
+
+impl Guard {
+    fn host_allowed(&self, host: &str) -> bool {
+        if !self.loopback {
+            return true;
+        }
+        let (name, port) = split_host_port(host);
+        let name_ok = matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "[::1]");
+        let port_ok = port.is_none_or(|p| p == self.port);
+        name_ok && port_ok
+    }
+
+    fn origin_allowed(&self, origin: &str) -> bool {
+        let origin = origin.trim_end_matches('/');
+        if self.origins.iter().any(|o| o.eq_ignore_ascii_case(origin)) {
+            return true;
+        }
+        // Our own pages (e.g. /openapi.json viewers) are same-origin.
+        let same = |host: &str| origin.eq_ignore_ascii_case(&format!("http://{host}:{}", self.port));
+        same("localhost") || same("127.0.0.1") || same("[::1]")
+    }
+}
+
+fn split_host_port(host: &str) -> (&str, Option<u16>) {
+    if host.starts_with('[') {
+        match host.find(']') {
+            Some(end) => {
+                let port = host[end + 1..].strip_prefix(':').and_then(|p| p.parse().ok());
+                (&host[..=end], port)
+            }
+            None => (host, None),
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((name, port)) => (name, port.parse().ok().or(Some(0))),
+            None => (host, None),
+        }
+    }
+}
+
+/// Refuses requests addressed to a non-loopback name (DNS rebinding) and browser requests from
+/// origins that are not allowed.
+pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    match host {
+        Some(host) if guard.host_allowed(&host) => {}
+        Some(host) => {
+            return detail_response(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "requests for host {host:?} are refused: this server answers only as localhost or \
+                     127.0.0.1 (protection against DNS rebinding)"
+                ),
+            )
+        }
+        None => return detail_response(StatusCode::BAD_REQUEST, "the request has no Host header"),
+    }
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        if !guard.origin_allowed(origin) {
+            return detail_response(
+                StatusCode::FORBIDDEN,
+                &format!(
+                    "origin {origin:?} is not allowed to use this server; allow it with \
+                     --allow-origin {origin} (or in the app's settings)"
+                ),
+            );
+        }
+    }
+    next.run(request).await
+}
+
+/// Requires `X-API-KEY` when a key is configured. Preflights never reach this layer.
+pub async fn api_key(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    if let Some(expected) = &guard.api_key {
+        if request.method() != Method::OPTIONS {
+            let given = request.headers().get("x-api-key").map(HeaderValue::as_bytes).unwrap_or_default();
+            if !constant_time_eq(given, expected.as_bytes()) {
+                return detail_response(
+                    StatusCode::UNAUTHORIZED,
+                    "a valid X-API-KEY header is required; use the key the server was started with",
+                );
+            }
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+pub fn cors(guard: &Guard) -> CorsLayer {
+    let origins: Vec<HeaderValue> = guard.origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([
+            header::HeaderName::from_static("x-truncated"),
+            header::HeaderName::from_static("x-row-limit"),
+        ])
+        .allow_private_network(true)
+        .max_age(Duration::from_secs(3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard() -> Guard {
+        Guard { loopback: true, port: 6900, origins: vec!["https://pro.openbb.co".into()], api_key: None }
+    }
+
+    #[test]
+    fn only_loopback_hosts_on_our_port() {
+        let g = guard();
+        for ok in ["localhost:6900", "127.0.0.1:6900", "[::1]:6900", "LOCALHOST:6900", "localhost"] {
+            assert!(g.host_allowed(ok), "{ok}");
+        }
+        for bad in ["evil.com:6900", "localhost:80", "127.0.0.1:abc", "localhost.evil.com:6900", "10.0.0.1:6900"] {
+            assert!(!g.host_allowed(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origins_from_the_list_or_ourselves() {
+        let g = guard();
+        assert!(g.origin_allowed("https://pro.openbb.co"));
+        assert!(g.origin_allowed("http://localhost:6900"));
+        assert!(!g.origin_allowed("https://evil.example"));
+        assert!(!g.origin_allowed("null"));
+        assert!(!g.origin_allowed("http://localhost:6901"));
+    }
+}

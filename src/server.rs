@@ -1,0 +1,89 @@
+//! Binding and serving: the router with its layers, the listening socket, graceful shutdown.
+//! The CLI and the desktop app both start servers through here.
+
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::security::{self, Guard};
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+pub struct Server {
+    app: Arc<App>,
+    listener: TcpListener,
+    addr: SocketAddr,
+}
+
+/// Binds the configured address. A port in use is a one-line error that suggests a free port.
+pub async fn bind(app: Arc<App>) -> Result<Server> {
+    let host = app.config.host;
+    if !host.is_loopback() && app.config.api_key.is_none() {
+        return Err(Error::Startup(format!(
+            "--host {host} exposes the server beyond this machine; set --api-key (or DATA_CONNECTOR_API_KEY) too"
+        )));
+    }
+    let requested = SocketAddr::new(host, app.config.port);
+    let listener = TcpListener::bind(requested).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let hint = portpicker::pick_unused_port().map(|p| format!("--port {p} or ")).unwrap_or_default();
+            Error::Startup(format!("port {} is already in use; try {hint}--port auto", requested.port()))
+        }
+        std::io::ErrorKind::PermissionDenied => Error::Startup(format!(
+            "not allowed to listen on port {}; choose a port above 1023 or --port auto",
+            requested.port()
+        )),
+        _ => Error::Startup(format!("cannot listen on {requested}: {e}")),
+    })?;
+    let addr = listener.local_addr().map_err(|e| Error::Startup(format!("cannot read the bound address: {e}")))?;
+    Ok(Server { app, listener, addr })
+}
+
+impl Server {
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL to paste into Workspace.
+    pub fn url(&self) -> String {
+        url_for(self.addr)
+    }
+
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        let router = router(self.app, self.addr.port());
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| Error::Internal(format!("server stopped: {e}")))
+    }
+}
+
+pub fn url_for(addr: SocketAddr) -> String {
+    if addr.ip().is_loopback() && addr.is_ipv4() {
+        format!("http://127.0.0.1:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// All routes with the security layers, outermost first: trace, Host/Origin, CORS (answers
+/// preflights), API key, body limit.
+pub fn router(app: Arc<App>, port: u16) -> Router {
+    let guard = Arc::new(Guard {
+        loopback: app.config.host.is_loopback(),
+        port,
+        origins: app.config.origins(),
+        api_key: app.config.api_key.clone(),
+    });
+    let body_limit = app.config.limits.max_body_bytes;
+    crate::api::router()
+        .with_state(app)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(guard.clone(), security::api_key))
+        .layer(security::cors(&guard))
+        .layer(axum::middleware::from_fn_with_state(guard, security::host_and_origin))
+        .layer(TraceLayer::new_for_http())
+}

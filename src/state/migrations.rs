@@ -1,0 +1,87 @@
+//! Versioned schema changes, applied in order and recorded in `PRAGMA user_version`. Never edit
+//! a released step; add a new one.
+
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+const STEPS: &[&str] = &[
+    // 1: connections, saved queries, query log.
+    "CREATE TABLE connections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        settings TEXT NOT NULL,
+        secret_fields TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE TABLE queries (
+        id INTEGER PRIMARY KEY,
+        connection_id INTEGER NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        sql TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        params TEXT NOT NULL DEFAULT '[]',
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX queries_connection ON queries (connection_id);
+    CREATE TABLE query_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        connection TEXT NOT NULL,
+        sql TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        outcome TEXT NOT NULL,
+        error TEXT
+    );",
+    // 2: Workspace's native Data Connector protocol (Route A): connections and saved queries
+    // per Workspace user. Credentials live in named connections (`connections`), one per
+    // query context; `link` names it and follows renames and deletions there.
+    "CREATE TABLE ws_connections (
+        id INTEGER PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        family TEXT NOT NULL,
+        database_type TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX ws_connections_user ON ws_connections (user_id, family);
+    CREATE TABLE ws_queries (
+        id INTEGER PRIMARY KEY,
+        ws_connection_id INTEGER NOT NULL REFERENCES ws_connections (id) ON DELETE CASCADE,
+        link TEXT NOT NULL REFERENCES connections (name) ON UPDATE CASCADE ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        database TEXT NOT NULL,
+        query TEXT NOT NULL,
+        category TEXT NOT NULL DEFAULT '',
+        sub_category TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        role TEXT,
+        warehouse TEXT,
+        database_schema TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX ws_queries_connection ON ws_queries (ws_connection_id);
+    CREATE INDEX ws_queries_link ON ws_queries (link);",
+];
+
+pub fn apply(conn: &mut Connection) -> Result<()> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize;
+    if current > STEPS.len() {
+        return Err(Error::State(format!(
+            "the state database is at schema version {current}, newer than this build knows ({}); \
+             upgrade data-connector",
+            STEPS.len()
+        )));
+    }
+    for (index, step) in STEPS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! The state database: non-secret connection settings, saved queries and the query log, in one
+//! SQLite file under the data dir. Secrets are never written here (they live in the OS keyring).
+//! Calls are short and serialized behind one connection.
+
+mod migrations;
+pub mod workspace;
+
+use crate::error::{Error, Result};
+use connectors::ConnectionSettings;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+pub struct StateDb {
+    conn: Mutex<Connection>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredConnection {
+    pub id: i64,
+    pub name: String,
+    pub settings: ConnectionSettings,
+    /// Which secret fields the keyring entry holds (names only).
+    pub secret_fields: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SavedQuery {
+    pub id: i64,
+    pub connection: String,
+    pub name: String,
+    pub sql: String,
+    pub description: String,
+    /// Default parameter values bound when the query runs without its own.
+    #[schema(value_type = Vec<Object>)]
+    pub params: Vec<connectors::Param>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewQuery {
+    pub connection: String,
+    pub name: String,
+    pub sql: String,
+    pub description: String,
+    pub params: Vec<connectors::Param>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct LogEntry {
+    pub id: i64,
+    /// RFC 3339 time the query started.
+    pub at: String,
+    /// Who ran it: `api`, `cli`, `workspace`, `widget`, `app`.
+    pub source: String,
+    pub connection: String,
+    pub sql: String,
+    pub rows: u64,
+    pub duration_ms: f64,
+    /// `ok`, `truncated`, `error`, `timeout`, `cancelled` or `refused`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+impl StateDb {
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::State(format!("cannot create data dir {}: {e}", dir.display())))?;
+        }
+        let mut conn = Connection::open(path)
+            .map_err(|e| Error::State(format!("cannot open {}: {e}", path.display())))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        migrations::apply(&mut conn)?;
+        Ok(Self { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn.lock().map_err(|_| Error::Internal("state database lock poisoned".into()))
+    }
+
+    // ---- connections -------------------------------------------------------------------
+
+    pub fn list_connections(&self) -> Result<Vec<StoredConnection>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, name, settings, secret_fields, created_at, updated_at FROM connections ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], raw_connection)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_connection).collect()
+    }
+
+    pub fn get_connection(&self, name: &str) -> Result<Option<StoredConnection>> {
+        let conn = self.conn()?;
+        let raw = conn
+            .query_row(
+                "SELECT id, name, settings, secret_fields, created_at, updated_at FROM connections WHERE name = ?1",
+                [name],
+                raw_connection,
+            )
+            .optional()?;
+        raw.map(decode_connection).transpose()
+    }
+
+    pub fn insert_connection(
+        &self,
+        name: &str,
+        settings: &ConnectionSettings,
+        secret_fields: &[String],
+    ) -> Result<StoredConnection> {
+        {
+            let conn = self.conn()?;
+            let inserted = conn.execute(
+                "INSERT INTO connections (name, kind, settings, secret_fields, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
+                params![name, settings.kind(), to_json(settings)?, to_json(&secret_fields)?, now()],
+            )?;
+            if inserted == 0 {
+                return Err(Error::Conflict(format!("a connection named {name:?} already exists")));
+            }
+        }
+        self.require_connection(name)
+    }
+
+    /// Replaces settings (and possibly the name) of an existing connection.
+    pub fn update_connection(
+        &self,
+        name: &str,
+        new_name: &str,
+        settings: &ConnectionSettings,
+        secret_fields: &[String],
+    ) -> Result<StoredConnection> {
+        {
+            let conn = self.conn()?;
+            if new_name != name {
+                let taken: bool =
+                    conn.query_row("SELECT count(*) > 0 FROM connections WHERE name = ?1", [new_name], |r| r.get(0))?;
+                if taken {
+                    return Err(Error::Conflict(format!("a connection named {new_name:?} already exists")));
+                }
+            }
+            let changed = conn.execute(
+                "UPDATE connections SET name = ?2, kind = ?3, settings = ?4, secret_fields = ?5, updated_at = ?6 \
+                 WHERE name = ?1",
+                params![name, new_name, settings.kind(), to_json(settings)?, to_json(&secret_fields)?, now()],
+            )?;
+            if changed == 0 {
+                return Err(no_connection(name));
+            }
+        }
+        self.require_connection(new_name)
+    }
+
+    /// Deletes the connection and its saved queries; false when there was none.
+    pub fn delete_connection(&self, name: &str) -> Result<bool> {
+        Ok(self.conn()?.execute("DELETE FROM connections WHERE name = ?1", [name])? > 0)
+    }
+
+    pub fn require_connection(&self, name: &str) -> Result<StoredConnection> {
+        self.get_connection(name)?.ok_or_else(|| no_connection(name))
+    }
+
+    // ---- saved queries -----------------------------------------------------------------
+
+    pub fn list_queries(&self, connection: Option<&str>) -> Result<Vec<SavedQuery>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!(
+            "{QUERY_SELECT} WHERE (?1 IS NULL OR c.name = ?1) ORDER BY q.id"
+        ))?;
+        let rows = stmt.query_map([connection], raw_query)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        rows.into_iter().map(decode_query).collect()
+    }
+
+    pub fn get_query(&self, id: i64) -> Result<Option<SavedQuery>> {
+        let conn = self.conn()?;
+        let raw = conn.query_row(&format!("{QUERY_SELECT} WHERE q.id = ?1"), [id], raw_query).optional()?;
+        raw.map(decode_query).transpose()
+    }
+
+    pub fn require_query(&self, id: i64) -> Result<SavedQuery> {
+        self.get_query(id)?.ok_or_else(|| Error::NotFound(format!("there is no saved query with id {id}")))
+    }
+
+    pub fn insert_query(&self, query: &NewQuery) -> Result<SavedQuery> {
+        let id = {
+            let conn = self.conn()?;
+            let connection_id = connection_id(&conn, &query.connection)?;
+            conn.execute(
+                "INSERT INTO queries (connection_id, name, sql, description, params, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![connection_id, query.name, query.sql, query.description, to_json(&query.params)?, now()],
+            )?;
+            conn.last_insert_rowid()
+        };
+        self.require_query(id)
+    }
+
+    pub fn update_query(&self, id: i64, query: &NewQuery) -> Result<SavedQuery> {
+        {
+            let conn = self.conn()?;
+            let connection_id = connection_id(&conn, &query.connection)?;
+            let changed = conn.execute(
+                "UPDATE queries SET connection_id = ?2, name = ?3, sql = ?4, description = ?5, params = ?6, \
+                 updated_at = ?7 WHERE id = ?1",
+                params![id, connection_id, query.name, query.sql, query.description, to_json(&query.params)?, now()],
+            )?;
+            if changed == 0 {
+                return Err(Error::NotFound(format!("there is no saved query with id {id}")));
+            }
+        }
+        self.require_query(id)
+    }
+
+    pub fn delete_query(&self, id: i64) -> Result<bool> {
+        Ok(self.conn()?.execute("DELETE FROM queries WHERE id = ?1", [id])? > 0)
+    }
+
+    // ---- query log ---------------------------------------------------------------------
+
+    /// Appends an entry and trims the log to its newest `keep` entries.
+    pub fn append_log(&self, entry: &LogEntry, keep: u64) -> Result<()> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO query_log (at, source, connection, sql, rows, duration_ms, outcome, error) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                entry.at,
+                entry.source,
+                entry.connection,
+                entry.sql,
+                entry.rows as i64,
+                entry.duration_ms,
+                entry.outcome,
+                entry.error
+            ],
+        )?;
+        let id = conn.last_insert_rowid();
+        if id % 100 == 0 {
+            conn.execute("DELETE FROM query_log WHERE id <= ?1", [id - keep as i64])?;
+        }
+        Ok(())
+    }
+
+    pub fn recent_log(&self, limit: u64) -> Result<Vec<LogEntry>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT id, at, source, connection, sql, rows, duration_ms, outcome, error FROM query_log \
+             ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                Ok(LogEntry {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    source: r.get(2)?,
+                    connection: r.get(3)?,
+                    sql: r.get(4)?,
+                    rows: r.get::<_, i64>(5)?.max(0) as u64,
+                    duration_ms: r.get(6)?,
+                    outcome: r.get(7)?,
+                    error: r.get(8)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+}
+
+const QUERY_SELECT: &str = "SELECT q.id, c.name, q.name, q.sql, q.description, q.params, q.created_at, \
+     q.updated_at FROM queries q JOIN connections c ON c.id = q.connection_id";
+
+type RawConnection = (i64, String, String, String, String, String);
+type RawQuery = (i64, String, String, String, String, String, String, String);
+
+fn raw_connection(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawConnection> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+}
+
+fn decode_connection((id, name, settings, secret_fields, created_at, updated_at): RawConnection) -> Result<StoredConnection> {
+    Ok(StoredConnection {
+        id,
+        settings: from_json(&settings, &name)?,
+        secret_fields: from_json(&secret_fields, &name)?,
+        name,
+        created_at,
+        updated_at,
+    })
+}
+
+fn raw_query(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawQuery> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+fn decode_query((id, connection, name, sql, description, params, created_at, updated_at): RawQuery) -> Result<SavedQuery> {
+    Ok(SavedQuery {
+        params: from_json(&params, &name)?,
+        id,
+        connection,
+        name,
+        sql,
+        description,
+        created_at,
+        updated_at,
+    })
+}
+
+fn connection_id(conn: &Connection, name: &str) -> Result<i64> {
+    conn.query_row("SELECT id FROM connections WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| no_connection(name))
+}
+
+pub fn no_connection(name: &str) -> Error {
+    Error::NotFound(format!("there is no connection named {name:?}"))
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Internal(format!("cannot encode state: {e}")))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::State(format!("stored record {what:?} is unreadable: {e}")))
+}
+
+/// Current UTC time, RFC 3339 with milliseconds.
+pub fn now() -> String {
+    let format = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
+}

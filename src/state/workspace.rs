@@ -1,0 +1,208 @@
+//! Route A's saved state: Workspace connections (an integer id per user and family) and their
+//! saved queries. Each query runs on a named connection (`link`) that holds the credentials and
+//! the query's context (database; Snowflake role, warehouse and schema).
+
+use super::{now, StateDb};
+use crate::error::{Error, Result};
+use rusqlite::{params, OptionalExtension};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WsQuery {
+    pub id: i64,
+    pub connection: i64,
+    pub family: String,
+    pub database_type: String,
+    pub link: String,
+    pub name: String,
+    pub database: String,
+    pub query: String,
+    pub category: String,
+    pub sub_category: String,
+    pub description: String,
+    pub role: Option<String>,
+    pub warehouse: Option<String>,
+    pub database_schema: Option<String>,
+}
+
+/// The fields of a saved query that Workspace edits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WsQueryFields {
+    pub name: String,
+    pub database: String,
+    pub query: String,
+    pub category: String,
+    pub sub_category: String,
+    pub description: String,
+    pub role: Option<String>,
+    pub warehouse: Option<String>,
+    pub database_schema: Option<String>,
+}
+
+impl WsQuery {
+    pub fn fields(&self) -> WsQueryFields {
+        WsQueryFields {
+            name: self.name.clone(),
+            database: self.database.clone(),
+            query: self.query.clone(),
+            category: self.category.clone(),
+            sub_category: self.sub_category.clone(),
+            description: self.description.clone(),
+            role: self.role.clone(),
+            warehouse: self.warehouse.clone(),
+            database_schema: self.database_schema.clone(),
+        }
+    }
+}
+
+const SELECT: &str = "SELECT q.id, c.id, c.family, c.database_type, q.link, q.name, q.database, q.query, \
+     q.category, q.sub_category, q.description, q.role, q.warehouse, q.database_schema \
+     FROM ws_queries q JOIN ws_connections c ON c.id = q.ws_connection_id";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WsQuery> {
+    Ok(WsQuery {
+        id: r.get(0)?,
+        connection: r.get(1)?,
+        family: r.get(2)?,
+        database_type: r.get(3)?,
+        link: r.get(4)?,
+        name: r.get(5)?,
+        database: r.get(6)?,
+        query: r.get(7)?,
+        category: r.get(8)?,
+        sub_category: r.get(9)?,
+        description: r.get(10)?,
+        role: r.get(11)?,
+        warehouse: r.get(12)?,
+        database_schema: r.get(13)?,
+    })
+}
+
+impl StateDb {
+    pub fn ws_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
+        let conn = self.conn()?;
+        conn.execute(
+            "INSERT INTO ws_connections (user_id, family, database_type, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![user, family, database_type, now()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub fn ws_delete_connection(&self, id: i64) -> Result<()> {
+        self.conn()?.execute("DELETE FROM ws_connections WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Whether `user` owns connection `id` in `family`.
+    pub fn ws_owns_connection(&self, user: &str, family: &str, id: i64) -> Result<bool> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT 1 FROM ws_connections WHERE id = ?1 AND user_id = ?2 AND family = ?3",
+                params![id, user, family],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn ws_list_queries(&self, user: &str, family: &str) -> Result<Vec<WsQuery>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("{SELECT} WHERE c.user_id = ?1 AND c.family = ?2 ORDER BY q.id"))?;
+        let rows = stmt.query_map(params![user, family], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    pub fn ws_connection_queries(&self, connection: i64) -> Result<Vec<WsQuery>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare(&format!("{SELECT} WHERE c.id = ?1 ORDER BY q.id"))?;
+        let rows = stmt.query_map([connection], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    /// A saved query of `user` in `family`; another user's id is "not found", never "forbidden",
+    /// so ids reveal nothing.
+    pub fn ws_require_query(&self, user: &str, family: &str, id: i64) -> Result<WsQuery> {
+        let conn = self.conn()?;
+        conn.query_row(
+            &format!("{SELECT} WHERE q.id = ?1 AND c.user_id = ?2 AND c.family = ?3"),
+            params![id, user, family],
+            row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("there is no saved query with id {id}")))
+    }
+
+    pub fn ws_insert_query(&self, connection: i64, link: &str, fields: &WsQueryFields) -> Result<i64> {
+        let conn = self.conn()?;
+        let at = now();
+        conn.execute(
+            "INSERT INTO ws_queries (ws_connection_id, link, name, database, query, category, sub_category, \
+             description, role, warehouse, database_schema, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            params![
+                connection,
+                link,
+                fields.name,
+                fields.database,
+                fields.query,
+                fields.category,
+                fields.sub_category,
+                fields.description,
+                fields.role,
+                fields.warehouse,
+                fields.database_schema,
+                at
+            ],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    pub fn ws_update_query(&self, id: i64, link: &str, fields: &WsQueryFields) -> Result<()> {
+        let changed = self.conn()?.execute(
+            "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, category = ?6, \
+             sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, database_schema = ?11, \
+             updated_at = ?12 WHERE id = ?1",
+            params![
+                id,
+                link,
+                fields.name,
+                fields.database,
+                fields.query,
+                fields.category,
+                fields.sub_category,
+                fields.description,
+                fields.role,
+                fields.warehouse,
+                fields.database_schema,
+                now()
+            ],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("there is no saved query with id {id}")));
+        }
+        Ok(())
+    }
+
+    pub fn ws_delete_query(&self, id: i64) -> Result<()> {
+        self.conn()?.execute("DELETE FROM ws_queries WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// The named connection a query of `connection` with this context already runs on.
+    pub fn ws_find_link(&self, connection: i64, fields: &WsQueryFields) -> Result<Option<String>> {
+        let conn = self.conn()?;
+        Ok(conn
+            .query_row(
+                "SELECT link FROM ws_queries WHERE ws_connection_id = ?1 AND database = ?2 AND role IS ?3 \
+                 AND warehouse IS ?4 AND database_schema IS ?5 LIMIT 1",
+                params![connection, fields.database, fields.role, fields.warehouse, fields.database_schema],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn ws_link_in_use(&self, link: &str) -> Result<bool> {
+        let conn = self.conn()?;
+        Ok(conn.query_row("SELECT 1 FROM ws_queries WHERE link = ?1 LIMIT 1", [link], |_| Ok(())).optional()?.is_some())
+    }
+}

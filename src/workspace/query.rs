@@ -1,0 +1,247 @@
+//! Saved queries (both families): list, save with a new connection, add, save as, edit,
+//! delete, and `POST /{family}/query/{id}`, which serves a saved query to the grid.
+
+use super::auth::User;
+use super::credentials::{self, given, parse_body, Body};
+use super::{item, Family};
+use crate::api::extract::ApiPath;
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::rowmodel::{self, RowRequest};
+use crate::state::workspace::{WsQuery, WsQueryFields};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+pub async fn list_sql(user: User, State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
+    list(Family::Sql, &user, &app)
+}
+
+pub async fn list_snowflake(user: User, State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
+    list(Family::Snowflake, &user, &app)
+}
+
+fn list(family: Family, user: &User, app: &App) -> Result<Json<Vec<Value>>> {
+    Ok(Json(app.state.ws_list_queries(&user.0, family.as_str())?.iter().map(item).collect()))
+}
+
+fn saved(app: &App, user: &User, family: Family, id: i64) -> Result<WsQuery> {
+    app.state.ws_require_query(&user.0, family.as_str(), id)
+}
+
+fn created(app: &App, user: &User, family: Family, id: i64) -> Result<(StatusCode, Json<Value>)> {
+    Ok((StatusCode::CREATED, Json(item(&saved(app, user, family, id)?))))
+}
+
+/// `POST /{family}/database`: credentials plus the first query make a new connection.
+pub async fn create(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let body: Body = parse_body(&bytes)?;
+    let fields = merge(family, &body, &WsQueryFields::default(), false)?;
+    let database_type = credentials::database_type(family, &body)?;
+    let mut input = credentials::input(family, &body)?;
+    credentials::apply_context(&mut input, &fields);
+    let connection = app.state.ws_insert_connection(&user.0, family.as_str(), database_type)?;
+    let inserted = match credentials::create_link(&app, connection, input).await {
+        Ok(link) => app.state.ws_insert_query(connection, &link, &fields),
+        Err(e) => Err(e),
+    };
+    match inserted {
+        Ok(id) => created(&app, &user, family, id),
+        Err(e) => {
+            if let Err(cleanup) = credentials::collect_garbage(&app, connection, &[]).await {
+                tracing::warn!("could not remove the unfinished Workspace connection {connection}: {cleanup}");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `POST /{family}/database/{id}`: another query on the connection of saved query `id`.
+pub async fn add(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let body: Body = parse_body(&bytes)?;
+    let source = saved(&app, &user, family, id)?;
+    let fields = merge(family, &body, &source.fields(), false)?;
+    let link = credentials::link_for(&app, source.connection, &source.link, &fields).await?;
+    let id = app.state.ws_insert_query(source.connection, &link, &fields)?;
+    created(&app, &user, family, id)
+}
+
+/// `POST /{family}/database/{id}/saveas`: a copy of query `id` under a new name and SQL.
+pub async fn save_as(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    let body: Body = parse_body(&bytes)?;
+    let source = saved(&app, &user, family, id)?;
+    let context = Body {
+        database: None,
+        role: None,
+        warehouse: None,
+        schema: None,
+        ..body
+    };
+    let fields = merge(family, &context, &source.fields(), false)?;
+    let id = app.state.ws_insert_query(source.connection, &source.link, &fields)?;
+    created(&app, &user, family, id)
+}
+
+/// `PATCH /{family}/database/{id}/nonsensitive`: name, context, SQL and metadata; credentials
+/// in the body are ignored.
+pub async fn update(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    let body: Body = parse_body(&bytes)?;
+    let current = saved(&app, &user, family, id)?;
+    let fields = merge(family, &body, &current.fields(), true)?;
+    let link = credentials::link_for(&app, current.connection, &current.link, &fields).await?;
+    app.state.ws_update_query(id, &link, &fields)?;
+    credentials::collect_garbage(&app, current.connection, &[current.link]).await?;
+    Ok(Json(item(&saved(&app, &user, family, id)?)))
+}
+
+/// `PATCH /{family}/database/{id}/query`: `{query}` only.
+pub async fn update_sql(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    let body: Body = parse_body(&bytes)?;
+    let current = saved(&app, &user, family, id)?;
+    let query = given(&body.query).ok_or_else(|| Error::Unprocessable("\"query\" is required".into()))?;
+    let fields = WsQueryFields { query: query.to_string(), ..current.fields() };
+    validate(&fields)?;
+    app.state.ws_update_query(id, &current.link, &fields)?;
+    Ok(Json(item(&saved(&app, &user, family, id)?)))
+}
+
+/// `DELETE /{family}/database/{id}`: one saved query.
+pub async fn delete(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>> {
+    let current = saved(&app, &user, family, id)?;
+    app.state.ws_delete_query(id)?;
+    credentials::collect_garbage(&app, current.connection, &[current.link]).await?;
+    Ok(Json(json!({ "deleted": [id] })))
+}
+
+/// `DELETE /{family}/connection/{id}`: every query of connection `id` (the `connection` field
+/// of the saved items), and with them its credentials.
+pub async fn delete_connection(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>> {
+    if !app.state.ws_owns_connection(&user.0, family.as_str(), id)? {
+        return Err(Error::NotFound(format!("there is no connection with id {id}")));
+    }
+    let queries = app.state.ws_connection_queries(id)?;
+    let mut links: Vec<String> = Vec::new();
+    for query in &queries {
+        app.state.ws_delete_query(query.id)?;
+        if !links.contains(&query.link) {
+            links.push(query.link.clone());
+        }
+    }
+    credentials::collect_garbage(&app, id, &links).await?;
+    Ok(Json(json!({ "deleted": queries.iter().map(|q| q.id).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RowsBody {
+    request: Option<RowRequest>,
+}
+
+/// `POST /{family}/query/{id}`: one page of saved query `id` for the grid, as
+/// `{rows, data, schema, timestamp}`; `data` streams from the database.
+pub async fn run(
+    family: Family,
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Response> {
+    let body: RowsBody = parse_body(&bytes)?;
+    let query = saved(&app, &user, family, id)?;
+    let request = body.request.unwrap_or_default();
+    let page = rowmodel::fetch(&app, &query.link, &query.query, &request, "workspace").await?;
+    let schema: Map<String, Value> =
+        page.columns.iter().map(|c| (c.name.clone(), Value::String(rowmodel::column_type(c)))).collect();
+    let timestamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let prefix = format!("{{\"rows\":{},\"data\":", page.total);
+    let suffix = format!(",\"schema\":{},\"timestamp\":{timestamp}}}", Value::Object(schema));
+    Ok(super::json_object_stream(prefix, page.body, suffix))
+}
+
+/// The query fields of a request: given fields win; the context (database, role, warehouse,
+/// schema) falls back to `base`; name, SQL and metadata too when `inherit` (an edit).
+fn merge(family: Family, body: &Body, base: &WsQueryFields, inherit: bool) -> Result<WsQueryFields> {
+    let pick = |value: &Option<String>, fallback: &str, inherit: bool| -> String {
+        given(value).map(str::to_string).unwrap_or_else(|| if inherit { fallback.to_string() } else { String::new() })
+    };
+    let snowflake = |value: &Option<String>, fallback: &Option<String>| -> Option<String> {
+        if family == Family::Snowflake {
+            given(value).map(str::to_string).or_else(|| fallback.clone())
+        } else {
+            None
+        }
+    };
+    let fields = WsQueryFields {
+        name: pick(&body.name, &base.name, inherit),
+        database: pick(&body.database, &base.database, true),
+        query: pick(&body.query, &base.query, inherit),
+        category: pick(&body.category, &base.category, inherit),
+        sub_category: pick(&body.sub_category, &base.sub_category, inherit),
+        description: pick(&body.description, &base.description, inherit),
+        role: snowflake(&body.role, &base.role),
+        warehouse: snowflake(&body.warehouse, &base.warehouse),
+        database_schema: snowflake(&body.schema, &base.database_schema),
+    };
+    validate(&fields)?;
+    Ok(fields)
+}
+
+fn validate(fields: &WsQueryFields) -> Result<()> {
+    if fields.name.is_empty() || fields.name.chars().count() > 200 {
+        return Err(Error::Unprocessable("\"name\" is required (1-200 characters)".into()));
+    }
+    if fields.database.is_empty() {
+        return Err(Error::Unprocessable("\"database\" is required".into()));
+    }
+    if fields.query.is_empty() {
+        return Err(Error::Unprocessable("\"query\" is required".into()));
+    }
+    connectors::statement::check(&fields.query, true)?;
+    Ok(())
+}

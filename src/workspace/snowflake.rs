@@ -1,0 +1,171 @@
+//! `/snowflake/...` dialog listings: roles, then warehouses for a role, then the tables a
+//! role and warehouse can see (`database/validate`), each from posted credentials or (`/{id}`)
+//! from a saved query's connection.
+
+use super::auth::User;
+use super::credentials::{self, given, parse_body, Body};
+use super::Family;
+use crate::api::extract::ApiPath;
+use crate::app::App;
+use crate::connections;
+use crate::error::{Error, Result};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::Json;
+use connectors::dialect::Dialect;
+use connectors::{Engine, Format, Listing, Query, ResultSink, SinkOptions, StreamEvent};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tables listed per database; the dialog only fills drop-downs.
+const TABLES_PER_DATABASE: u64 = 10_000;
+const LISTING_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct TableEntry {
+    database: String,
+    schema: String,
+    table: String,
+}
+
+/// Credentials from the body with the session settings the body names.
+async fn posted(bytes: &[u8]) -> Result<(Body, Arc<dyn Engine>)> {
+    let body: Body = parse_body(bytes)?;
+    let mut input = credentials::input(Family::Snowflake, &body)?;
+    session(&mut input, &body);
+    Ok((body.clone(), credentials::transient(input).await?))
+}
+
+/// A saved query's credentials with the session settings the body names.
+async fn saved(app: &Arc<App>, user: &User, id: i64, bytes: &[u8]) -> Result<(Body, Arc<dyn Engine>)> {
+    let body: Body = parse_body(bytes)?;
+    let query = app.state.ws_require_query(&user.0, Family::Snowflake.as_str(), id)?;
+    if given(&body.role).is_none() && given(&body.warehouse).is_none() {
+        return Ok((body, connections::engine(app, &query.link).await?.engine.clone()));
+    }
+    let mut input = credentials::stored_input(app, &query.link).await?;
+    for field in ["role", "warehouse", "database", "schema"] {
+        input.remove(field);
+    }
+    session(&mut input, &body);
+    Ok((body, credentials::transient(input).await?))
+}
+
+fn session(input: &mut Map<String, Value>, body: &Body) {
+    for (field, value) in [("role", &body.role), ("warehouse", &body.warehouse)] {
+        if let Some(value) = given(value) {
+            input.insert(field.into(), value.into());
+        }
+    }
+}
+
+pub async fn roles(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+    let (_, engine) = posted(&bytes).await?;
+    Ok(Json(engine.list(Listing::Roles).await?))
+}
+
+pub async fn roles_saved(
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Vec<String>>> {
+    let (_, engine) = saved(&app, &user, id, &bytes).await?;
+    Ok(Json(engine.list(Listing::Roles).await?))
+}
+
+pub async fn warehouses(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+    let (_, engine) = posted(&bytes).await?;
+    Ok(Json(engine.list(Listing::Warehouses).await?))
+}
+
+pub async fn warehouses_saved(
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Vec<String>>> {
+    let (_, engine) = saved(&app, &user, id, &bytes).await?;
+    Ok(Json(engine.list(Listing::Warehouses).await?))
+}
+
+pub async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+    let (_, engine) = posted(&bytes).await?;
+    Ok(Json(engine.list(Listing::Databases).await?))
+}
+
+pub async fn databases_saved(
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<String>>> {
+    let (_, engine) = saved(&app, &user, id, &[]).await?;
+    Ok(Json(engine.list(Listing::Databases).await?))
+}
+
+pub async fn validate(_user: User, bytes: Bytes) -> Result<Json<Vec<TableEntry>>> {
+    let (body, engine) = posted(&bytes).await?;
+    Ok(Json(tables(&*engine, &body).await?))
+}
+
+pub async fn validate_saved(
+    user: User,
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Vec<TableEntry>>> {
+    let (body, engine) = saved(&app, &user, id, &bytes).await?;
+    Ok(Json(tables(&*engine, &body).await?))
+}
+
+/// Every table and view the session can see, database by database (or only `body.database`).
+/// A database the role cannot read is skipped, as Snowflake's own pickers do.
+async fn tables(engine: &dyn Engine, body: &Body) -> Result<Vec<TableEntry>> {
+    let databases = match given(&body.database) {
+        Some(database) => vec![database.to_string()],
+        None => engine.list(Listing::Databases).await?,
+    };
+    let mut entries = Vec::new();
+    for database in databases {
+        let sql = format!(
+            "SELECT TABLE_SCHEMA AS \"schema\", TABLE_NAME AS \"table\" FROM {}.INFORMATION_SCHEMA.TABLES \
+             WHERE TABLE_SCHEMA <> 'INFORMATION_SCHEMA' ORDER BY 1, 2",
+            Dialect::Snowflake.quote_ident(&database)
+        );
+        let rows = match rows(engine, sql).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::debug!("skipping Snowflake database {database}: {e}");
+                continue;
+            }
+        };
+        for row in rows {
+            let text = |key: &str| row.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
+            entries.push(TableEntry { database: database.clone(), schema: text("schema"), table: text("table") });
+        }
+    }
+    Ok(entries)
+}
+
+/// Runs a metadata statement on an engine directly (transient engines have no saved name for
+/// the query path) and returns its rows.
+async fn rows(engine: &dyn Engine, sql: String) -> Result<Vec<Map<String, Value>>> {
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, TABLES_PER_DATABASE));
+    let collect = tokio::spawn(async move {
+        let mut body = Vec::new();
+        while let Some(event) = rx.recv().await {
+            match event {
+                StreamEvent::Complete { body: b, .. } => body.extend_from_slice(&b),
+                StreamEvent::Started { first, .. } => body.extend_from_slice(&first),
+                StreamEvent::Chunk(chunk) => body.extend_from_slice(&chunk),
+                StreamEvent::Finished { .. } => {}
+            }
+        }
+        body
+    });
+    engine.query(Query { sql, params: Vec::new(), timeout: LISTING_TIMEOUT }, sink).await?;
+    let body = collect.await.map_err(|e| Error::Internal(format!("listing task failed: {e}")))?;
+    serde_json::from_slice(&body).map_err(|e| Error::Internal(format!("listing was not JSON: {e}")))
+}

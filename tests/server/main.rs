@@ -1,0 +1,10 @@
+//! End-to-end tests of the server: the real app on port 0, real HTTP through reqwest (or raw
+//! TCP where a client would rewrite what we need to send), real SQLite files.
+
+mod common;
+
+mod api;
+mod cli;
+mod security;
+mod streaming;
+mod values;
