@@ -25,6 +25,11 @@ command -v curl >/dev/null || need+=(curl)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server mariadb-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# The Workspace browser test (tests/workspace/browser.rs): Chromium driven by chromedriver, and
+# openssl for the https://pro.openbb.co stand-in.
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
+command -v openssl >/dev/null || need+=(openssl)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "installing: ${need[*]}"
     as_root apt-get update -qq

@@ -131,7 +131,9 @@ fn parse_port(text: &str) -> std::result::Result<PortChoice, String> {
     if text.eq_ignore_ascii_case("auto") {
         return Ok(PortChoice::Auto);
     }
-    text.parse::<u16>().map(PortChoice::Fixed).map_err(|_| format!("{text:?} is not a port (1-65535) or `auto`"))
+    text.parse::<u16>()
+        .map(PortChoice::Fixed)
+        .map_err(|_| format!("{text:?} is not a port (1-65535) or `auto`"))
 }
 
 /// A free port: portpicker's choice, or 0 (the OS picks at bind) where it finds none.
@@ -143,9 +145,10 @@ pub fn resolve_port(choice: PortChoice) -> u16 {
 }
 
 fn data_dir(arg: &DataDirArg) -> Result<PathBuf> {
-    arg.data_dir.clone().or_else(default_data_dir).ok_or_else(|| {
-        Error::Startup("cannot find the OS data directory; pass --data-dir".into())
-    })
+    arg.data_dir
+        .clone()
+        .or_else(default_data_dir)
+        .ok_or_else(|| Error::Startup("cannot find the OS data directory; pass --data-dir".into()))
 }
 
 pub async fn serve(args: ServeArgs) -> Result<()> {
@@ -172,7 +175,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     };
     let app = App::open(config)?;
     if app.secrets.is_ephemeral() {
-        tracing::warn!("--ephemeral-secrets: secrets are kept in memory only and are lost when the server stops");
+        tracing::warn!(
+            "--ephemeral-secrets: secrets are kept in memory only and are lost when the server stops"
+        );
     }
     if args.demo {
         crate::demo::ensure(&app).await?;
@@ -238,7 +243,9 @@ pub async fn query(args: QueryArgs) -> Result<()> {
     }
     let _ = stdout.flush().await;
     match output.truncated {
-        Truncation::Yes => eprintln!("note: the result was cut at {} rows; raise it with --limit", output.row_limit),
+        Truncation::Yes => {
+            eprintln!("note: the result was cut at {} rows; raise it with --limit", output.row_limit)
+        }
         Truncation::Unknown => eprintln!("note: the result may have been cut at {} rows", output.row_limit),
         Truncation::No => {}
     }

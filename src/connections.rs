@@ -219,7 +219,9 @@ async fn delete_secrets(app: &App, name: &str) -> Result<()> {
 
 /// Keyring calls block on D-Bus; keep them off the async workers.
 async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(work).await.map_err(|e| Error::Internal(format!("secret store task failed: {e}")))?
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(format!("secret store task failed: {e}")))?
 }
 
 pub fn elapsed_ms(since: Instant) -> f64 {

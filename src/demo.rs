@@ -59,7 +59,15 @@ const COMPANIES: &[Company] = &[
     ("COP", "ConocoPhillips", "Energy", "Oil & Gas E&P", "NYSE", 66.0, 1_180.0),
     ("SLB", "Schlumberger Limited", "Energy", "Oil & Gas Equipment", "NYSE", 41.0, 1_420.0),
     ("WMT", "Walmart Inc.", "Consumer Defensive", "Discount Stores", "NYSE", 39.0, 8_050.0),
-    ("PG", "The Procter & Gamble Company", "Consumer Defensive", "Household Products", "NYSE", 124.0, 2_360.0),
+    (
+        "PG",
+        "The Procter & Gamble Company",
+        "Consumer Defensive",
+        "Household Products",
+        "NYSE",
+        124.0,
+        2_360.0,
+    ),
     ("KO", "The Coca-Cola Company", "Consumer Defensive", "Beverages", "NYSE", 55.0, 4_310.0),
     ("PEP", "PepsiCo, Inc.", "Consumer Defensive", "Beverages", "NASDAQ", 137.0, 1_375.0),
     ("COST", "Costco Wholesale Corporation", "Consumer Defensive", "Discount Stores", "NASDAQ", 294.0, 443.0),
@@ -70,12 +78,36 @@ const COMPANIES: &[Company] = &[
     ("DIS", "The Walt Disney Company", "Communication Services", "Entertainment", "NYSE", 145.0, 1_830.0),
     ("NFLX", "Netflix, Inc.", "Communication Services", "Entertainment", "NASDAQ", 330.0, 430.0),
     ("T", "AT&T Inc.", "Communication Services", "Telecom Services", "NYSE", 29.0, 7_150.0),
-    ("VZ", "Verizon Communications Inc.", "Communication Services", "Telecom Services", "NYSE", 61.0, 4_200.0),
+    (
+        "VZ",
+        "Verizon Communications Inc.",
+        "Communication Services",
+        "Telecom Services",
+        "NYSE",
+        61.0,
+        4_200.0,
+    ),
     ("BA", "The Boeing Company", "Industrials", "Aerospace & Defense", "NYSE", 331.0, 600.0),
     ("CAT", "Caterpillar Inc.", "Industrials", "Farm & Heavy Machinery", "NYSE", 148.0, 500.0),
-    ("GE", "General Electric Company", "Industrials", "Specialty Industrial Machinery", "NYSE", 90.0, 1_090.0),
+    (
+        "GE",
+        "General Electric Company",
+        "Industrials",
+        "Specialty Industrial Machinery",
+        "NYSE",
+        90.0,
+        1_090.0,
+    ),
     ("HON", "Honeywell International Inc.", "Industrials", "Conglomerates", "NASDAQ", 180.0, 650.0),
-    ("UPS", "United Parcel Service, Inc.", "Industrials", "Integrated Freight & Logistics", "NYSE", 117.0, 860.0),
+    (
+        "UPS",
+        "United Parcel Service, Inc.",
+        "Industrials",
+        "Integrated Freight & Logistics",
+        "NYSE",
+        117.0,
+        860.0,
+    ),
     ("LIN", "Linde plc", "Basic Materials", "Specialty Chemicals", "NASDAQ", 213.0, 480.0),
     ("NEE", "NextEra Energy, Inc.", "Utilities", "Utilities - Regulated Electric", "NYSE", 61.0, 2_050.0),
     ("AMT", "American Tower Corporation", "Real Estate", "REIT - Specialty", "NYSE", 230.0, 466.0),
@@ -171,7 +203,8 @@ fn fill(conn: &mut Connection) -> rusqlite::Result<()> {
         let mut company = tx.prepare("INSERT INTO companies VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
         let mut market_cap = tx.prepare("UPDATE companies SET market_cap = ?2 WHERE ticker = ?1")?;
         let mut price = tx.prepare("INSERT INTO prices VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
-        let mut financial = tx.prepare("INSERT INTO financials VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+        let mut financial =
+            tx.prepare("INSERT INTO financials VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
         for &(ticker, name, sector, industry, exchange, first_close, shares_m) in COMPANIES {
             let drift = 0.0004 + rng.normal() * 0.0003;
             let volatility = 0.012 + rng.uniform() * 0.018;
@@ -246,7 +279,10 @@ fn trading_days() -> Vec<String> {
     };
     while date.year() < FIRST_YEAR + YEARS {
         let weekday = date.weekday();
-        let holiday = matches!((date.month(), date.day()), (time::Month::January, 1) | (time::Month::July, 4) | (time::Month::December, 25));
+        let holiday = matches!(
+            (date.month(), date.day()),
+            (time::Month::January, 1) | (time::Month::July, 4) | (time::Month::December, 25)
+        );
         if !matches!(weekday, time::Weekday::Saturday | time::Weekday::Sunday) && !holiday {
             days.push(format!("{:04}-{:02}-{:02}", date.year(), date.month() as u8, date.day()));
         }

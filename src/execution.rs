@@ -55,7 +55,12 @@ pub struct QueryOutput {
 
 /// Checks, starts and hands back a streaming result. Errors before the first byte (bad SQL,
 /// refused write, timeout while the result is still held back) come back as `Err`.
-pub async fn run(app: &Arc<App>, input: QueryInput, format: Format, source: &'static str) -> Result<QueryOutput> {
+pub async fn run(
+    app: &Arc<App>,
+    input: QueryInput,
+    format: Format,
+    source: &'static str,
+) -> Result<QueryOutput> {
     let mut log = LogGuard::new(app.clone(), source, &input);
     let result = start(app, input, format, &mut log).await;
     if let Err(e) = &result {
@@ -137,7 +142,12 @@ async fn start(
 }
 
 /// Settles `X-Truncated` for a result longer than the held-back window.
-async fn probe(engine: &dyn connectors::Engine, checked: &CheckedStatement, query: &Query, limit: u64) -> Truncation {
+async fn probe(
+    engine: &dyn connectors::Engine,
+    checked: &CheckedStatement,
+    query: &Query,
+    limit: u64,
+) -> Truncation {
     match engine.exceeds(checked, query, limit).await {
         Ok(true) => Truncation::Yes,
         Ok(false) => Truncation::No,

@@ -119,10 +119,18 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 pub fn cors(guard: &Guard) -> CorsLayer {
-    let origins: Vec<HeaderValue> = guard.origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    let origins: Vec<HeaderValue> =
+        guard.origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([
             header::HeaderName::from_static("x-truncated"),
@@ -146,7 +154,9 @@ mod tests {
         for ok in ["localhost:6900", "127.0.0.1:6900", "[::1]:6900", "LOCALHOST:6900", "localhost"] {
             assert!(g.host_allowed(ok), "{ok}");
         }
-        for bad in ["evil.com:6900", "localhost:80", "127.0.0.1:abc", "localhost.evil.com:6900", "10.0.0.1:6900"] {
+        for bad in
+            ["evil.com:6900", "localhost:80", "127.0.0.1:abc", "localhost.evil.com:6900", "10.0.0.1:6900"]
+        {
             assert!(!g.host_allowed(bad), "{bad}");
         }
     }

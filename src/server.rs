@@ -38,7 +38,8 @@ pub async fn bind(app: Arc<App>) -> Result<Server> {
         )),
         _ => Error::Startup(format!("cannot listen on {requested}: {e}")),
     })?;
-    let addr = listener.local_addr().map_err(|e| Error::Startup(format!("cannot read the bound address: {e}")))?;
+    let addr =
+        listener.local_addr().map_err(|e| Error::Startup(format!("cannot read the bound address: {e}")))?;
     Ok(Server { app, listener, addr })
 }
 

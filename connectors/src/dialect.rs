@@ -52,6 +52,26 @@ impl Dialect {
         }
     }
 
+    /// The placeholder of the `n`th bound value, typed for `param` where the dialect needs it:
+    /// PostgreSQL infers an untyped parameter's type from its context (`float_col = $1` makes it
+    /// a float8) while the driver sends the value in the encoding of its own type, so the cast
+    /// pins the type the value is sent as.
+    pub fn bound(self, n: usize, param: &crate::Param) -> String {
+        use crate::Param;
+        let placeholder = self.placeholder(n);
+        if self != Self::Postgres {
+            return placeholder;
+        }
+        let ty = match param {
+            Param::Null => return placeholder,
+            Param::Bool(_) => "BOOLEAN",
+            Param::Int(_) => "BIGINT",
+            Param::Float(_) => "DOUBLE PRECISION",
+            Param::Text(_) => "TEXT",
+        };
+        format!("CAST({placeholder} AS {ty})")
+    }
+
     /// `expr` as text, for text filters on columns of any type.
     pub fn as_text(self, expr: &str) -> String {
         match self {
@@ -121,6 +141,8 @@ mod tests {
         assert_eq!(Dialect::Mysql.placeholder(3), "?");
         assert_eq!(Dialect::for_kind("snowflake"), Some(Dialect::Snowflake));
         assert_eq!(Dialect::for_kind("oracle"), None);
+        assert_eq!(Dialect::Postgres.bound(2, &crate::Param::Int(1)), "CAST($2 AS BIGINT)");
+        assert_eq!(Dialect::Sqlite.bound(2, &crate::Param::Int(1)), "?");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! protocol and each value is read straight from its wire bytes (`to_cell`): DECIMAL keeps the
 //! server's digits, TIME may be negative or past 24 h, zero dates are no surprise.
 //!
-//! Reads run in `START TRANSACTION READ ONLY` on read-only connections; the server's own
-//! statement time limit (`max_execution_time` on MySQL, `max_statement_time` on MariaDB) is set
+//! Reads run in `START TRANSACTION READ ONLY` on read-only connections and are rolled back
+//! afterwards; `INTO OUTFILE`/`INTO DUMPFILE`, which such a transaction allows, is refused before
+//! it reaches the server. The server's own statement time limit (`max_execution_time` on MySQL, `max_statement_time` on MariaDB) is set
 //! per query, with a client-side deadline behind it. A query that is abandoned (client gone,
 //! row cap, deadline, dropped future) is stopped with `KILL QUERY` from a separate connection,
 //! and its connection is closed rather than returned to the pool.
@@ -16,8 +17,8 @@ use crate::{ColumnInfo, Engine, Listing, Param, Query, TableInfo};
 use futures::{FutureExt as _, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sqlx::mysql::{
-    MySql, MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool,
-    MySqlPoolOptions, MySqlRow, MySqlSslMode, MySqlTypeInfo, MySqlValueRef,
+    MySql, MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlRow,
+    MySqlSslMode, MySqlTypeInfo, MySqlValueRef,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{
@@ -163,7 +164,9 @@ impl MysqlEngine {
                 .map(|row| (0..row.len()).map(|i| text_at(row, i)).collect::<Result<Vec<_>>>())
                 .collect()
         };
-        tokio::time::timeout(LISTING_TIMEOUT, work).await.map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
+        tokio::time::timeout(LISTING_TIMEOUT, work)
+            .await
+            .map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
     }
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
@@ -171,14 +174,20 @@ impl MysqlEngine {
         let mut running = Running { conn: self.acquire().await?, kill: None, finished: false };
 
         let limit_ms = query.timeout.as_millis().clamp(1, u128::from(u32::MAX));
-        let mut setup = match self.flavor {
+        let (variable, limit) = match self.flavor {
             // MariaDB takes seconds with microsecond precision.
-            Flavor::MariaDb => format!("SET SESSION max_statement_time = {:.3};", limit_ms as f64 / 1000.0),
-            // MySQL applies it to SELECT only, which is all a read-only connection runs.
-            Flavor::MySql => format!("SET SESSION max_execution_time = {limit_ms};"),
+            Flavor::MariaDb => ("max_statement_time", format!("{:.3}", limit_ms as f64 / 1000.0)),
+            // MySQL applies it to SELECT only; other statements (on writable connections) have the
+            // client-side deadline and KILL QUERY.
+            Flavor::MySql => ("max_execution_time", limit_ms.to_string()),
         };
+        let mut setup = format!("SET SESSION {variable} = {limit};");
+        // The limit must not outlive the query on the pooled connection (a 1 ms limit would
+        // break the next listing), and a read has nothing to commit.
+        let mut end = format!("SET SESSION {variable} = DEFAULT");
         if self.settings.read_only {
             setup.push_str("START TRANSACTION READ ONLY;");
+            end.insert_str(0, "ROLLBACK;");
         }
         setup.push_str("SELECT CONNECTION_ID()");
         let id_row = sqlx::raw_sql(AssertSqlSafe(setup))
@@ -196,7 +205,7 @@ impl MysqlEngine {
             Ok(statement) => statement,
             Err(e) => {
                 let error = map_error(e, &ctx);
-                running.end_transaction(self.settings.read_only).await;
+                running.end(&end).await;
                 return Err(error);
             }
         };
@@ -206,7 +215,7 @@ impl MysqlEngine {
             None => 0,
         };
         if expected != query.params.len() {
-            running.end_transaction(self.settings.read_only).await;
+            running.end(&end).await;
             return Err(ConnectorError::invalid(format!(
                 "the query has {expected} parameter(s) but {} value(s) were given",
                 query.params.len()
@@ -259,7 +268,7 @@ impl MysqlEngine {
                     sink.set_columns(describe(statement.columns()).0);
                 }
                 if complete {
-                    running.end_transaction(self.settings.read_only).await;
+                    running.end(&end).await;
                 }
                 // Otherwise the row cap stopped us mid-result: `running` kills the rest.
                 drop(running);
@@ -267,7 +276,7 @@ impl MysqlEngine {
             }
             Err((error, query_over)) => {
                 if query_over {
-                    running.end_transaction(self.settings.read_only).await;
+                    running.end(&end).await;
                 }
                 Err(error)
             }
@@ -283,7 +292,11 @@ impl Engine for MysqlEngine {
 
     async fn server_version(&self) -> Result<String> {
         let rows = self.catalog("SELECT VERSION()", &[]).await?;
-        let version = rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or_default();
+        let version = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .ok_or_else(|| ConnectorError::internal("the server did not report its version"))?;
         Ok(describe_version(&version))
     }
 
@@ -296,9 +309,9 @@ impl Engine for MysqlEngine {
                 .into_iter()
                 .filter_map(|r| r.into_iter().next())
                 .collect()),
-            Listing::Roles | Listing::Warehouses => {
-                Err(ConnectorError::unsupported("MySQL/MariaDB connections have no roles or warehouses to pick"))
-            }
+            Listing::Roles | Listing::Warehouses => Err(ConnectorError::unsupported(
+                "MySQL/MariaDB connections have no roles or warehouses to pick",
+            )),
         }
     }
 
@@ -389,12 +402,12 @@ struct Running {
 }
 
 impl Running {
-    /// The statement is over: leave the read-only transaction and hand the connection back.
-    async fn end_transaction(&mut self, read_only: bool) {
-        if read_only && sqlx::raw_sql("COMMIT").execute(&mut *self.conn).await.is_err() {
-            return;
+    /// The statement is over: run `sql` to undo the query's session setup, then hand the
+    /// connection back (or, if that fails, let `drop` close it).
+    async fn end(&mut self, sql: &str) {
+        if sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut *self.conn).await.is_ok() {
+            self.finished = true;
         }
-        self.finished = true;
     }
 }
 
@@ -404,7 +417,8 @@ impl Drop for Running {
             return;
         }
         self.conn.close_on_drop();
-        let (Some((options, id, secrets)), Ok(runtime)) = (self.kill.take(), tokio::runtime::Handle::try_current())
+        let (Some((options, id, secrets)), Ok(runtime)) =
+            (self.kill.take(), tokio::runtime::Handle::try_current())
         else {
             return;
         };
@@ -503,12 +517,22 @@ fn text_at(row: &MySqlRow, i: usize) -> Result<String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MysqlType {
     /// TINYINT(1), which MySQL also calls BOOL/BOOLEAN.
-    Bool { unsigned: bool },
-    TinyInt { unsigned: bool },
-    SmallInt { unsigned: bool },
+    Bool {
+        unsigned: bool,
+    },
+    TinyInt {
+        unsigned: bool,
+    },
+    SmallInt {
+        unsigned: bool,
+    },
     /// INT and MEDIUMINT: both travel as 4 bytes.
-    Int { unsigned: bool },
-    BigInt { unsigned: bool },
+    Int {
+        unsigned: bool,
+    },
+    BigInt {
+        unsigned: bool,
+    },
     Float,
     Double,
     Decimal,
@@ -629,7 +653,11 @@ fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], String> {
 pub fn to_cell(ty: MysqlType, bytes: &[u8]) -> Result<Cell<'_>, String> {
     Ok(match ty {
         MysqlType::Bool { unsigned } => {
-            let v = if unsigned { i64::from(fixed::<1>(bytes)?[0]) } else { i64::from(fixed::<1>(bytes)?[0] as i8) };
+            let v = if unsigned {
+                i64::from(fixed::<1>(bytes)?[0])
+            } else {
+                i64::from(fixed::<1>(bytes)?[0] as i8)
+            };
             // TINYINT(1) can hold 2..127 too; those stay numbers rather than become `true`.
             match v {
                 0 | 1 => Cell::Bool(v == 1),
@@ -919,7 +947,13 @@ pub(crate) fn push_number(out: &mut String, v: f64) {
         let text = buf.format_finite(v);
         out.push_str(text.strip_suffix(".0").unwrap_or(text));
     } else {
-        out.push_str(if v.is_nan() { "NaN" } else if v > 0.0 { "Infinity" } else { "-Infinity" });
+        out.push_str(if v.is_nan() {
+            "NaN"
+        } else if v > 0.0 {
+            "Infinity"
+        } else {
+            "-Infinity"
+        });
     }
 }
 
@@ -974,11 +1008,15 @@ fn scan_into_file(sql: &str, backslash_escapes: bool) -> bool {
             b'*' if b.get(i + 1) == Some(&b'/') => i += 2,
             _ if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80) {
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'$' || b[i] >= 0x80)
+                {
                     i += 1;
                 }
                 let word = &b[start..i];
-                if after_into && (word.eq_ignore_ascii_case(b"OUTFILE") || word.eq_ignore_ascii_case(b"DUMPFILE")) {
+                if after_into
+                    && (word.eq_ignore_ascii_case(b"OUTFILE") || word.eq_ignore_ascii_case(b"DUMPFILE"))
+                {
                     return true;
                 }
                 after_into = word.eq_ignore_ascii_case(b"INTO");
@@ -1058,7 +1096,9 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                  plain connection); set \"tls\" to \"prefer\" or \"require\""
             ),
         ),
-        sqlx::Error::Configuration(e) => (ErrorKind::InvalidInput, format!("invalid connection settings: {e}")),
+        sqlx::Error::Configuration(e) => {
+            (ErrorKind::InvalidInput, format!("invalid connection settings: {e}"))
+        }
         sqlx::Error::Protocol(e) => (ErrorKind::Unreachable, format!("{where_} answered unexpectedly: {e}")),
         other => (ErrorKind::Internal, other.to_string()),
     };
@@ -1085,9 +1125,15 @@ mod tests {
         assert_eq!(json(MysqlType::SmallInt { unsigned: true }, &65535u16.to_le_bytes()), "65535");
         assert_eq!(json(MysqlType::Int { unsigned: false }, &i32::MIN.to_le_bytes()), "-2147483648");
         assert_eq!(json(MysqlType::Int { unsigned: true }, &u32::MAX.to_le_bytes()), "4294967295");
-        assert_eq!(json(MysqlType::BigInt { unsigned: false }, &i64::MIN.to_le_bytes()), "\"-9223372036854775808\"");
+        assert_eq!(
+            json(MysqlType::BigInt { unsigned: false }, &i64::MIN.to_le_bytes()),
+            "\"-9223372036854775808\""
+        );
         assert_eq!(json(MysqlType::BigInt { unsigned: false }, &42i64.to_le_bytes()), "42");
-        assert_eq!(json(MysqlType::BigInt { unsigned: true }, &u64::MAX.to_le_bytes()), "\"18446744073709551615\"");
+        assert_eq!(
+            json(MysqlType::BigInt { unsigned: true }, &u64::MAX.to_le_bytes()),
+            "\"18446744073709551615\""
+        );
         assert!(to_cell(MysqlType::Int { unsigned: false }, &[1, 2]).is_err());
     }
 
@@ -1122,7 +1168,10 @@ mod tests {
         let dt = [11, 0xe8, 0x07, 12, 31, 23, 59, 58, micros[0], micros[1], micros[2], micros[3]];
         assert_eq!(json(MysqlType::DateTime, &dt), "\"2024-12-31T23:59:58.123456\"");
         assert_eq!(json(MysqlType::DateTime, &[4, 0xe8, 0x07, 1, 2]), "\"2024-01-02T00:00:00\"");
-        assert_eq!(json(MysqlType::Timestamp, &[7, 0xe8, 0x07, 1, 2, 3, 4, 5]), "\"2024-01-02T03:04:05+00:00\"");
+        assert_eq!(
+            json(MysqlType::Timestamp, &[7, 0xe8, 0x07, 1, 2, 3, 4, 5]),
+            "\"2024-01-02T03:04:05+00:00\""
+        );
         assert_eq!(json(MysqlType::Time, &[0]), "\"00:00:00\"");
         // -838:59:59 is MySQL's minimum: 34 days 22 h.
         assert_eq!(json(MysqlType::Time, &[8, 1, 34, 0, 0, 0, 22, 59, 59]), "\"-838:59:59\"");
@@ -1225,6 +1274,8 @@ mod tests {
     fn settings_default_to_read_only_with_tls_preferred() {
         let s: MysqlSettings = serde_json::from_str(r#"{"host": "h", "user": "u"}"#).unwrap();
         assert_eq!((s.port, s.tls, s.read_only, s.database), (3306, TlsMode::Prefer, true, None));
-        assert!(serde_json::from_str::<MysqlSettings>(r#"{"host": "h", "user": "u", "pasword": "x"}"#).is_err());
+        assert!(
+            serde_json::from_str::<MysqlSettings>(r#"{"host": "h", "user": "u", "pasword": "x"}"#).is_err()
+        );
     }
 }

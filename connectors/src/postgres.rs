@@ -2,8 +2,8 @@
 //! from its binary wire format (`to_cell`): numeric keeps its exact digits (NaN → null),
 //! timestamptz is written in UTC with `+00:00`, arrays and composites become JSON text.
 //!
-//! Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout`; a client-side deadline
-//! backs it up. A query that is abandoned (client gone, row cap, deadline, dropped future) is
+//! Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` and are rolled back
+//! afterwards; a client-side deadline backs the time limit up. A query that is abandoned (client gone, row cap, deadline, dropped future) is
 //! stopped with `pg_cancel_backend` from a separate connection, and its connection is closed
 //! rather than returned to the pool.
 
@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
+use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
     PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
     PgSslMode, PgTypeInfo, PgTypeKind, PgValueFormat, Postgres,
 };
-use sqlx::postgres::types::Oid;
 use sqlx::{
     Arguments as _, AssertSqlSafe, Column as _, ConnectOptions as _, Connection as _, Encode, Executor as _,
     Row as _, SqlSafeStr as _, Statement as _, Type, TypeInfo as _, ValueRef as _,
@@ -164,7 +164,9 @@ impl PostgresEngine {
                 })
                 .collect()
         };
-        tokio::time::timeout(LISTING_TIMEOUT, work).await.map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
+        tokio::time::timeout(LISTING_TIMEOUT, work)
+            .await
+            .map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
     }
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
@@ -175,10 +177,18 @@ impl PostgresEngine {
         let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);
         // SET LOCAL ends with the transaction; a writable connection runs outside one (so that
         // e.g. VACUUM works) and sets the session value before every statement instead.
-        let setup = if read_only {
-            format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}; SELECT pg_backend_pid()")
+        let (setup, end) = if read_only {
+            // Rolled back, never committed: a read has nothing to keep, and the few writes READ
+            // ONLY does not catch (`lo_create`) are undone.
+            (
+                format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
+                "ROLLBACK",
+            )
         } else {
-            format!("SET statement_timeout = {limit_ms}; SELECT pg_backend_pid()")
+            (
+                format!("SET statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
+                "RESET statement_timeout",
+            )
         };
         let pid_row = sqlx::raw_sql(AssertSqlSafe(setup))
             .fetch_optional(&mut *running.conn)
@@ -190,12 +200,22 @@ impl PostgresEngine {
             .map_err(|e| map_error(e, &ctx))?;
         running.cancel = Some((self.options.clone(), pid, self.secrets.clone()));
 
-        let prepared = (&mut *running.conn).prepare(AssertSqlSafe(query.sql.clone()).into_sql_str()).await;
+        // Parameter types go into the statement (the server must know them to read the binary
+        // values), but sqlx caches prepared statements by their text alone; the type signature
+        // in a trailing comment keeps the same SQL with other parameter types apart.
+        let types: Vec<PgTypeInfo> = query.params.iter().map(param_type).collect();
+        let sql = if types.is_empty() {
+            query.sql.clone()
+        } else {
+            let signature: Vec<&str> = types.iter().map(|t| t.name()).collect();
+            format!("{}\n/* dc:{} */", query.sql, signature.join(","))
+        };
+        let prepared = (&mut *running.conn).prepare_with(AssertSqlSafe(sql).into_sql_str(), &types).await;
         let statement = match prepared {
             Ok(statement) => statement,
             Err(e) => {
                 let error = map_error(e, &ctx);
-                running.end_transaction(read_only, false).await;
+                running.end(end).await;
                 return Err(error);
             }
         };
@@ -205,15 +225,17 @@ impl PostgresEngine {
             None => 0,
         };
         if expected != query.params.len() {
-            running.end_transaction(read_only, false).await;
+            running.end(end).await;
             return Err(ConnectorError::invalid(format!(
                 "the query has {expected} parameter(s) but {} value(s) were given",
                 query.params.len()
             )));
         }
         let (columns, types) = describe(statement.columns(), self.money_scale);
-        if let Some((column, why)) = columns.iter().zip(&types).find_map(|(c, t)| t.unsupported().map(|w| (c, w))) {
-            running.end_transaction(read_only, false).await;
+        if let Some((column, why)) =
+            columns.iter().zip(&types).find_map(|(c, t)| t.unsupported().map(|w| (c, w)))
+        {
+            running.end(end).await;
             return Err(ConnectorError::unsupported(format!(
                 "column \"{}\" has type {why}, which cannot be shown yet; cast it in the query, e.g. \
                  {}::text",
@@ -249,7 +271,7 @@ impl PostgresEngine {
         match outcome {
             Ok(complete) => {
                 if complete {
-                    running.end_transaction(read_only, true).await;
+                    running.end(end).await;
                 }
                 // Otherwise the row cap stopped us mid-result: `running` cancels the rest.
                 drop(running);
@@ -257,7 +279,7 @@ impl PostgresEngine {
             }
             Err((error, query_over)) => {
                 if query_over {
-                    running.end_transaction(read_only, false).await;
+                    running.end(end).await;
                 }
                 Err(error)
             }
@@ -273,7 +295,11 @@ impl Engine for PostgresEngine {
 
     async fn server_version(&self) -> Result<String> {
         let rows = self.catalog("SELECT current_setting('server_version')", &[]).await?;
-        let version = rows.into_iter().next().and_then(|r| r.into_iter().next()).unwrap_or_default();
+        let version = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.into_iter().next())
+            .ok_or_else(|| ConnectorError::internal("the server did not report its version"))?;
         Ok(format!("PostgreSQL {version}"))
     }
 
@@ -287,7 +313,9 @@ impl Engine for PostgresEngine {
                  WHERE nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%' ORDER BY 1"
             }
             Listing::Roles | Listing::Warehouses => {
-                return Err(ConnectorError::unsupported("PostgreSQL connections have no roles or warehouses to pick"))
+                return Err(ConnectorError::unsupported(
+                    "PostgreSQL connections have no roles or warehouses to pick",
+                ))
             }
         };
         Ok(self.catalog(sql, &[]).await?.into_iter().filter_map(|r| r.into_iter().next()).collect())
@@ -309,8 +337,9 @@ impl Engine for PostgresEngine {
             .await?;
         if rows.is_empty() {
             if let Some(schema) = schema {
-                let found =
-                    self.catalog("SELECT nspname::text FROM pg_namespace WHERE nspname = $1", &[Some(schema)]).await?;
+                let found = self
+                    .catalog("SELECT nspname::text FROM pg_namespace WHERE nspname = $1", &[Some(schema)])
+                    .await?;
                 if found.is_empty() {
                     return Err(ConnectorError::not_found(format!("schema {schema} does not exist")));
                 }
@@ -374,15 +403,12 @@ struct Running {
 }
 
 impl Running {
-    /// The statement is over: end the read-only transaction and hand the connection back.
-    async fn end_transaction(&mut self, read_only: bool, commit: bool) {
-        if read_only {
-            let end = if commit { "COMMIT" } else { "ROLLBACK" };
-            if sqlx::raw_sql(end).execute(&mut *self.conn).await.is_err() {
-                return;
-            }
+    /// The statement is over: run `sql` to undo the query's session setup, then hand the
+    /// connection back (or, if that fails, let `drop` close it).
+    async fn end(&mut self, sql: &'static str) {
+        if sqlx::raw_sql(sql).execute(&mut *self.conn).await.is_ok() {
+            self.finished = true;
         }
-        self.finished = true;
     }
 }
 
@@ -428,6 +454,16 @@ impl Type<Postgres> for UntypedNull {
 impl Encode<'_, Postgres> for UntypedNull {
     fn encode_by_ref(&self, _: &mut PgArgumentBuffer) -> std::result::Result<IsNull, BoxDynError> {
         Ok(IsNull::Yes)
+    }
+}
+
+fn param_type(param: &Param) -> PgTypeInfo {
+    match param {
+        Param::Null => UntypedNull::type_info(),
+        Param::Bool(_) => <bool as Type<Postgres>>::type_info(),
+        Param::Int(_) => <i64 as Type<Postgres>>::type_info(),
+        Param::Float(_) => <f64 as Type<Postgres>>::type_info(),
+        Param::Text(_) => <String as Type<Postgres>>::type_info(),
     }
 }
 
@@ -652,7 +688,9 @@ pub fn to_cell<'a>(ty: &PgType, b: &'a [u8]) -> Result<Cell<'a>, String> {
         PgType::Float4 => Ok(Cell::Float(f32_shortest(f32::from_be_bytes(fixed(b)?)))),
         PgType::Float8 => Ok(Cell::Float(f64::from_be_bytes(fixed(b)?))),
         PgType::Numeric => Ok(Cell::Decimal(Cow::Owned(numeric_text(b)?))),
-        PgType::Money(scale) => Ok(Cell::Decimal(Cow::Owned(scaled_text(i64::from_be_bytes(fixed(b)?), *scale)))),
+        PgType::Money(scale) => {
+            Ok(Cell::Decimal(Cow::Owned(scaled_text(i64::from_be_bytes(fixed(b)?), *scale))))
+        }
         PgType::Text | PgType::Json => Ok(Cell::Text(Cow::Borrowed(utf8(b)?))),
         PgType::Jsonb | PgType::Jsonpath => match b.split_first() {
             Some((1, rest)) => Ok(Cell::Text(Cow::Borrowed(utf8(rest)?))),
@@ -744,9 +782,13 @@ pub fn to_cell<'a>(ty: &PgType, b: &'a [u8]) -> Result<Cell<'a>, String> {
             let lsn = u64::from_be_bytes(fixed(b)?);
             text(format!("{:X}/{:X}", lsn >> 32, lsn & 0xffff_ffff))
         }
-        PgType::Point | PgType::Lseg | PgType::Box | PgType::Path | PgType::Polygon | PgType::Line | PgType::Circle => {
-            text(geometric_text(ty, b)?)
-        }
+        PgType::Point
+        | PgType::Lseg
+        | PgType::Box
+        | PgType::Path
+        | PgType::Polygon
+        | PgType::Line
+        | PgType::Circle => text(geometric_text(ty, b)?),
         PgType::Geometry => text(wkb_to_wkt(b)?),
         PgType::Void => Ok(Cell::Null),
         PgType::Array(_) | PgType::Composite(_) | PgType::Record | PgType::Hstore => {
@@ -792,7 +834,13 @@ fn push_day_time(out: &mut String, micros: i64) -> Result<(), String> {
         return Err(format!("time of day out of range: {micros} µs"));
     }
     let secs = micros / 1_000_000;
-    push_time(out, (secs / 3600) as u64, (secs / 60 % 60) as u8, (secs % 60) as u8, (micros % 1_000_000) as u32);
+    push_time(
+        out,
+        (secs / 3600) as u64,
+        (secs / 60 % 60) as u8,
+        (secs % 60) as u8,
+        (micros % 1_000_000) as u32,
+    );
     Ok(())
 }
 
@@ -800,7 +848,7 @@ fn push_offset(out: &mut String, seconds_east: i64) {
     let sign = if seconds_east < 0 { '-' } else { '+' };
     let s = seconds_east.unsigned_abs();
     let _ = write!(out, "{sign}{:02}:{:02}", s / 3600, s / 60 % 60);
-    if s % 60 != 0 {
+    if !s.is_multiple_of(60) {
         let _ = write!(out, ":{:02}", s % 60);
     }
 }
@@ -832,7 +880,13 @@ fn interval_text(micros: i64, days: i32, months: i32) -> String {
         if !is_zero {
             out.push(' ');
         }
-        out.push_str(if micros < 0 { "-" } else if is_before { "+" } else { "" });
+        out.push_str(if micros < 0 {
+            "-"
+        } else if is_before {
+            "+"
+        } else {
+            ""
+        });
         let abs = micros.unsigned_abs();
         let secs = abs / 1_000_000;
         let _ = write!(out, "{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
@@ -851,7 +905,8 @@ fn interval_text(micros: i64, days: i32, months: i32) -> String {
 fn numeric_text(b: &[u8]) -> Result<String, String> {
     let header = b.get(..8).ok_or("short numeric")?;
     let word = |i: usize| u16::from_be_bytes([header[i], header[i + 1]]);
-    let (ndigits, weight, sign, dscale) = (usize::from(word(0)), word(2) as i16, word(4), usize::from(word(6)));
+    let (ndigits, weight, sign, dscale) =
+        (usize::from(word(0)), word(2) as i16, word(4), usize::from(word(6)));
     match sign {
         0x0000 | 0x4000 => {}
         0xC000 => return Ok("NaN".into()),
@@ -924,10 +979,13 @@ fn inet_text(b: &[u8]) -> Result<String, String> {
 /// Geometric types in PostgreSQL's own text forms: `(x,y)`, `[(x,y),(x,y)]`, `<(x,y),r>`, ...
 fn geometric_text(ty: &PgType, b: &[u8]) -> Result<String, String> {
     let numbers = |bytes: &[u8]| -> Result<Vec<f64>, String> {
-        if bytes.len() % 8 != 0 {
+        if !bytes.len().is_multiple_of(8) {
             return Err("geometric value is not a whole number of floats".into());
         }
-        Ok(bytes.chunks_exact(8).map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect())
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+            .collect())
     };
     let points = |v: &[f64]| {
         v.chunks(2)
@@ -1014,7 +1072,9 @@ struct Items<'a> {
 
 impl<'a> Items<'a> {
     fn i32(&mut self) -> Result<i32, String> {
-        let v = i32::from_be_bytes(fixed(self.b.get(self.pos..self.pos + 4).ok_or("container value is cut short")?)?);
+        let v = i32::from_be_bytes(fixed(
+            self.b.get(self.pos..self.pos + 4).ok_or("container value is cut short")?,
+        )?);
         self.pos += 4;
         Ok(v)
     }
@@ -1127,7 +1187,8 @@ fn write_array(element: &PgType, b: &[u8], out: &mut Vec<u8>, depth: usize) -> R
     let ndim = items.i32()?;
     items.i32()?; // has-nulls flag: the -1 lengths say the same
     items.i32()?; // element OID: the column type already names it
-    let ndim = usize::try_from(ndim).ok().filter(|&n| n <= 6).ok_or(format!("array with {ndim} dimensions"))?;
+    let ndim =
+        usize::try_from(ndim).ok().filter(|&n| n <= 6).ok_or(format!("array with {ndim} dimensions"))?;
     let mut dims = Vec::with_capacity(ndim);
     for _ in 0..ndim {
         let len = usize::try_from(items.i32()?).map_err(|_| "negative array dimension")?;
@@ -1208,8 +1269,8 @@ fn push_bound(out: &mut String, element: &PgType, b: &[u8]) -> Result<(), String
         Cell::Null => String::new(),
         Cell::Bytes(_) => return Err("binary range bounds are not supported".into()),
     };
-    let needs_quotes =
-        text.is_empty() || text.chars().any(|c| matches!(c, '"' | '\\' | '(' | ')' | '[' | ']' | ',') || c.is_whitespace());
+    let needs_quotes = text.is_empty()
+        || text.chars().any(|c| matches!(c, '"' | '\\' | '(' | ')' | '[' | ']' | ',') || c.is_whitespace());
     if needs_quotes {
         out.push('"');
         for c in text.chars() {
@@ -1251,7 +1312,8 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
     let (kind, message) = match &error {
         sqlx::Error::Database(db) => {
             let pg = db.try_downcast_ref::<PgDatabaseError>();
-            let code = pg.map_or_else(|| db.code().map(Cow::into_owned).unwrap_or_default(), |p| p.code().to_string());
+            let code = pg
+                .map_or_else(|| db.code().map(Cow::into_owned).unwrap_or_default(), |p| p.code().to_string());
             let mut message = db.message().to_string();
             if let Some(hint) = pg.and_then(PgDatabaseError::hint) {
                 let _ = write!(message, " (hint: {hint})");
@@ -1260,7 +1322,9 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                 (ErrorKind::Cancelled, Some(limit)) if message.contains("statement timeout") => {
                     return ConnectorError::timeout(limit)
                 }
-                (ErrorKind::Cancelled, _) if message.contains("statement timeout") => (ErrorKind::Timeout, message),
+                (ErrorKind::Cancelled, _) if message.contains("statement timeout") => {
+                    (ErrorKind::Timeout, message)
+                }
                 (kind, _) => (kind, message),
             }
         }
@@ -1274,7 +1338,9 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                 ACQUIRE_TIMEOUT.as_secs()
             ),
         ),
-        sqlx::Error::Configuration(e) => (ErrorKind::InvalidInput, format!("invalid connection settings: {e}")),
+        sqlx::Error::Configuration(e) => {
+            (ErrorKind::InvalidInput, format!("invalid connection settings: {e}"))
+        }
         sqlx::Error::Protocol(e) => (ErrorKind::Unreachable, format!("{where_} answered unexpectedly: {e}")),
         other => (ErrorKind::Internal, other.to_string()),
     };
@@ -1341,7 +1407,10 @@ mod tests {
         assert_eq!(json(&PgType::Date, &i32::MAX.to_be_bytes()), "\"infinity\"");
         let ts = (8_828i64 * MICROS_PER_DAY) + 3_723_000_001;
         assert_eq!(json(&PgType::Timestamp, &ts.to_be_bytes()), "\"2024-03-03T01:02:03.000001\"");
-        assert_eq!(json(&PgType::TimestampTz, &(-1i64).to_be_bytes()), "\"1999-12-31T23:59:59.999999+00:00\"");
+        assert_eq!(
+            json(&PgType::TimestampTz, &(-1i64).to_be_bytes()),
+            "\"1999-12-31T23:59:59.999999+00:00\""
+        );
         assert_eq!(json(&PgType::Timestamp, &i64::MIN.to_be_bytes()), "\"-infinity\"");
         assert_eq!(json(&PgType::Time, &MICROS_PER_DAY.to_be_bytes()), "\"24:00:00\"");
         let mut timetz = (47_106_250_000i64).to_be_bytes().to_vec();
@@ -1358,7 +1427,8 @@ mod tests {
 
     #[test]
     fn identifiers_and_addresses() {
-        let uuid = [0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11];
+        let uuid =
+            [0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11];
         assert_eq!(json(&PgType::Uuid, &uuid), "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
         assert_eq!(json(&PgType::Inet, &[2, 32, 0, 4, 192, 168, 0, 1]), "\"192.168.0.1\"");
         assert_eq!(json(&PgType::Inet, &[2, 24, 1, 4, 10, 0, 0, 0]), "\"10.0.0.0/24\"");
@@ -1409,9 +1479,15 @@ mod tests {
         assert_eq!(json(&ty, &two_by_two), r#""[[1,2],[3,null]]""#);
         assert_eq!(json(&ty, &array(23, &[], &[])), r#""[]""#);
         let texts = PgType::Array(std::boxed::Box::new(PgType::Text));
-        assert_eq!(json(&texts, &array(25, &[(2, 1)], &[Some(b"a\"b".to_vec()), Some(b"".to_vec())])), r#""[\"a\\\"b\",\"\"]""#);
+        assert_eq!(
+            json(&texts, &array(25, &[(2, 1)], &[Some(b"a\"b".to_vec()), Some(b"".to_vec())])),
+            r#""[\"a\\\"b\",\"\"]""#
+        );
         let jsonb = PgType::Array(std::boxed::Box::new(PgType::Jsonb));
-        assert_eq!(json(&jsonb, &array(3802, &[(1, 1)], &[Some(b"\x01{\"k\": [1]}".to_vec())])), r#""[{\"k\": [1]}]""#);
+        assert_eq!(
+            json(&jsonb, &array(3802, &[(1, 1)], &[Some(b"\x01{\"k\": [1]}".to_vec())])),
+            r#""[{\"k\": [1]}]""#
+        );
         assert!(to_cell(&ty, &array(23, &[(3, 1)], &[int4(1)])).is_err());
     }
 

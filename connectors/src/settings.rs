@@ -378,7 +378,8 @@ pub(crate) mod network_url {
 
         #[test]
         fn the_url_password_becomes_a_secret() {
-            let input = serde_json::json!({"url": "postgres://ann:s3cret@localhost/test", "read_only": false});
+            let input =
+                serde_json::json!({"url": "postgres://ann:s3cret@localhost/test", "read_only": false});
             let serde_json::Value::Object(input) = input else { unreachable!() };
             let (settings, secrets) = crate::ConnectionSettings::from_input(input).unwrap();
             assert_eq!(secrets.get("password"), Some("s3cret"));

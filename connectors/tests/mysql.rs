@@ -10,11 +10,11 @@ mod sqlx_db;
 use connectors::mysql::MysqlSettings;
 use connectors::settings::TlsMode;
 use connectors::{
-    statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Format, Listing, Param, ResultSink, Secrets,
-    SinkOptions,
+    statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Format, Listing, Param, ResultSink,
+    Secrets, SinkOptions,
 };
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, Executor as _};
+use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 use sqlx_db::*;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ const HOW_TO_START: &str = "start it with `start-stop-daemon --start --oknodo --
 
 struct Fixture {
     admin: MySqlPool,
+    admin_options: MySqlConnectOptions,
     host: String,
     port: u16,
     admin_user: String,
@@ -43,9 +44,16 @@ impl Fixture {
             eprintln!("DC_SKIP_MYSQL=1: skipping a MySQL/MariaDB test");
             return None;
         }
-        let url = std::env::var("DC_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        let url =
+            std::env::var("DC_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
         let options = MySqlConnectOptions::from_str(&url).expect("DC_TEST_MYSQL_URL is a mysql:// URL");
         let admin_password = url::password(&url);
+        // A direct connection first: the pool would retry a refused one and say only "timed out".
+        let probe = options
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("MySQL/MariaDB is not reachable at {url}: {e}; {HOW_TO_START}"));
+        let _ = probe.close().await;
         let admin = MySqlPoolOptions::new()
             .max_connections(3)
             .acquire_timeout(Duration::from_secs(5))
@@ -63,6 +71,7 @@ impl Fixture {
             password: unique("Pw-secret"),
             mariadb: version.contains("MariaDB"),
             admin,
+            admin_options: options,
         };
         let (db, user, pw) = (&fixture.db, &fixture.user, &fixture.password);
         fixture.exec(&format!("CREATE DATABASE `{db}` CHARACTER SET utf8mb4")).await;
@@ -124,12 +133,16 @@ impl Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let (admin, db, user) = (self.admin.clone(), self.db.clone(), self.user.clone());
+        // The pool belongs to the test's runtime, which is blocked here: clean up over a new
+        // connection on the helper thread's own runtime.
+        let (options, db, user) = (self.admin_options.clone(), self.db.clone(), self.user.clone());
         block_on_fresh(async move {
+            let Ok(mut admin) = options.connect().await else { return };
             let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS `{db}`"))).await;
             for host in ["%", "localhost"] {
                 let _ = admin.execute(AssertSqlSafe(format!("DROP USER IF EXISTS '{user}'@'{host}'"))).await;
             }
+            let _ = admin.close().await;
         });
     }
 }
@@ -187,7 +200,12 @@ async fn every_type_maps_to_exact_json() {
         ("BIT(64)", "~0", "\"18446744073709551615\"", Some(ColumnKind::Integer)),
         ("DATE", "'2024-02-29'", "\"2024-02-29\"", Some(ColumnKind::Date)),
         ("DATE", "'0000-00-00'", "null", Some(ColumnKind::Date)),
-        ("DATETIME(6)", "'2024-12-31 23:59:58.123456'", "\"2024-12-31T23:59:58.123456\"", Some(ColumnKind::DateTime)),
+        (
+            "DATETIME(6)",
+            "'2024-12-31 23:59:58.123456'",
+            "\"2024-12-31T23:59:58.123456\"",
+            Some(ColumnKind::DateTime),
+        ),
         ("DATETIME", "'2024-01-02 03:04:05'", "\"2024-01-02T03:04:05\"", Some(ColumnKind::DateTime)),
         ("DATETIME", "'2024-01-02 00:00:00'", "\"2024-01-02T00:00:00\"", Some(ColumnKind::DateTime)),
         ("TIMESTAMP", "'2024-01-02 03:04:05'", "\"2024-01-02T03:04:05+00:00\"", Some(ColumnKind::DateTime)),
@@ -209,7 +227,12 @@ async fn every_type_maps_to_exact_json() {
         // MariaDB's JSON is LONGTEXT with a check; MySQL has a JSON type. Both give the text.
         ("JSON", r#"'{"a": [1, 2]}'"#, r#""{\"a\": [1, 2]}""#, None),
         ("POINT", "POINT(1, -2.5)", "\"POINT(1 -2.5)\"", Some(ColumnKind::Text)),
-        ("LINESTRING", "ST_GeomFromText('LINESTRING(0 0,1.5 2)')", "\"LINESTRING(0 0,1.5 2)\"", Some(ColumnKind::Text)),
+        (
+            "LINESTRING",
+            "ST_GeomFromText('LINESTRING(0 0,1.5 2)')",
+            "\"LINESTRING(0 0,1.5 2)\"",
+            Some(ColumnKind::Text),
+        ),
         (
             "GEOMETRY",
             "ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))')",
@@ -219,7 +242,8 @@ async fn every_type_maps_to_exact_json() {
         ("INT", "NULL", "null", Some(ColumnKind::Integer)),
         ("VARCHAR(5)", "NULL", "null", Some(ColumnKind::Text)),
     ];
-    let columns: Vec<String> = cases.iter().enumerate().map(|(i, (def, ..))| format!("c{i} {def} NULL")).collect();
+    let columns: Vec<String> =
+        cases.iter().enumerate().map(|(i, (def, ..))| format!("c{i} {def} NULL")).collect();
     let values: Vec<&str> = cases.iter().map(|(_, v, ..)| *v).collect();
     let create = format!("CREATE TABLE t ({})", columns.join(", "));
     let insert = format!("INSERT INTO t VALUES ({})", values.join(", "));
@@ -240,7 +264,8 @@ async fn every_type_maps_to_exact_json() {
     }
     // The whole row at once: keys in column order.
     let all = body(&engine, "SELECT * FROM t").await;
-    let expected: Vec<String> = cases.iter().enumerate().map(|(i, (_, _, e, _))| format!("\"c{i}\":{e}")).collect();
+    let expected: Vec<String> =
+        cases.iter().enumerate().map(|(i, (_, _, e, _))| format!("\"c{i}\":{e}")).collect();
     assert_eq!(all, format!("[{{{}}}]", expected.join(",")));
 }
 
@@ -249,7 +274,8 @@ async fn expressions_parameters_and_duplicate_names() {
     let f = fixture!();
     let engine = f.engine(true).await;
     assert_eq!(
-        body(&engine, "SELECT 1 AS a, 2 AS a, 1.50 AS d, 'x' AS s, NULL AS n, CAST(-7 AS DECIMAL(5,2)) AS m").await,
+        body(&engine, "SELECT 1 AS a, 2 AS a, 1.50 AS d, 'x' AS s, NULL AS n, CAST(-7 AS DECIMAL(5,2)) AS m")
+            .await,
         r#"[{"a":1,"a_2":2,"d":1.50,"s":"x","n":null,"m":-7.00}]"#
     );
     let params = vec![
@@ -261,11 +287,7 @@ async fn expressions_parameters_and_duplicate_names() {
     ];
     let out = run(
         &engine,
-        query_with(
-            "SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t",
-            params,
-            Duration::from_secs(10),
-        ),
+        query_with("SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t", params, Duration::from_secs(10)),
     )
     .await
     .unwrap();
@@ -305,7 +327,10 @@ async fn read_only_connections_refuse_writes_at_the_server() {
         assert!(!e.message().is_empty());
     }
     assert!(!std::path::Path::new("/tmp/dc_should_not_exist.txt").exists());
-    assert_eq!(body(&engine, "SELECT id, v FROM t ORDER BY id").await, r#"[{"id":1,"v":"one"},{"id":2,"v":"two"}]"#);
+    assert_eq!(
+        body(&engine, "SELECT id, v FROM t ORDER BY id").await,
+        r#"[{"id":1,"v":"one"},{"id":2,"v":"two"}]"#
+    );
 
     // A writable connection may write: the refusals above came from the read-only setting.
     let writable = f.engine(false).await;
@@ -341,7 +366,8 @@ async fn a_departed_client_stops_the_query_on_the_server() {
     });
     assert!(eventually(Duration::from_secs(5), || f.running(&marker)).await, "the query never started");
     drop(rx);
-    let result = tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
+    let result =
+        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
     assert_kind(&result.unwrap_err(), ErrorKind::Cancelled);
     assert!(
         eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
@@ -392,7 +418,8 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
         database: Some(unique("dc_missing")),
         ..f.settings(true)
     };
-    let admin_secrets: Secrets = f.admin_password.iter().map(|p| ("password".to_string(), p.clone())).collect();
+    let admin_secrets: Secrets =
+        f.admin_password.iter().map(|p| ("password".to_string(), p.clone())).collect();
     let e = connectors::connect(&ConnectionSettings::Mysql(admin), &admin_secrets).await.err().unwrap();
     assert_kind(&e, ErrorKind::NotFound);
 
@@ -417,20 +444,28 @@ async fn schema_browsing() {
     ])
     .await;
     let engine = f.engine(true).await;
-    assert!(engine.server_version().await.unwrap().starts_with(if f.mariadb { "MariaDB " } else { "MySQL " }));
+    assert!(engine.server_version().await.unwrap().starts_with(if f.mariadb {
+        "MariaDB "
+    } else {
+        "MySQL "
+    }));
     assert!(engine.list(Listing::Databases).await.unwrap().contains(&f.db));
     assert!(engine.list(Listing::Schemas).await.unwrap().contains(&f.db));
     assert_kind(&engine.list(Listing::Roles).await.unwrap_err(), ErrorKind::Unsupported);
 
     let tables = engine.tables(Some(&f.db)).await.unwrap();
-    let found: Vec<_> = tables.iter().map(|t| (t.schema.as_str(), t.name.as_str(), t.kind.as_str())).collect();
+    let found: Vec<_> =
+        tables.iter().map(|t| (t.schema.as_str(), t.name.as_str(), t.kind.as_str())).collect();
     assert_eq!(found, [(f.db.as_str(), "prices", "table"), (f.db.as_str(), "tickers", "view")]);
     assert!(engine.tables(None).await.unwrap().iter().any(|t| t.name == "prices" && t.schema == f.db));
     assert_kind(&engine.tables(Some("dc_no_such_db")).await.unwrap_err(), ErrorKind::NotFound);
 
     let columns = engine.columns(None, "prices").await.unwrap();
     let found: Vec<_> = columns.iter().map(|c| (c.name.as_str(), c.db_type.as_str(), c.nullable)).collect();
-    assert_eq!(found, [("ticker", "varchar(10)", false), ("close", "decimal(12,4)", true), ("day", "date", true)]);
+    assert_eq!(
+        found,
+        [("ticker", "varchar(10)", false), ("close", "decimal(12,4)", true), ("day", "date", true)]
+    );
     assert_eq!(engine.columns(Some(&f.db), "tickers").await.unwrap().len(), 1);
     assert_kind(&engine.columns(Some(&f.db), "nope").await.unwrap_err(), ErrorKind::NotFound);
 }
@@ -452,7 +487,8 @@ async fn a_url_connection_keeps_its_password_out_of_the_settings() {
 #[tokio::test]
 async fn large_results_stream_complete_and_row_caps_stop_the_server() {
     let f = fixture!();
-    f.exec_all(&["CREATE TABLE d (i INT)", "INSERT INTO d VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)"]).await;
+    f.exec_all(&["CREATE TABLE d (i INT)", "INSERT INTO d VALUES (0),(1),(2),(3),(4),(5),(6),(7),(8),(9)"])
+        .await;
     let engine = f.engine(true).await;
     let sql = "SELECT a.i + 10 * b.i + 100 * c.i + 1000 * e.i + 10000 * g.i AS n, \
                CONCAT('row ', a.i, b.i, c.i, e.i, g.i) AS label \

@@ -17,6 +17,9 @@ pub struct LogParams {
 
 #[utoipa::path(get, path = "/api/v1/log", tag = "log", params(LogParams),
     responses((status = 200, body = Vec<LogEntry>)))]
-pub async fn recent(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<LogParams>) -> Result<Json<Vec<LogEntry>>> {
+pub async fn recent(
+    State(app): State<Arc<App>>,
+    ApiQuery(params): ApiQuery<LogParams>,
+) -> Result<Json<Vec<LogEntry>>> {
     Ok(Json(app.state.recent_log(params.limit.unwrap_or(100).clamp(1, 1000))?))
 }

@@ -49,8 +49,13 @@ pub fn router() -> Router<Arc<App>> {
         .merge(crate::workspace::router())
         .merge(crate::widgets::router())
         .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .fallback(|| async { detail_response(StatusCode::NOT_FOUND, "there is no such route; see /openapi.json") })
+        .fallback(|| async {
+            detail_response(StatusCode::NOT_FOUND, "there is no such route; see /openapi.json")
+        })
         .method_not_allowed_fallback(|| async {
-            detail_response(StatusCode::METHOD_NOT_ALLOWED, "this route does not accept that method; see /openapi.json")
+            detail_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not accept that method; see /openapi.json",
+            )
         })
 }

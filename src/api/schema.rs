@@ -38,14 +38,20 @@ pub struct ColumnDoc {
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}/databases", tag = "schema",
     params(("name" = String, Path)), responses((status = 200, body = Vec<String>)))]
-pub async fn databases(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<Json<Vec<String>>> {
+pub async fn databases(
+    State(app): State<Arc<App>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Vec<String>>> {
     let connected = connections::engine(&app, &name).await?;
     Ok(Json(connected.engine.list(Listing::Databases).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}/schemas", tag = "schema",
     params(("name" = String, Path)), responses((status = 200, body = Vec<String>)))]
-pub async fn schemas(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<Json<Vec<String>>> {
+pub async fn schemas(
+    State(app): State<Arc<App>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<Vec<String>>> {
     let connected = connections::engine(&app, &name).await?;
     Ok(Json(connected.engine.list(Listing::Schemas).await?))
 }

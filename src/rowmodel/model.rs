@@ -98,14 +98,30 @@ pub enum Number {
 /// One column's filter, parsed from AG Grid's filter model.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
-    Text { op: TextOp, value: Option<String> },
-    Number { op: CompareOp, from: Option<Number>, to: Option<Number> },
+    Text {
+        op: TextOp,
+        value: Option<String>,
+    },
+    Number {
+        op: CompareOp,
+        from: Option<Number>,
+        to: Option<Number>,
+    },
     /// Days as `YYYY-MM-DD`; the grid sends `YYYY-MM-DD HH:MM:SS` and compares days.
-    Date { op: CompareOp, from: Option<String>, to: Option<String> },
+    Date {
+        op: CompareOp,
+        from: Option<String>,
+        to: Option<String>,
+    },
     /// `None` stands for the grid's "(Blanks)" entry.
-    Set { values: Vec<Option<String>> },
+    Set {
+        values: Vec<Option<String>>,
+    },
     /// Two (or more) conditions joined by AND or OR.
-    Combined { all: bool, conditions: Vec<Filter> },
+    Combined {
+        all: bool,
+        conditions: Vec<Filter>,
+    },
     /// A multi filter: every sub-filter applies.
     Multi(Vec<Filter>),
 }
@@ -139,7 +155,9 @@ impl Filter {
         }
         let op_name = object.get("type").and_then(Value::as_str).unwrap_or("");
         match filter_type {
-            "text" => Ok(Self::Text { op: text_op(op_name).map_err(bad)?, value: text_value(object.get("filter")) }),
+            "text" => {
+                Ok(Self::Text { op: text_op(op_name).map_err(bad)?, value: text_value(object.get("filter")) })
+            }
             "number" => Ok(Self::Number {
                 op: compare_op(op_name).map_err(bad)?,
                 from: number_value(object.get("filter")).map_err(bad)?,
@@ -158,7 +176,8 @@ impl Filter {
                 Ok(Self::Set { values: values.iter().map(|v| text_value(Some(v))).collect() })
             }
             "multi" => {
-                let models = object.get("filterModels").and_then(Value::as_array).cloned().unwrap_or_default();
+                let models =
+                    object.get("filterModels").and_then(Value::as_array).cloned().unwrap_or_default();
                 let filters = models
                     .iter()
                     .filter(|m| !m.is_null())
@@ -235,8 +254,14 @@ fn date_value(value: Option<&Value>) -> Result<Option<String>, String> {
     };
     let day = text.get(..10).unwrap_or(text);
     let bytes = day.as_bytes();
+    // The grid appends a time of day; anything else after the date is not a date.
+    let time = text.get(10..).unwrap_or_default();
     let shaped = bytes.len() == 10
-        && bytes.iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+        && bytes
+            .iter()
+            .enumerate()
+            .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() })
+        && time.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | 'T' | ':' | '.' | 'Z' | '+' | '-'));
     if shaped {
         Ok(Some(day.to_string()))
     } else {
@@ -251,16 +276,27 @@ mod tests {
 
     #[test]
     fn parses_each_filter_type() {
-        let f = Filter::parse("a", &json!({"filterType": "text", "type": "contains", "filter": "x"})).unwrap();
+        let f =
+            Filter::parse("a", &json!({"filterType": "text", "type": "contains", "filter": "x"})).unwrap();
         assert_eq!(f, Filter::Text { op: TextOp::Contains, value: Some("x".into()) });
-        let f = Filter::parse("a", &json!({"filterType": "number", "type": "inRange", "filter": 1, "filterTo": "2.5"}))
-            .unwrap();
+        let f = Filter::parse(
+            "a",
+            &json!({"filterType": "number", "type": "inRange", "filter": 1, "filterTo": "2.5"}),
+        )
+        .unwrap();
         assert_eq!(
             f,
-            Filter::Number { op: CompareOp::InRange, from: Some(Number::Int(1)), to: Some(Number::Float(2.5)) }
+            Filter::Number {
+                op: CompareOp::InRange,
+                from: Some(Number::Int(1)),
+                to: Some(Number::Float(2.5))
+            }
         );
-        let f = Filter::parse("a", &json!({"filterType": "date", "type": "lessThan", "dateFrom": "2024-01-02 00:00:00"}))
-            .unwrap();
+        let f = Filter::parse(
+            "a",
+            &json!({"filterType": "date", "type": "lessThan", "dateFrom": "2024-01-02 00:00:00"}),
+        )
+        .unwrap();
         assert_eq!(f, Filter::Date { op: CompareOp::LessThan, from: Some("2024-01-02".into()), to: None });
         let f = Filter::parse("a", &json!({"filterType": "set", "values": ["x", null]})).unwrap();
         assert_eq!(f, Filter::Set { values: vec![Some("x".into()), None] });
@@ -278,9 +314,13 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        assert!(Filter::parse("a", &json!({"filterType": "number", "type": "equals", "filter": "1; drop"})).is_err());
-        assert!(Filter::parse("a", &json!({"filterType": "date", "type": "equals", "dateFrom": "1' or '1"})).is_err());
+        assert!(Filter::parse("a", &json!({"filterType": "number", "type": "equals", "filter": "1; drop"}))
+            .is_err());
+        assert!(Filter::parse("a", &json!({"filterType": "date", "type": "equals", "dateFrom": "1' or '1"}))
+            .is_err());
         assert!(Filter::parse("a", &json!({"filterType": "text", "type": "regex", "filter": "x"})).is_err());
-        assert!(Filter::parse("a", &json!({"filterType": "text", "operator": "XOR", "conditions": []})).is_err());
+        assert!(
+            Filter::parse("a", &json!({"filterType": "text", "operator": "XOR", "conditions": []})).is_err()
+        );
     }
 }

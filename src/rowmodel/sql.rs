@@ -33,7 +33,13 @@ pub fn names_columns(request: &RowRequest) -> bool {
 
 /// `subquery` is the user's statement as a derived table (`(...) AS alias`); `columns` what it
 /// returns; `max_rows` the server's row cap, which also bounds one page.
-pub fn plan(dialect: Dialect, subquery: &str, columns: &[Column], request: &RowRequest, max_rows: u64) -> Result<Plan> {
+pub fn plan(
+    dialect: Dialect,
+    subquery: &str,
+    columns: &[Column],
+    request: &RowRequest,
+    max_rows: u64,
+) -> Result<Plan> {
     let planner = Planner { dialect, columns, request };
     if request.pivot_mode == Some(true) && request.pivot_cols.as_ref().is_some_and(|p| !p.is_empty()) {
         return Err(Error::Unprocessable("pivoting is not supported; turn pivot mode off".into()));
@@ -101,8 +107,9 @@ impl Binder {
     }
 
     fn bind(&mut self, param: Param) -> String {
+        let placeholder = self.dialect.bound(self.params.len() + 1, &param);
         self.params.push(param);
-        self.dialect.placeholder(self.params.len())
+        placeholder
     }
 }
 
@@ -148,13 +155,23 @@ impl Planner<'_> {
             },
             Value::String(s) => match typed(kind, s) {
                 Some(param) => format!("{quoted} = {}", binder.bind(param)),
-                None => format!("{} = {}", self.dialect.as_text(&quoted), binder.bind(Param::Text(s.clone()))),
+                None => {
+                    format!("{} = {}", self.dialect.as_text(&quoted), binder.bind(Param::Text(s.clone())))
+                }
             },
-            other => format!("{} = {}", self.dialect.as_text(&quoted), binder.bind(Param::Text(other.to_string()))),
+            other => {
+                format!("{} = {}", self.dialect.as_text(&quoted), binder.bind(Param::Text(other.to_string())))
+            }
         }
     }
 
-    fn filter(&self, binder: &mut Binder, column: &str, kind: ColumnKind, filter: &Filter) -> Result<Option<String>> {
+    fn filter(
+        &self,
+        binder: &mut Binder,
+        column: &str,
+        kind: ColumnKind,
+        filter: &Filter,
+    ) -> Result<Option<String>> {
         let quoted = self.dialect.quote_ident(column);
         Ok(match filter {
             Filter::Text { op, value } => self.text(binder, &quoted, *op, value.as_deref()),
@@ -163,7 +180,15 @@ impl Planner<'_> {
                     Number::Int(i) => Param::Int(*i),
                     Number::Float(f) => Param::Float(*f),
                 };
-                compare(binder, &quoted, &quoted, *op, from.as_ref().map(param), to.as_ref().map(param), |p| p)
+                compare(
+                    binder,
+                    &quoted,
+                    &quoted,
+                    *op,
+                    from.as_ref().map(param),
+                    to.as_ref().map(param),
+                    |p| p,
+                )
             }
             Filter::Date { op, from, to } => {
                 let day = self.dialect.as_date(&quoted);
@@ -218,7 +243,9 @@ impl Planner<'_> {
         };
         Some(match op {
             TextOp::Equals => format!("{lowered} = {}", binder.bind(Param::Text(value))),
-            TextOp::NotEqual => format!("({quoted} IS NULL OR {lowered} <> {})", binder.bind(Param::Text(value))),
+            TextOp::NotEqual => {
+                format!("({quoted} IS NULL OR {lowered} <> {})", binder.bind(Param::Text(value)))
+            }
             TextOp::Contains => like(binder, format!("%{}%", escape_like(&value))),
             TextOp::NotContains => {
                 format!("({quoted} IS NULL OR NOT ({}))", like(binder, format!("%{}%", escape_like(&value))))
@@ -267,7 +294,11 @@ impl Planner<'_> {
             let direction = match item.sort.to_ascii_lowercase().as_str() {
                 "asc" => "ASC",
                 "desc" => "DESC",
-                other => return Err(Error::Unprocessable(format!("unknown sort direction {other:?}; use asc or desc"))),
+                other => {
+                    return Err(Error::Unprocessable(format!(
+                        "unknown sort direction {other:?}; use asc or desc"
+                    )))
+                }
             };
             items.push(format!("{} {direction}", self.dialect.quote_ident(&item.col_id)));
         }
@@ -347,7 +378,11 @@ fn aggregate(name: Option<&str>) -> Result<&'static str> {
         "max" => "MAX",
         "avg" => "AVG",
         "count" => "COUNT",
-        other => return Err(Error::Unprocessable(format!("unsupported aggFunc {other:?}; use sum, min, max, avg or count"))),
+        other => {
+            return Err(Error::Unprocessable(format!(
+                "unsupported aggFunc {other:?}; use sum, min, max, avg or count"
+            )))
+        }
     })
 }
 
@@ -374,21 +409,31 @@ mod tests {
             "sortModel": [{"colId": "name", "sort": "desc"}],
             "filterModel": {"name": {"filterType": "text", "type": "contains", "filter": "x'%"},
                             "id": {"filterType": "number", "type": "inRange", "filter": 1, "filterTo": 9}}}));
-        let plan = plan(Dialect::Postgres, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
-        assert!(plan.page.sql.contains("LOWER(CAST(\"name\" AS TEXT)) LIKE $1 ESCAPE '!'"), "{}", plan.page.sql);
-        assert!(plan.page.sql.contains("(\"id\" > $2 AND \"id\" < $3)"), "{}", plan.page.sql);
-        assert!(plan.page.sql.ends_with("ORDER BY \"name\" DESC LIMIT 10 OFFSET 10"), "{}", plan.page.sql);
-        assert_eq!(plan.page.params[0], Param::Text("%x'!%%".into()));
-        assert!(!plan.page.sql.contains("x'"));
-        assert_eq!(plan.count.params.len(), 3);
-        assert_eq!(plan.limit, Some(10));
+        let p = plan(Dialect::Postgres, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
+        assert!(
+            p.page.sql.contains("LOWER(CAST(\"name\" AS TEXT)) LIKE CAST($3 AS TEXT) ESCAPE '!'"),
+            "{}",
+            p.page.sql
+        );
+        assert!(
+            p.page.sql.contains("(\"id\" > CAST($1 AS BIGINT) AND \"id\" < CAST($2 AS BIGINT))"),
+            "{}",
+            p.page.sql
+        );
+        assert!(p.page.sql.ends_with("ORDER BY \"name\" DESC LIMIT 10 OFFSET 10"), "{}", p.page.sql);
+        assert_eq!(p.page.params[2], Param::Text("%x'!%%".into()));
+        assert!(!p.page.sql.contains("x'"));
+        assert_eq!(p.count.params.len(), 3);
+        assert_eq!(p.limit, Some(10));
     }
 
     #[test]
     fn unknown_columns_are_refused() {
         let r = request(json!({"sortModel": [{"colId": "id; DROP TABLE t", "sort": "asc"}]}));
         assert!(plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).is_err());
-        let r = request(json!({"filterModel": {"nope": {"filterType": "text", "type": "equals", "filter": "a"}}}));
+        let r = request(
+            json!({"filterModel": {"nope": {"filterType": "text", "type": "equals", "filter": "a"}}}),
+        );
         assert!(plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).is_err());
     }
 
@@ -396,21 +441,24 @@ mod tests {
     fn group_level_selects_groups_and_aggregates() {
         let r = request(json!({"rowGroupCols": [{"id": "name", "field": "name"}],
             "valueCols": [{"id": "id", "field": "id", "aggFunc": "sum"}], "groupKeys": []}));
-        let plan = plan(Dialect::Mysql, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
-        assert_eq!(plan.page.sql, "SELECT `name`, SUM(`id`) AS `id` FROM (q) AS dc_q GROUP BY `name` ORDER BY `name`");
+        let p = plan(Dialect::Mysql, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
+        assert_eq!(
+            p.page.sql,
+            "SELECT `name`, SUM(`id`) AS `id` FROM (q) AS dc_q GROUP BY `name` ORDER BY `name`"
+        );
         let r = request(json!({"rowGroupCols": [{"id": "name"}], "groupKeys": ["a"]}));
-        let plan = plan(Dialect::Mysql, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
-        assert!(plan.page.sql.contains("WHERE CAST(`name` AS CHAR) = ?"), "{}", plan.page.sql);
+        let p = plan(Dialect::Mysql, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
+        assert!(p.page.sql.contains("WHERE CAST(`name` AS CHAR) = ?"), "{}", p.page.sql);
     }
 
     #[test]
     fn empty_set_matches_nothing_and_null_means_blank() {
         let r = request(json!({"filterModel": {"id": {"filterType": "set", "values": []}}}));
-        let plan = plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
-        assert!(plan.page.sql.contains("WHERE 1 = 0"));
+        let p = plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
+        assert!(p.page.sql.contains("WHERE 1 = 0"));
         let r = request(json!({"filterModel": {"id": {"filterType": "set", "values": ["1", null]}}}));
-        let plan = plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
-        assert!(plan.page.sql.contains("(\"id\" IN (?) OR \"id\" IS NULL)"), "{}", plan.page.sql);
-        assert_eq!(plan.page.params, vec![Param::Int(1)]);
+        let p = plan(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
+        assert!(p.page.sql.contains("(\"id\" IN (?) OR \"id\" IS NULL)"), "{}", p.page.sql);
+        assert_eq!(p.page.params, vec![Param::Int(1)]);
     }
 }

@@ -74,7 +74,9 @@ impl StateDb {
         }
         let mut conn = Connection::open(path)
             .map_err(|e| Error::State(format!("cannot open {}: {e}", path.display())))?;
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )?;
         migrations::apply(&mut conn)?;
         Ok(Self { conn: Mutex::new(conn) })
     }
@@ -137,8 +139,11 @@ impl StateDb {
         {
             let conn = self.conn()?;
             if new_name != name {
-                let taken: bool =
-                    conn.query_row("SELECT count(*) > 0 FROM connections WHERE name = ?1", [new_name], |r| r.get(0))?;
+                let taken: bool = conn.query_row(
+                    "SELECT count(*) > 0 FROM connections WHERE name = ?1",
+                    [new_name],
+                    |r| r.get(0),
+                )?;
                 if taken {
                     return Err(Error::Conflict(format!("a connection named {new_name:?} already exists")));
                 }
@@ -168,9 +173,8 @@ impl StateDb {
 
     pub fn list_queries(&self, connection: Option<&str>) -> Result<Vec<SavedQuery>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!(
-            "{QUERY_SELECT} WHERE (?1 IS NULL OR c.name = ?1) ORDER BY q.id"
-        ))?;
+        let mut stmt =
+            conn.prepare(&format!("{QUERY_SELECT} WHERE (?1 IS NULL OR c.name = ?1) ORDER BY q.id"))?;
         let rows = stmt.query_map([connection], raw_query)?.collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter().map(decode_query).collect()
     }
@@ -206,7 +210,15 @@ impl StateDb {
             let changed = conn.execute(
                 "UPDATE queries SET connection_id = ?2, name = ?3, sql = ?4, description = ?5, params = ?6, \
                  updated_at = ?7 WHERE id = ?1",
-                params![id, connection_id, query.name, query.sql, query.description, to_json(&query.params)?, now()],
+                params![
+                    id,
+                    connection_id,
+                    query.name,
+                    query.sql,
+                    query.description,
+                    to_json(&query.params)?,
+                    now()
+                ],
             )?;
             if changed == 0 {
                 return Err(Error::NotFound(format!("there is no saved query with id {id}")));
@@ -280,7 +292,9 @@ fn raw_connection(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawConnection> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
-fn decode_connection((id, name, settings, secret_fields, created_at, updated_at): RawConnection) -> Result<StoredConnection> {
+fn decode_connection(
+    (id, name, settings, secret_fields, created_at, updated_at): RawConnection,
+) -> Result<StoredConnection> {
     Ok(StoredConnection {
         id,
         settings: from_json(&settings, &name)?,
@@ -295,7 +309,9 @@ fn raw_query(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawQuery> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
 }
 
-fn decode_query((id, connection, name, sql, description, params, created_at, updated_at): RawQuery) -> Result<SavedQuery> {
+fn decode_query(
+    (id, connection, name, sql, description, params, created_at, updated_at): RawQuery,
+) -> Result<SavedQuery> {
     Ok(SavedQuery {
         params: from_json(&params, &name)?,
         id,

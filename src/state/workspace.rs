@@ -107,7 +107,8 @@ impl StateDb {
 
     pub fn ws_list_queries(&self, user: &str, family: &str) -> Result<Vec<WsQuery>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare(&format!("{SELECT} WHERE c.user_id = ?1 AND c.family = ?2 ORDER BY q.id"))?;
+        let mut stmt =
+            conn.prepare(&format!("{SELECT} WHERE c.user_id = ?1 AND c.family = ?2 ORDER BY q.id"))?;
         let rows = stmt.query_map(params![user, family], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
@@ -203,6 +204,9 @@ impl StateDb {
 
     pub fn ws_link_in_use(&self, link: &str) -> Result<bool> {
         let conn = self.conn()?;
-        Ok(conn.query_row("SELECT 1 FROM ws_queries WHERE link = ?1 LIMIT 1", [link], |_| Ok(())).optional()?.is_some())
+        Ok(conn
+            .query_row("SELECT 1 FROM ws_queries WHERE link = ?1 LIMIT 1", [link], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 }

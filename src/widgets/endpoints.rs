@@ -24,18 +24,18 @@ use std::sync::Arc;
 const DEFAULT_WIDGET_ROWS: u64 = 1000;
 
 fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| Error::Unprocessable(format!("{name} missing: choose a value for the \"{name}\" parameter")))
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).ok_or_else(|| {
+        Error::Unprocessable(format!("{name} missing: choose a value for the \"{name}\" parameter"))
+    })
 }
 
 /// Numbers arrive as text in query strings and as numbers or text in JSON bodies.
 fn number(value: Option<&Value>) -> Result<Option<u64>> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_u64().map(Some).ok_or_else(|| Error::Unprocessable(format!("{n} is not a row count"))),
+        Some(Value::Number(n)) => {
+            n.as_u64().map(Some).ok_or_else(|| Error::Unprocessable(format!("{n} is not a row count")))
+        }
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => {
             s.trim().parse().map(Some).map_err(|_| Error::Unprocessable(format!("{s:?} is not a row count")))
@@ -91,8 +91,20 @@ pub async fn connections_table(State(app): State<Arc<App>>) -> Result<Json<Vec<V
 
 /// The fields the add-connection form may send that a connection takes.
 const FORM_FIELDS: &[&str] = &[
-    "name", "kind", "path", "url", "host", "port", "user", "password", "database", "account", "warehouse", "role",
-    "schema", "read_only",
+    "name",
+    "kind",
+    "path",
+    "url",
+    "host",
+    "port",
+    "user",
+    "password",
+    "database",
+    "account",
+    "warehouse",
+    "role",
+    "schema",
+    "read_only",
 ];
 
 /// The add-connection form's submit: the form's values as JSON; blanks are left out.
@@ -106,9 +118,11 @@ pub async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) -> Result
         let value = match value {
             Value::Null => continue,
             Value::String(s) if s.trim().is_empty() => continue,
-            Value::String(s) if key == "port" => {
-                Value::from(s.trim().parse::<u16>().map_err(|_| Error::Unprocessable(format!("port {s:?} is not a number")))?)
-            }
+            Value::String(s) if key == "port" => Value::from(
+                s.trim()
+                    .parse::<u16>()
+                    .map_err(|_| Error::Unprocessable(format!("port {s:?} is not a number")))?,
+            ),
             Value::String(s) if key == "read_only" => Value::Bool(s != "false"),
             Value::String(s) if key != "password" => Value::String(s.trim().to_string()),
             other => other,
@@ -131,12 +145,20 @@ pub struct SqlParams {
 }
 
 /// The SQL query table widget: `GET ?connection=&sql=&limit=`, rows streamed as a JSON array.
-pub async fn sql_query(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<SqlParams>) -> Result<Response> {
+pub async fn sql_query(
+    State(app): State<Arc<App>>,
+    ApiQuery(params): ApiQuery<SqlParams>,
+) -> Result<Response> {
     let connection = required(&params.connection, "connection")?;
     let sql = required(&params.sql, "sql")?;
     let limit = number(params.limit.map(Value::String).as_ref())?.unwrap_or(DEFAULT_WIDGET_ROWS);
-    let input =
-        QueryInput { connection: connection.into(), sql: sql.into(), params: Vec::new(), limit: Some(limit), timeout_ms: None };
+    let input = QueryInput {
+        connection: connection.into(),
+        sql: sql.into(),
+        params: Vec::new(),
+        limit: Some(limit),
+        timeout_ms: None,
+    };
     Ok(crate::api::query::stream_response(execution::run(&app, input, Format::Json, "widget").await?))
 }
 
@@ -245,9 +267,14 @@ pub async fn table_rows(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Res
     let kind = connections::engine(&app, &connection).await?.engine.kind();
     let dialect = Dialect::for_kind(kind)
         .ok_or_else(|| Error::BadRequest(format!("the table browser does not support {kind} connections")))?;
-    let sql = format!("SELECT * FROM {}.{}", dialect.quote_ident(&found.schema), dialect.quote_ident(&found.name));
+    let sql =
+        format!("SELECT * FROM {}.{}", dialect.quote_ident(&found.schema), dialect.quote_ident(&found.name));
     let page = rowmodel::fetch(&app, &connection, &sql, &request, "widget").await?;
-    Ok(crate::workspace::json_object_stream(format!("{{\"rowCount\":{},\"rowData\":", page.total), page.body, "}".into()))
+    Ok(crate::workspace::json_object_stream(
+        format!("{{\"rowCount\":{},\"rowData\":", page.total),
+        page.body,
+        "}".into(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -255,7 +282,10 @@ pub struct LogParams {
     limit: Option<String>,
 }
 
-pub async fn query_log(State(app): State<Arc<App>>, ApiQuery(params): ApiQuery<LogParams>) -> Result<Json<Vec<crate::state::LogEntry>>> {
+pub async fn query_log(
+    State(app): State<Arc<App>>,
+    ApiQuery(params): ApiQuery<LogParams>,
+) -> Result<Json<Vec<crate::state::LogEntry>>> {
     let limit = number(params.limit.map(Value::String).as_ref())?.unwrap_or(100).clamp(1, 1000);
     Ok(Json(app.state.recent_log(limit)?))
 }

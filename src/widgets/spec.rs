@@ -4,9 +4,9 @@
 //! dashboards survive upgrades.
 
 use crate::app::App;
-use crate::execution::{self, QueryInput};
+use crate::connections;
 use crate::state::SavedQuery;
-use connectors::{statement, Column, ColumnKind, Format};
+use connectors::{statement, Column, ColumnKind, Format, Query, ResultSink, SinkOptions, StreamEvent};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -210,9 +210,7 @@ fn table_param() -> Value {
 }
 
 fn connection_form() -> Value {
-    let text = |name: &str, label: &str, description: &str| {
-        json!({"paramName": name, "label": label, "type": "text", "value": "", "description": description})
-    };
+    let text = |name: &str, label: &str, description: &str| json!({"paramName": name, "label": label, "type": "text", "value": "", "description": description});
     json!({
         "paramName": "add_connection",
         "label": "Add connection",
@@ -280,11 +278,9 @@ pub fn column_def(column: &Column) -> Value {
         ColumnKind::Boolean => ("boolean", None),
         ColumnKind::Date => ("dateString", None),
         ColumnKind::DateTime => ("date", None),
-        ColumnKind::Text
-        | ColumnKind::Time
-        | ColumnKind::Binary
-        | ColumnKind::Json
-        | ColumnKind::Other => ("text", None),
+        ColumnKind::Text | ColumnKind::Time | ColumnKind::Binary | ColumnKind::Json | ColumnKind::Other => {
+            ("text", None)
+        }
     };
     if let Value::Object(map) = &mut def {
         map.insert("cellDataType".into(), data_type.into());
@@ -295,20 +291,23 @@ pub fn column_def(column: &Column) -> Value {
     def
 }
 
-/// The columns a saved query returns, from a zero-row run; `None` when it cannot tell in time
-/// (Workspace then infers columns from the rows).
+/// The columns a saved query returns, from a zero-row run straight on the engine: metadata for
+/// widgets.json, so it takes no query slot and leaves no query-log entry. `None` when it cannot
+/// tell in time (Workspace then infers columns from the rows).
 async fn probe_columns(app: &Arc<App>, query: &SavedQuery) -> Option<Vec<Column>> {
     let checked = statement::check(&query.sql, true).ok()?;
-    let input = QueryInput {
-        connection: query.connection.clone(),
+    let connected = connections::engine(app, &query.connection).await.ok()?;
+    let probe = Query {
         sql: format!("SELECT * FROM {} LIMIT 0", checked.as_subquery("dc_q")),
         params: query.params.clone(),
-        limit: Some(1),
-        timeout_ms: Some(COLUMN_PROBE.as_millis() as u64),
+        timeout: COLUMN_PROBE,
     };
-    let run = execution::run(app, input, Format::Json, "widget");
-    let output = tokio::time::timeout(COLUMN_PROBE, run).await.ok()?.ok()?;
-    Some(output.columns.to_vec())
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, 1));
+    tokio::time::timeout(COLUMN_PROBE, connected.engine.query(probe, sink)).await.ok()?.ok()?;
+    match rx.recv().await {
+        Some(StreamEvent::Complete { columns, .. }) => Some(columns.to_vec()),
+        _ => None,
+    }
 }
 
 /// One app that lays out the widgets on three tabs, with the connection pickers linked.

@@ -29,7 +29,10 @@ impl<S: Send + Sync> FromRequestParts<S> for User {
         let (scheme, token) = text.split_once(' ').ok_or_else(missing)?;
         let token = token.trim();
         let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-        if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() || token.len() > MAX_LEN || !token.chars().all(plain)
+        if !scheme.eq_ignore_ascii_case("bearer")
+            || token.is_empty()
+            || token.len() > MAX_LEN
+            || !token.chars().all(plain)
         {
             return Err(missing());
         }

@@ -184,7 +184,8 @@ pub async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<String, Valu
 /// the first free `workspace-<id>[-<n>]` name.
 pub async fn create_link(app: &Arc<App>, connection: i64, input: Map<String, Value>) -> Result<String> {
     for n in 1..=1000 {
-        let name = if n == 1 { format!("workspace-{connection}") } else { format!("workspace-{connection}-{n}") };
+        let name =
+            if n == 1 { format!("workspace-{connection}") } else { format!("workspace-{connection}-{n}") };
         if app.state.get_connection(&name)?.is_some() {
             continue;
         }
@@ -202,7 +203,12 @@ pub async fn create_link(app: &Arc<App>, connection: i64, input: Map<String, Val
 
 /// The link a query with `fields` should run on: one the connection already has for the same
 /// context, else a new one derived from `source`'s credentials.
-pub async fn link_for(app: &Arc<App>, connection: i64, source: &str, fields: &WsQueryFields) -> Result<String> {
+pub async fn link_for(
+    app: &Arc<App>,
+    connection: i64,
+    source: &str,
+    fields: &WsQueryFields,
+) -> Result<String> {
     if let Some(link) = app.state.ws_find_link(connection, fields)? {
         return Ok(link);
     }

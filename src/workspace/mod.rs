@@ -25,7 +25,10 @@ pub enum Family {
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Family {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
         Ok(if parts.uri.path().starts_with("/snowflake/") { Self::Snowflake } else { Self::Sql })
     }
 }
@@ -89,7 +92,11 @@ pub fn item(query: &WsQuery) -> Value {
 
 /// A JSON object one of whose members is a streamed array: `prefix`, the array, `suffix`. Rows
 /// go out as the database sends them, never collected.
-pub fn json_object_stream(prefix: String, body: crate::execution::BodyStream, suffix: String) -> axum::response::Response {
+pub fn json_object_stream(
+    prefix: String,
+    body: crate::execution::BodyStream,
+    suffix: String,
+) -> axum::response::Response {
     use axum::body::{Body, Bytes};
     use axum::http::{header, HeaderValue};
     use futures::StreamExt;

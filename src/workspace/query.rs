@@ -51,15 +51,21 @@ pub async fn create(
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
     let connection = app.state.ws_insert_connection(&user.0, family.as_str(), database_type)?;
+    let mut links = Vec::new();
     let inserted = match credentials::create_link(&app, connection, input).await {
-        Ok(link) => app.state.ws_insert_query(connection, &link, &fields),
+        Ok(link) => {
+            links.push(link.clone());
+            app.state.ws_insert_query(connection, &link, &fields)
+        }
         Err(e) => Err(e),
     };
     match inserted {
         Ok(id) => created(&app, &user, family, id),
         Err(e) => {
-            if let Err(cleanup) = credentials::collect_garbage(&app, connection, &[]).await {
-                tracing::warn!("could not remove the unfinished Workspace connection {connection}: {cleanup}");
+            if let Err(cleanup) = credentials::collect_garbage(&app, connection, &links).await {
+                tracing::warn!(
+                    "could not remove the unfinished Workspace connection {connection}: {cleanup}"
+                );
             }
             Err(e)
         }
@@ -92,13 +98,7 @@ pub async fn save_as(
 ) -> Result<(StatusCode, Json<Value>)> {
     let body: Body = parse_body(&bytes)?;
     let source = saved(&app, &user, family, id)?;
-    let context = Body {
-        database: None,
-        role: None,
-        warehouse: None,
-        schema: None,
-        ..body
-    };
+    let context = Body { database: None, role: None, warehouse: None, schema: None, ..body };
     let fields = merge(family, &context, &source.fields(), false)?;
     let id = app.state.ws_insert_query(source.connection, &source.link, &fields)?;
     created(&app, &user, family, id)
@@ -208,7 +208,13 @@ pub async fn run(
 /// schema) falls back to `base`; name, SQL and metadata too when `inherit` (an edit).
 fn merge(family: Family, body: &Body, base: &WsQueryFields, inherit: bool) -> Result<WsQueryFields> {
     let pick = |value: &Option<String>, fallback: &str, inherit: bool| -> String {
-        given(value).map(str::to_string).unwrap_or_else(|| if inherit { fallback.to_string() } else { String::new() })
+        given(value).map(str::to_string).unwrap_or_else(|| {
+            if inherit {
+                fallback.to_string()
+            } else {
+                String::new()
+            }
+        })
     };
     let snowflake = |value: &Option<String>, fallback: &Option<String>| -> Option<String> {
         if family == Family::Snowflake {

@@ -143,7 +143,11 @@ async fn tables(engine: &dyn Engine, body: &Body) -> Result<Vec<TableEntry>> {
         };
         for row in rows {
             let text = |key: &str| row.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-            entries.push(TableEntry { database: database.clone(), schema: text("schema"), table: text("table") });
+            entries.push(TableEntry {
+                database: database.clone(),
+                schema: text("schema"),
+                table: text("table"),
+            });
         }
     }
     Ok(entries)

@@ -76,8 +76,12 @@ async fn missing_or_unreadable_sqlite_files_are_clear_4xx() {
     assert_eq!(status, 400, "{body}");
     let (status, _, body) = s.post("/api/v1/connections", json!({"name": "x", "kind": "oracle"})).await;
     assert_eq!(status, 400, "{body}");
-    let (status, _, body) =
-        s.post("/api/v1/connections", json!({"name": "x", "kind": "sqlite", "path": not_db, "pasword": "typo"})).await;
+    let (status, _, body) = s
+        .post(
+            "/api/v1/connections",
+            json!({"name": "x", "kind": "sqlite", "path": not_db, "pasword": "typo"}),
+        )
+        .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("pasword"), "{body}");
     let (status, _, body) =
@@ -140,10 +144,12 @@ async fn query_by_post_and_get_in_three_formats() {
     let refused = s.client.get(&url).header("accept", "application/xml").send().await.unwrap();
     assert_eq!(refused.status().as_u16(), 406);
 
-    let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": "select nope from items"})).await;
+    let (status, _, body) =
+        s.query_text(json!({"connection": "shop", "sql": "select nope from items"})).await;
     assert_eq!(status, 400);
     assert!(body.contains("no such column"), "{body}");
-    let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": "select ?", "params": []})).await;
+    let (status, _, body) =
+        s.query_text(json!({"connection": "shop", "sql": "select ?", "params": []})).await;
     assert_eq!(status, 400, "{body}");
     let (status, _, _) = s.query_text(json!({"connection": "ghost", "sql": "select 1"})).await;
     assert_eq!(status, 404);
@@ -190,10 +196,12 @@ async fn saved_queries_lifecycle_and_run() {
     assert_eq!(patched["description"], "the best ones");
     assert_eq!(patched["sql"], saved["sql"]);
 
-    let (status, _, bad) = s.post("/api/v1/queries", json!({"connection": "ghost", "name": "x", "sql": "select 1"})).await;
-    assert_eq!(status, 404, "{bad}");
     let (status, _, bad) =
-        s.post("/api/v1/queries", json!({"connection": "shop", "name": "x", "sql": "select 1; select 2"})).await;
+        s.post("/api/v1/queries", json!({"connection": "ghost", "name": "x", "sql": "select 1"})).await;
+    assert_eq!(status, 404, "{bad}");
+    let (status, _, bad) = s
+        .post("/api/v1/queries", json!({"connection": "shop", "name": "x", "sql": "select 1; select 2"}))
+        .await;
     assert_eq!(status, 403, "{bad}");
 
     assert_eq!(s.delete(&format!("/api/v1/queries/{id}")).await.0, 204);
@@ -206,7 +214,8 @@ async fn deleting_a_connection_deletes_its_saved_queries() {
     let s = start().await;
     let db = items_db(s.dir.path(), 1);
     s.add_sqlite("shop", &db, true).await;
-    let (_, _, saved) = s.post("/api/v1/queries", json!({"connection": "shop", "name": "q", "sql": "select 1"})).await;
+    let (_, _, saved) =
+        s.post("/api/v1/queries", json!({"connection": "shop", "name": "q", "sql": "select 1"})).await;
     assert_eq!(s.delete("/api/v1/connections/shop").await.0, 204);
     assert_eq!(s.get(&format!("/api/v1/queries/{}", saved["id"])).await.0, 404);
 }
@@ -326,7 +335,8 @@ async fn limits_on_body_sql_rows_and_timeout_are_clear() {
     assert_eq!(status, 413, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("100 characters"));
 
-    let (status, _, body) = s.post("/api/v1/query", json!({"connection": "shop", "sql": "select 1", "limit": 1001})).await;
+    let (status, _, body) =
+        s.post("/api/v1/query", json!({"connection": "shop", "sql": "select 1", "limit": 1001})).await;
     assert_eq!(status, 400, "{body}");
     let (status, _, body) =
         s.post("/api/v1/query", json!({"connection": "shop", "sql": "select 1", "timeout_ms": 0})).await;

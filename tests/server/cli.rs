@@ -22,7 +22,10 @@ async fn query_prints_json_csv_and_ndjson() {
     };
     let out = run("json", "select id, name from items where id < 3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[{\"id\":1,\"name\":\"item 1\"},{\"id\":2,\"name\":\"item 2\"}]\n");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "[{\"id\":1,\"name\":\"item 1\"},{\"id\":2,\"name\":\"item 2\"}]\n"
+    );
     let out = run("csv", "select id, qty from items");
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "id,qty\n1,1\n2,2\n3,3\n");
     let out = run("ndjson", "select id from items limit 1");
@@ -31,7 +34,12 @@ async fn query_prints_json_csv_and_ndjson() {
     let out = run("json", "delete from items");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
-    let out = Command::new(BIN).args(["query", "--data-dir"]).arg(&data_dir).args(["-c", "ghost", "select 1"]).output().unwrap();
+    let out = Command::new(BIN)
+        .args(["query", "--data-dir"])
+        .arg(&data_dir)
+        .args(["-c", "ghost", "select 1"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no connection named \"ghost\""));
 
@@ -102,7 +110,8 @@ async fn serve_prints_its_url_and_a_port_in_use_is_one_clear_line() {
     assert!(rows[0]["tickers"].as_i64().unwrap() >= 50, "{rows}");
     assert_eq!(rows[0]["first"], "2020-01-02");
     assert_eq!(rows[0]["last"], "2024-12-31");
-    let queries: serde_json::Value = client.get(format!("{url}/api/v1/queries")).send().await.unwrap().json().await.unwrap();
+    let queries: serde_json::Value =
+        client.get(format!("{url}/api/v1/queries")).send().await.unwrap().json().await.unwrap();
     assert!(queries.as_array().unwrap().len() >= 3);
     let _ = child.kill();
     let _ = child.wait();

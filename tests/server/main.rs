@@ -1,10 +1,13 @@
 //! End-to-end tests of the server: the real app on port 0, real HTTP through reqwest (or raw
 //! TCP where a client would rewrite what we need to send), real SQLite files.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 mod common;
 
 mod api;
 mod cli;
+mod keyring;
 mod security;
 mod streaming;
 mod values;

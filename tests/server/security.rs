@@ -62,11 +62,15 @@ async fn dns_rebinding_hosts_are_refused() {
     let s = start().await;
     let port = s.addr.port();
     for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
-        let (status, body) = raw(s.addr, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await;
+        let (status, body) =
+            raw(s.addr, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await;
         assert_eq!(status, 200, "{host}: {body}");
     }
-    for host in [format!("evil.example:{port}"), "localhost:1".to_string(), format!("attacker.localhost.evil:{port}")] {
-        let (status, body) = raw(s.addr, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await;
+    for host in
+        [format!("evil.example:{port}"), "localhost:1".to_string(), format!("attacker.localhost.evil:{port}")]
+    {
+        let (status, body) =
+            raw(s.addr, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")).await;
         assert_eq!(status, 403, "{host}");
         assert!(body.contains("DNS rebinding"), "{body}");
     }
@@ -114,11 +118,13 @@ async fn read_only_connections_refuse_writes_and_leave_the_file_untouched() {
     ] {
         let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": sql})).await;
         assert_eq!(status, 403, "{sql}: {body}");
-        let detail = serde_json::from_str::<serde_json::Value>(&body).unwrap()["detail"].as_str().unwrap().to_string();
+        let detail =
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["detail"].as_str().unwrap().to_string();
         assert!(!detail.is_empty(), "{sql}");
     }
     assert_eq!(file_digest(&db), before, "the file changed");
-    let (_, _, body) = s.query_text(json!({"connection": "shop", "sql": "select count(*) as n from items"})).await;
+    let (_, _, body) =
+        s.query_text(json!({"connection": "shop", "sql": "select count(*) as n from items"})).await;
     assert_eq!(body, r#"[{"n":3}]"#);
 }
 
@@ -130,7 +136,8 @@ async fn writable_connections_allow_writes_but_never_attach() {
     let (status, _, body) =
         s.query_text(json!({"connection": "rw", "sql": "insert into items values (4, 'new', 2.5, 1)"})).await;
     assert_eq!(status, 200, "{body}");
-    let (_, _, body) = s.query_text(json!({"connection": "rw", "sql": "select count(*) as n from items"})).await;
+    let (_, _, body) =
+        s.query_text(json!({"connection": "rw", "sql": "select count(*) as n from items"})).await;
     assert_eq!(body, r#"[{"n":4}]"#);
     let other = s.dir.path().join("other.db");
     let (status, _, body) = s

@@ -7,7 +7,8 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 
 /// Never produces a row, so only the timeout or a cancellation can stop it.
-const ENDLESS: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+const ENDLESS: &str =
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
 
 #[tokio::test]
 async fn row_cap_marks_truncation_for_small_and_streamed_results() {
@@ -15,21 +16,24 @@ async fn row_cap_marks_truncation_for_small_and_streamed_results() {
     let db = items_db(s.dir.path(), 80_000);
     s.add_sqlite("big", &db, true).await;
 
-    let (status, headers, body) = s.query_text(json!({"connection": "big", "sql": "select * from items", "limit": 10})).await;
+    let (status, headers, body) =
+        s.query_text(json!({"connection": "big", "sql": "select * from items", "limit": 10})).await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-truncated"], "true");
     assert_eq!(headers["x-row-limit"], "10");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap().as_array().unwrap().len(), 10);
 
     // ~70k rows is several MiB: beyond the held-back window, so the probe settles the header.
-    let (status, headers, body) = s.query_text(json!({"connection": "big", "sql": "select * from items"})).await;
+    let (status, headers, body) =
+        s.query_text(json!({"connection": "big", "sql": "select * from items"})).await;
     assert_eq!(status, 200);
     assert_eq!(headers["x-truncated"], "true");
     let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 70_000);
     assert_eq!(rows[69_999]["id"], 70_000);
 
-    let (_, headers, body) = s.query_text(json!({"connection": "big", "sql": "select * from items", "limit": 80_000})).await;
+    let (_, headers, body) =
+        s.query_text(json!({"connection": "big", "sql": "select * from items", "limit": 80_000})).await;
     assert_eq!(headers["x-truncated"], "false");
     let rows: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 80_000);
@@ -74,7 +78,8 @@ async fn timeout_interrupts_the_statement() {
     let db = items_db(s.dir.path(), 1);
     s.add_sqlite("shop", &db, true).await;
     let started = Instant::now();
-    let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": ENDLESS, "timeout_ms": 300})).await;
+    let (status, _, body) =
+        s.query_text(json!({"connection": "shop", "sql": ENDLESS, "timeout_ms": 300})).await;
     assert_eq!(status, 504, "{body}");
     assert!(body.contains("timed out after 300 ms"), "{body}");
     assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
@@ -87,7 +92,8 @@ async fn a_client_that_disconnects_cancels_its_query() {
     let s = start().await;
     let db = items_db(s.dir.path(), 1);
     s.add_sqlite("shop", &db, true).await;
-    let request = s.client.post(s.at("/api/v1/query")).json(&json!({"connection": "shop", "sql": ENDLESS})).send();
+    let request =
+        s.client.post(s.at("/api/v1/query")).json(&json!({"connection": "shop", "sql": ENDLESS})).send();
     // The client gives up long before the 60 s default timeout.
     assert!(tokio::time::timeout(Duration::from_millis(300), request).await.is_err());
     let entry = s.wait_for_log(ENDLESS, 5).await;
@@ -104,8 +110,13 @@ async fn a_client_that_stops_reading_a_stream_cancels_it() {
     let db = items_db(s.dir.path(), 200_000);
     s.add_sqlite("big", &db, true).await;
     let sql = "select a.* from items a, items b";
-    let response =
-        s.client.post(s.at("/api/v1/query")).json(&json!({"connection": "big", "sql": sql, "limit": 10_000_000})).send().await.unwrap();
+    let response = s
+        .client
+        .post(s.at("/api/v1/query"))
+        .json(&json!({"connection": "big", "sql": sql, "limit": 10_000_000}))
+        .send()
+        .await
+        .unwrap();
     let mut stream = response.bytes_stream();
     let first = stream.next().await.unwrap().unwrap();
     assert!(!first.is_empty());

@@ -3,7 +3,9 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use connectors::{Column, ConnectorError, Engine, ErrorKind, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
+use connectors::{
+    Column, ConnectorError, Engine, ErrorKind, Format, Param, Query, ResultSink, SinkOptions, StreamEvent,
+};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,10 +46,15 @@ pub fn query_with(sql: &str, params: Vec<Param>, timeout: Duration) -> Query {
 
 /// Runs the query with a row cap, reading the events while the engine writes them (the channel
 /// is bounded, so a long result would otherwise stall).
-pub async fn run_limited(engine: &Arc<dyn Engine>, query: Query, limit: u64) -> Result<Output, ConnectorError> {
+pub async fn run_limited(
+    engine: &Arc<dyn Engine>,
+    query: Query,
+    limit: u64,
+) -> Result<Output, ConnectorError> {
     let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, limit));
     let reader = async move {
-        let mut out = Output { columns: Vec::new(), body: String::new(), rows: 0, truncated: false, streamed: false };
+        let mut out =
+            Output { columns: Vec::new(), body: String::new(), rows: 0, truncated: false, streamed: false };
         let mut bytes = Vec::new();
         let mut finished = false;
         while let Some(event) = rx.recv().await {
@@ -63,7 +70,9 @@ pub async fn run_limited(engine: &Arc<dyn Engine>, query: Query, limit: u64) -> 
                     bytes.extend_from_slice(&first);
                 }
                 StreamEvent::Chunk(chunk) => bytes.extend_from_slice(&chunk),
-                StreamEvent::Finished { rows, truncated } => (out.rows, out.truncated, finished) = (rows, truncated, true),
+                StreamEvent::Finished { rows, truncated } => {
+                    (out.rows, out.truncated, finished) = (rows, truncated, true)
+                }
             }
         }
         out.body = String::from_utf8(bytes).expect("the body is UTF-8");
