@@ -8,7 +8,7 @@ side with the databases' own command-line clients on the same data (SPEC §8).
 Data: the peers' generator (peers.md): `prices(ticker, date, open, high, low, close, volume,
 adj_close)`, 500 tickers x N/500 dates, seed 20240501, indexed by ticker. Every figure is the
 median wall time of `--runs` runs after one warm-up, each run one whole curl (or client) process.
-Peak RSS is the server's VmHWM after all series.
+Peak RSS is the server's VmHWM over the SQLite series, then (reset) over the MariaDB series.
 """
 
 import argparse
@@ -113,6 +113,12 @@ def peak_rss_mib(pid):
     return float("nan")
 
 
+def reset_peak_rss(pid):
+    """Resets VmHWM so the next series is measured on its own (Linux clear_refs, value 5)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as refs:
+        refs.write("5")
+
+
 def load_mysql(db_path, rows):
     """Copies the SQLite data into MariaDB database dc_bench (LOAD DATA from a TSV)."""
     mysql = ["mariadb", "-h", "127.0.0.1", "-u", "root", "--local-infile=1"]
@@ -168,13 +174,15 @@ def main():
                    curl_query(url, "bench", all_sql, args.rows, args.runs, "text/csv"))
             record("sqlite 10K", "data-connector (HTTP, JSON)", ten_k_rows,
                    curl_query(url, "bench", ten_k_sql, args.rows, max(args.runs, 20)))
+            rss = {"SQLite": peak_rss_mib(server.pid)}
             if not args.skip_mysql:
+                reset_peak_rss(server.pid)
                 load_mysql(db, args.rows)
                 post(url, "/api/v1/connections", {"name": "mariadb", "kind": "mysql", "host": "127.0.0.1",
                                                   "user": "root", "database": "dc_bench", "tls": "disable"})
                 record("mysql ALL", "data-connector (HTTP, JSON)", args.rows,
                        curl_query(url, "mariadb", all_sql, args.rows, args.runs))
-            rss = peak_rss_mib(server.pid)
+                rss["MariaDB"] = peak_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait()
@@ -192,14 +200,15 @@ def main():
     for r in results:
         print(f"| {r['case']} | {r['tool']} | {r['rows']:,} | {r['median_s']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) "
               f"| {r['rows_per_s'] / 1e6:.2f}M | {r['bytes']:,} |")
-    print(f"\nserver peak RSS (VmHWM over all series): {rss:.1f} MiB")
+    for engine, mib in rss.items():
+        print(f"\nserver peak RSS during the {engine} series (VmHWM): {mib:.1f} MiB")
 
     def ours(case):
         return next(r for r in results if r["case"] == case and r["tool"] == "data-connector (HTTP, JSON)")
 
     checks = [("1M SQLite rows", ours("sqlite ALL")["median_s"], TARGETS["sqlite_1m_s"], "s"),
               ("10k SQLite rows", ours("sqlite 10K")["median_s"] * 1000, TARGETS["sqlite_10k_ms"], "ms"),
-              ("server peak RSS", rss, TARGETS["rss_mib"], "MiB")]
+              ("server peak RSS, SQLite series", rss["SQLite"], TARGETS["rss_mib"], "MiB")]
     if not args.skip_mysql:
         checks.append(("1M MariaDB rows", ours("mysql ALL")["median_s"], TARGETS["mysql_1m_s"], "s"))
     print("\n| target | measured | limit | |\n|---|---|---|---|")

@@ -62,19 +62,30 @@ pub async fn run(
     source: &'static str,
 ) -> Result<QueryOutput> {
     let mut log = LogGuard::new(app.clone(), source, &input);
-    let result = start(app, input, format, &mut log).await;
-    if let Err(e) = &result {
-        log.fail(e);
+    let row_limit = input.limit.unwrap_or(app.config.limits.default_rows);
+    match start(app, input, format, &mut log).await {
+        Ok(started) => Ok(QueryOutput {
+            format,
+            columns: started.columns,
+            truncated: started.truncated,
+            row_limit,
+            body: started.pending.into_body(log),
+        }),
+        Err(e) => {
+            log.fail(&e);
+            Err(e)
+        }
     }
-    result.map(|(output, stream)| QueryOutput { body: stream.into_body(log), ..output })
 }
 
-async fn start(
-    app: &Arc<App>,
-    input: QueryInput,
-    format: Format,
-    log: &mut LogGuard,
-) -> Result<(QueryOutput, PendingStream)> {
+/// A query whose first bytes (or whole result) are ready.
+struct Started {
+    columns: Arc<[Column]>,
+    truncated: Truncation,
+    pending: PendingStream,
+}
+
+async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogGuard) -> Result<Started> {
     let limits = app.config.limits;
     if input.sql.chars().count() > limits.max_sql_chars {
         return Err(Error::PayloadTooLarge(format!(
@@ -116,25 +127,12 @@ async fn start(
         Some(StreamEvent::Complete { columns, body, rows, truncated }) => {
             let truncated = if truncated { Truncation::Yes } else { Truncation::No };
             log.finish(rows, truncated);
-            let output = QueryOutput {
-                format,
-                columns,
-                truncated,
-                row_limit,
-                body: Box::pin(futures::stream::empty()),
-            };
-            Ok((output, PendingStream::Complete(body, permit)))
+            Ok(Started { columns, truncated, pending: PendingStream::Complete(body, permit) })
         }
         Some(StreamEvent::Started { columns, first }) => {
             let truncated = probe(&*connected.engine, &checked, &query, row_limit).await;
-            let output = QueryOutput {
-                format,
-                columns,
-                truncated,
-                row_limit,
-                body: Box::pin(futures::stream::empty()),
-            };
-            Ok((output, PendingStream::Streaming { first, rx, task, permit, truncated }))
+            let pending = PendingStream::Streaming { first, rx, task, permit, truncated };
+            Ok(Started { columns, truncated, pending })
         }
         Some(_) => Err(Error::Internal("the engine sent rows out of order".into())),
         None => Err(engine_error(task).await),

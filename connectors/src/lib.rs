@@ -13,6 +13,7 @@ pub mod settings;
 pub mod sink;
 pub mod snowflake;
 pub mod sqlite;
+pub(crate) mod sqlx_common;
 pub mod statement;
 
 pub use cell::{Cell, Column, ColumnKind};

@@ -10,15 +10,18 @@
 //! and its connection is closed rather than returned to the pool.
 
 use crate::cell::{Cell, Column, ColumnKind};
-use crate::error::{scrub, ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::settings::{default_true, Secrets, TlsMode};
 use crate::sink::ResultSink;
+use crate::sqlx_common::{
+    check_parameter_count, connect_once, describe_transport_error, pool_options, stream_rows,
+    within_deadline, within_listing_timeout, ErrorContext, RowWriter, Running,
+};
 use crate::{ColumnInfo, Engine, Listing, Param, Query, TableInfo};
-use futures::{FutureExt as _, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use sqlx::mysql::{
-    MySql, MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlPoolOptions, MySqlRow,
-    MySqlSslMode, MySqlTypeInfo, MySqlValueRef,
+    MySql, MySqlArguments, MySqlConnectOptions, MySqlDatabaseError, MySqlPool, MySqlRow, MySqlSslMode,
+    MySqlTypeInfo, MySqlValueRef,
 };
 use sqlx::pool::PoolConnection;
 use sqlx::{
@@ -53,17 +56,6 @@ pub struct MysqlSettings {
 fn default_port() -> u16 {
     3306
 }
-
-/// Connections per engine: enough for a dashboard's parallel widgets, few enough that one
-/// laptop user cannot exhaust a shared server's `max_connections`.
-const MAX_CONNECTIONS: u32 = 5;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// Listings have no user-given limit; this keeps a hung server from hanging the dialog.
-const LISTING_TIMEOUT: Duration = Duration::from_secs(30);
-/// The client-side deadline trails the server's so that the server's clearer error wins.
-const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Flavor {
@@ -113,37 +105,19 @@ impl MysqlEngine {
         if let Some(ca) = &settings.ca_file {
             options = options.ssl_ca(ca);
         }
-        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
-            .await
-            .map_err(|_| {
-                ConnectorError::new(
-                    ErrorKind::Unreachable,
-                    format!(
-                        "no answer from MySQL/MariaDB at {}:{} within {} s",
-                        settings.host,
-                        settings.port,
-                        CONNECT_TIMEOUT.as_secs()
-                    ),
-                )
-            })?
-            .map_err(|e| map_error(e, &ctx))?;
+        let mut conn =
+            connect_once(&options, &server_name(&settings)).await?.map_err(|e| map_error(e, &ctx))?;
         let version: String = sqlx::query_scalar("SELECT VERSION()")
             .fetch_one(&mut conn)
             .await
             .map_err(|e| map_error(e, &ctx))?;
         let _ = conn.close().await;
         let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::MySql };
-        let pool = MySqlPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .min_connections(0)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .idle_timeout(IDLE_TIMEOUT)
-            .test_before_acquire(true)
-            .connect_lazy_with(options.clone());
+        let pool = pool_options().connect_lazy_with(options.clone());
         Ok(Self { settings, pool, options: Arc::new(options), flavor, secrets: secret_values })
     }
 
-    fn ctx(&self, timeout: Option<Duration>) -> ErrorContext<'_> {
+    fn ctx(&self, timeout: Option<Duration>) -> ErrorContext<'_, MysqlSettings> {
         ErrorContext { secrets: &self.secrets, timeout, settings: &self.settings }
     }
 
@@ -151,7 +125,7 @@ impl MysqlEngine {
         self.pool.acquire().await.map_err(|e| map_error(e, &self.ctx(None)))
     }
 
-    /// Runs a fixed catalog query and returns its rows as text, bound by `LISTING_TIMEOUT`.
+    /// Runs a fixed catalog query and returns its rows as text, bound by the listing timeout.
     async fn catalog(&self, sql: &'static str, binds: &[Option<&str>]) -> Result<Vec<Vec<String>>> {
         let work = async {
             let mut conn = self.acquire().await?;
@@ -164,14 +138,12 @@ impl MysqlEngine {
                 .map(|row| (0..row.len()).map(|i| text_at(row, i)).collect::<Result<Vec<_>>>())
                 .collect()
         };
-        tokio::time::timeout(LISTING_TIMEOUT, work)
-            .await
-            .map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
+        within_listing_timeout(work).await
     }
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
         let ctx = self.ctx(Some(query.timeout));
-        let mut running = Running { conn: self.acquire().await?, kill: None, finished: false };
+        let mut running = Running::new(self.acquire().await?);
 
         let limit_ms = query.timeout.as_millis().clamp(1, u128::from(u32::MAX));
         let (variable, limit) = match self.flavor {
@@ -190,97 +162,36 @@ impl MysqlEngine {
             end.insert_str(0, "ROLLBACK;");
         }
         setup.push_str("SELECT CONNECTION_ID()");
-        let id_row = sqlx::raw_sql(AssertSqlSafe(setup))
-            .fetch_optional(&mut *running.conn)
-            .await
-            .map_err(|e| map_error(e, &ctx))?;
-        let id: u64 = id_row
-            .ok_or_else(|| ConnectorError::internal("CONNECTION_ID() returned no row"))?
-            .try_get(0)
-            .map_err(|e| map_error(e, &ctx))?;
-        running.kill = Some((self.options.clone(), id, self.secrets.clone()));
+        let id: u64 = running.session_id(setup, "CONNECTION_ID()", |e| map_error(e, &ctx)).await?;
+        let options = self.options.clone();
+        running.stop_with(format!("stop MySQL query on connection {id}"), self.secrets.clone(), async move {
+            let mut conn = options.connect().await?;
+            conn.execute(AssertSqlSafe(format!("KILL QUERY {id}"))).await?;
+            conn.close().await
+        });
 
         let prepared = (&mut *running.conn).prepare(AssertSqlSafe(query.sql.clone()).into_sql_str()).await;
         let statement = match prepared {
             Ok(statement) => statement,
-            Err(e) => {
-                let error = map_error(e, &ctx);
-                running.end(&end).await;
-                return Err(error);
-            }
+            Err(e) => return running.fail(&end, map_error(e, &ctx)).await,
         };
-        let expected = match statement.parameters() {
-            Some(sqlx::Either::Left(types)) => types.len(),
-            Some(sqlx::Either::Right(count)) => count,
-            None => 0,
-        };
-        if expected != query.params.len() {
-            running.end(&end).await;
-            return Err(ConnectorError::invalid(format!(
-                "the query has {expected} parameter(s) but {} value(s) were given",
-                query.params.len()
-            )));
+        if let Err(error) = check_parameter_count(statement.parameters(), query.params.len()) {
+            return running.fail(&end, error).await;
         }
         let mut args = MySqlArguments::default();
         for param in &query.params {
             bind(&mut args, param)?;
         }
 
+        let mut decoders = Decoders(None);
         let outcome = {
             let mut rows = statement.query_with(args).fetch(&mut *running.conn);
-            let mut decoders: Option<Vec<MysqlType>> = None;
-            let result = loop {
-                let row = match next_row(&mut rows, &sink).await {
-                    Some(Ok(Some(row))) => row,
-                    Some(Ok(None)) => break Ok(true),
-                    Some(Err(e)) => break Err((map_error(e, &ctx), true)),
-                    None => break Err((ConnectorError::cancelled(), false)),
-                };
-                let types = match &decoders {
-                    Some(types) if types.len() == row.len() => types,
-                    Some(_) => {
-                        break Err((
-                            ConnectorError::unsupported("the statement returned more than one result set"),
-                            false,
-                        ))
-                    }
-                    None => {
-                        let (columns, types) = describe(row.columns());
-                        sink.set_columns(columns);
-                        decoders.insert(types)
-                    }
-                };
-                if !sink.accept_row() {
-                    break Ok(false);
-                }
-                if let Err(e) = write_row(&row, types, &mut sink) {
-                    break Err((e, false));
-                }
-                if let Err(e) = sink.end_row().await {
-                    break Err((e, false));
-                }
-            };
-            result.map(|complete| (complete, decoders.is_some()))
+            stream_rows(&mut rows, &mut sink, &mut decoders, |e| map_error(e, &ctx)).await
         };
-        match outcome {
-            Ok((complete, had_rows)) => {
-                if !had_rows {
-                    sink.set_columns(describe(statement.columns()).0);
-                }
-                if complete {
-                    running.end(&end).await;
-                }
-                // Otherwise the row cap stopped us mid-result: `running` kills the rest.
-                drop(running);
-                sink.finish().await
-            }
-            Err((error, query_over)) => {
-                if query_over {
-                    running.end(&end).await;
-                }
-                Err(error)
-            }
+        if outcome.is_ok() && decoders.0.is_none() {
+            sink.set_columns(describe(statement.columns()).0);
         }
+        running.conclude(outcome, sink, &end).await
     }
 }
 
@@ -383,88 +294,29 @@ impl Engine for MysqlEngine {
                  database server",
             ));
         }
-        let deadline = query.timeout.saturating_add(DEADLINE_GRACE);
-        match tokio::time::timeout(deadline, self.run(&query, sink)).await {
-            Ok(result) => result,
-            // Dropping `run` dropped its `Running` guard, which kills the query.
-            Err(_) => Err(ConnectorError::timeout(query.timeout)),
-        }
+        within_deadline(query.timeout, self.run(&query, sink)).await
     }
 }
 
-/// A pooled connection with a query in flight. Unless the query was seen through to its end,
-/// dropping this kills the query on the server and closes the connection, whatever the
-/// reason: an error, a full sink, a departed client or a dropped future.
-struct Running {
-    conn: PoolConnection<MySql>,
-    kill: Option<(Arc<MySqlConnectOptions>, u64, Arc<[String]>)>,
-    finished: bool,
-}
+/// The result's decoders, once the first row has named its columns.
+struct Decoders(Option<Vec<MysqlType>>);
 
-impl Running {
-    /// The statement is over: run `sql` to undo the query's session setup, then hand the
-    /// connection back (or, if that fails, let `drop` close it).
-    async fn end(&mut self, sql: &str) {
-        if sqlx::raw_sql(AssertSqlSafe(sql.to_string())).execute(&mut *self.conn).await.is_ok() {
-            self.finished = true;
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.finished {
-            return;
-        }
-        self.conn.close_on_drop();
-        let (Some((options, id, secrets)), Ok(runtime)) =
-            (self.kill.take(), tokio::runtime::Handle::try_current())
-        else {
-            return;
-        };
-        runtime.spawn(async move {
-            let kill = async {
-                let mut conn = options.connect().await?;
-                conn.execute(AssertSqlSafe(format!("KILL QUERY {id}"))).await?;
-                conn.close().await
-            };
-            match tokio::time::timeout(CONNECT_TIMEOUT, kill).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(
-                        "could not stop MySQL query on connection {id}: {}",
-                        scrub(&e.to_string(), secrets.iter().map(String::as_str))
-                    )
-                }
-                Err(_) => tracing::warn!("could not stop MySQL query on connection {id}: timed out"),
+impl RowWriter<MySqlRow> for Decoders {
+    fn prepare(&mut self, row: &MySqlRow, sink: &mut ResultSink) -> Result<()> {
+        match &self.0 {
+            Some(types) if types.len() == row.len() => Ok(()),
+            Some(_) => Err(ConnectorError::unsupported("the statement returned more than one result set")),
+            None => {
+                let (columns, types) = describe(row.columns());
+                sink.set_columns(columns);
+                self.0 = Some(types);
+                Ok(())
             }
-        });
-    }
-}
-
-/// How often a query whose next row is not ready yet checks that its client is still there.
-const CANCEL_POLL: Duration = Duration::from_millis(200);
-
-/// The stream's next item, or `None` once the client has gone while the server is still
-/// working on the row (a long `SLEEP`, a slow aggregate): the sink only notices departures
-/// when a row is written, and this lets such queries be stopped without waiting for one.
-pub(crate) async fn next_row<S, T>(rows: &mut S, sink: &ResultSink) -> Option<sqlx::Result<Option<T>>>
-where
-    S: futures::Stream<Item = sqlx::Result<T>> + Unpin,
-{
-    // Rows usually wait in the read buffer already; only a pending one pays for the timer.
-    if let Some(item) = rows.try_next().now_or_never() {
-        return Some(item);
-    }
-    let mut poll = tokio::time::interval(CANCEL_POLL);
-    poll.tick().await;
-    loop {
-        tokio::select! {
-            item = rows.try_next() => return Some(item),
-            _ = poll.tick() => if sink.is_cancelled() {
-                return None;
-            },
         }
+    }
+
+    fn write(&mut self, row: &MySqlRow, sink: &mut ResultSink) -> Result<()> {
+        write_row(row, self.0.as_deref().unwrap_or_default(), sink)
     }
 }
 
@@ -683,27 +535,11 @@ pub fn to_cell(ty: MysqlType, bytes: &[u8]) -> Result<Cell<'_>, String> {
         }
         MysqlType::Year => Cell::Int(i64::from(u16::from_le_bytes(fixed(bytes)?))),
         MysqlType::Date => {
-            let (len, body) = bytes.split_first().ok_or("empty DATE value")?;
-            if usize::from(*len) != body.len() || !matches!(body.len(), 0 | 4 | 7 | 11) {
-                return Err(format!("DATE value of {} bytes", body.len()));
-            }
-            if body.is_empty() {
-                return Ok(Cell::Null);
-            }
-            let mut out = String::with_capacity(10);
-            push_date(&mut out, i64::from(u16::from_le_bytes([body[0], body[1]])), body[2], body[3]);
+            let Some((out, _)) = date_part(bytes, "DATE", 10)? else { return Ok(Cell::Null) };
             Cell::Text(Cow::Owned(out))
         }
         MysqlType::DateTime | MysqlType::Timestamp => {
-            let (len, body) = bytes.split_first().ok_or("empty DATETIME value")?;
-            if usize::from(*len) != body.len() || !matches!(body.len(), 0 | 4 | 7 | 11) {
-                return Err(format!("DATETIME value of {} bytes", body.len()));
-            }
-            if body.is_empty() {
-                return Ok(Cell::Null);
-            }
-            let mut out = String::with_capacity(32);
-            push_date(&mut out, i64::from(u16::from_le_bytes([body[0], body[1]])), body[2], body[3]);
+            let Some((mut out, body)) = date_part(bytes, "DATETIME", 32)? else { return Ok(Cell::Null) };
             out.push('T');
             let (h, m, s) = body.get(4..7).map_or((0, 0, 0), |t| (t[0], t[1], t[2]));
             let micros = body.get(7..11).map_or(0, |f| u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
@@ -714,10 +550,7 @@ pub fn to_cell(ty: MysqlType, bytes: &[u8]) -> Result<Cell<'_>, String> {
             Cell::Text(Cow::Owned(out))
         }
         MysqlType::Time => {
-            let (len, body) = bytes.split_first().ok_or("empty TIME value")?;
-            if usize::from(*len) != body.len() || !matches!(body.len(), 0 | 8 | 12) {
-                return Err(format!("TIME value of {} bytes", body.len()));
-            }
+            let body = temporal_body(bytes, "TIME", &[0, 8, 12])?;
             let mut out = String::with_capacity(20);
             if body.is_empty() {
                 push_time(&mut out, 0, 0, 0, 0);
@@ -741,6 +574,28 @@ pub fn to_cell(ty: MysqlType, bytes: &[u8]) -> Result<Cell<'_>, String> {
         }
         MysqlType::Null => Cell::Null,
     })
+}
+
+/// The bytes after a temporal value's length prefix, which must agree with it and be one of the
+/// lengths the protocol allows for the type.
+fn temporal_body<'b>(bytes: &'b [u8], what: &str, lengths: &[usize]) -> Result<&'b [u8], String> {
+    let (len, body) = bytes.split_first().ok_or_else(|| format!("empty {what} value"))?;
+    if usize::from(*len) != body.len() || !lengths.contains(&body.len()) {
+        return Err(format!("{what} value of {} bytes", body.len()));
+    }
+    Ok(body)
+}
+
+/// A DATE or DATETIME value's date, written into a new string, and its body for the time of
+/// day; `None` for the zero date, which has no day to show.
+fn date_part<'b>(bytes: &'b [u8], what: &str, capacity: usize) -> Result<Option<(String, &'b [u8])>, String> {
+    let body = temporal_body(bytes, what, &[0, 4, 7, 11])?;
+    if body.is_empty() {
+        return Ok(None);
+    }
+    let mut out = String::with_capacity(capacity);
+    push_date(&mut out, i64::from(u16::from_le_bytes([body[0], body[1]])), body[2], body[3]);
+    Ok(Some((out, body)))
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, String> {
@@ -1044,13 +899,6 @@ fn describe_version(version: &str) -> String {
     }
 }
 
-struct ErrorContext<'a> {
-    secrets: &'a [String],
-    /// The query's limit, when the error may be the server enforcing it.
-    timeout: Option<Duration>,
-    settings: &'a MysqlSettings,
-}
-
 /// Error numbers (not SQLSTATEs, which MySQL shares across unrelated errors) → our kinds.
 fn kind_for_number(number: u16) -> ErrorKind {
     match number {
@@ -1067,9 +915,12 @@ fn kind_for_number(number: u16) -> ErrorKind {
     }
 }
 
-fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
-    let where_ = format!("MySQL/MariaDB at {}:{}", ctx.settings.host, ctx.settings.port);
-    let secrets = ctx.secrets.iter().map(String::as_str);
+fn server_name(settings: &MysqlSettings) -> String {
+    format!("MySQL/MariaDB at {}:{}", settings.host, settings.port)
+}
+
+fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_, MysqlSettings>) -> ConnectorError {
+    let where_ = server_name(ctx.settings);
     let (kind, message) = match &error {
         sqlx::Error::Database(db) => {
             let number = db.try_downcast_ref::<MySqlDatabaseError>().map(MySqlDatabaseError::number);
@@ -1079,16 +930,6 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                 _ => (kind, db.message().to_string()),
             }
         }
-        sqlx::Error::Io(e) => (ErrorKind::Unreachable, format!("cannot reach {where_}: {e}")),
-        sqlx::Error::Tls(e) => (ErrorKind::Unreachable, format!("TLS with {where_} failed: {e}")),
-        sqlx::Error::PoolTimedOut => (
-            ErrorKind::Unreachable,
-            format!(
-                "no connection to {where_} became free within {} s: the server stopped answering or \
-                 all {MAX_CONNECTIONS} connections are busy",
-                ACQUIRE_TIMEOUT.as_secs()
-            ),
-        ),
         sqlx::Error::Configuration(e) if e.to_string().contains("RSA") => (
             ErrorKind::Unreachable,
             format!(
@@ -1096,13 +937,9 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                  plain connection); set \"tls\" to \"prefer\" or \"require\""
             ),
         ),
-        sqlx::Error::Configuration(e) => {
-            (ErrorKind::InvalidInput, format!("invalid connection settings: {e}"))
-        }
-        sqlx::Error::Protocol(e) => (ErrorKind::Unreachable, format!("{where_} answered unexpectedly: {e}")),
-        other => (ErrorKind::Internal, other.to_string()),
+        other => describe_transport_error(other, &where_),
     };
-    ConnectorError::new(kind, scrub(&message, secrets))
+    ctx.error(kind, &message)
 }
 
 #[cfg(test)]

@@ -8,11 +8,15 @@
 //! rather than returned to the pool.
 
 use crate::cell::{Cell, Column, ColumnKind};
-use crate::error::{scrub, ConnectorError, ErrorKind, Result};
+use crate::error::{ConnectorError, ErrorKind, Result};
 use crate::format::write_json_value;
-use crate::mysql::{f32_shortest, next_row, push_date, push_number, push_time, wkb_to_wkt};
+use crate::mysql::{f32_shortest, push_date, push_number, push_time, wkb_to_wkt};
 use crate::settings::{default_true, Secrets, TlsMode};
 use crate::sink::ResultSink;
+use crate::sqlx_common::{
+    check_parameter_count, connect_once, describe_transport_error, pool_options, stream_rows,
+    within_deadline, within_listing_timeout, ErrorContext, RowWriter, Running,
+};
 use crate::{ColumnInfo, Engine, Listing, Param, Query, TableInfo};
 use serde::{Deserialize, Serialize};
 use sqlx::encode::IsNull;
@@ -20,8 +24,8 @@ use sqlx::error::BoxDynError;
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::types::Oid;
 use sqlx::postgres::{
-    PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions, PgRow,
-    PgSslMode, PgTypeInfo, PgTypeKind, PgValueFormat, Postgres,
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgRow, PgSslMode, PgTypeInfo,
+    PgTypeKind, PgValueFormat, Postgres,
 };
 use sqlx::{
     Arguments as _, AssertSqlSafe, Column as _, ConnectOptions as _, Connection as _, Encode, Executor as _,
@@ -56,14 +60,6 @@ pub struct PostgresSettings {
 fn default_port() -> u16 {
     5432
 }
-
-/// See the MySQL engine for the reasoning behind these.
-const MAX_CONNECTIONS: u32 = 5;
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-const LISTING_TIMEOUT: Duration = Duration::from_secs(30);
-const DEADLINE_GRACE: Duration = Duration::from_secs(1);
 
 pub struct PostgresEngine {
     settings: PostgresSettings,
@@ -100,32 +96,14 @@ impl PostgresEngine {
         if let Some(ca) = &settings.ca_file {
             options = options.ssl_root_cert(ca);
         }
-        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
-            .await
-            .map_err(|_| {
-                ConnectorError::new(
-                    ErrorKind::Unreachable,
-                    format!(
-                        "no answer from PostgreSQL at {}:{} within {} s",
-                        settings.host,
-                        settings.port,
-                        CONNECT_TIMEOUT.as_secs()
-                    ),
-                )
-            })?
-            .map_err(|e| map_error(e, &ctx))?;
+        let mut conn =
+            connect_once(&options, &server_name(&settings)).await?.map_err(|e| map_error(e, &ctx))?;
         let scale: i32 = sqlx::query_scalar("SELECT scale(0::money::numeric)")
             .fetch_one(&mut conn)
             .await
             .map_err(|e| map_error(e, &ctx))?;
         let _ = conn.close().await;
-        let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .min_connections(0)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .idle_timeout(IDLE_TIMEOUT)
-            .test_before_acquire(true)
-            .connect_lazy_with(options.clone());
+        let pool = pool_options().connect_lazy_with(options.clone());
         Ok(Self {
             settings,
             pool,
@@ -135,7 +113,7 @@ impl PostgresEngine {
         })
     }
 
-    fn ctx(&self, timeout: Option<Duration>) -> ErrorContext<'_> {
+    fn ctx(&self, timeout: Option<Duration>) -> ErrorContext<'_, PostgresSettings> {
         ErrorContext { secrets: &self.secrets, timeout, settings: &self.settings }
     }
 
@@ -164,15 +142,13 @@ impl PostgresEngine {
                 })
                 .collect()
         };
-        tokio::time::timeout(LISTING_TIMEOUT, work)
-            .await
-            .map_err(|_| ConnectorError::timeout(LISTING_TIMEOUT))?
+        within_listing_timeout(work).await
     }
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
         let ctx = self.ctx(Some(query.timeout));
         let read_only = self.settings.read_only;
-        let mut running = Running { conn: self.acquire().await?, cancel: None, finished: false };
+        let mut running = Running::new(self.acquire().await?);
 
         let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);
         // SET LOCAL ends with the transaction; a writable connection runs outside one (so that
@@ -190,15 +166,17 @@ impl PostgresEngine {
                 "RESET statement_timeout",
             )
         };
-        let pid_row = sqlx::raw_sql(AssertSqlSafe(setup))
-            .fetch_optional(&mut *running.conn)
-            .await
-            .map_err(|e| map_error(e, &ctx))?;
-        let pid: i32 = pid_row
-            .ok_or_else(|| ConnectorError::internal("pg_backend_pid() returned no row"))?
-            .try_get(0)
-            .map_err(|e| map_error(e, &ctx))?;
-        running.cancel = Some((self.options.clone(), pid, self.secrets.clone()));
+        let pid: i32 = running.session_id(setup, "pg_backend_pid()", |e| map_error(e, &ctx)).await?;
+        let options = self.options.clone();
+        running.stop_with(
+            format!("cancel PostgreSQL query of backend {pid}"),
+            self.secrets.clone(),
+            async move {
+                let mut conn = options.connect().await?;
+                sqlx::query("SELECT pg_cancel_backend($1)").bind(pid).execute(&mut conn).await?;
+                conn.close().await
+            },
+        );
 
         // Parameter types go into the statement (the server must know them to read the binary
         // values), but sqlx caches prepared statements by their text alone; the type signature
@@ -213,34 +191,21 @@ impl PostgresEngine {
         let prepared = (&mut *running.conn).prepare_with(AssertSqlSafe(sql).into_sql_str(), &types).await;
         let statement = match prepared {
             Ok(statement) => statement,
-            Err(e) => {
-                let error = map_error(e, &ctx);
-                running.end(end).await;
-                return Err(error);
-            }
+            Err(e) => return running.fail(end, map_error(e, &ctx)).await,
         };
-        let expected = match statement.parameters() {
-            Some(sqlx::Either::Left(types)) => types.len(),
-            Some(sqlx::Either::Right(count)) => count,
-            None => 0,
-        };
-        if expected != query.params.len() {
-            running.end(end).await;
-            return Err(ConnectorError::invalid(format!(
-                "the query has {expected} parameter(s) but {} value(s) were given",
-                query.params.len()
-            )));
+        if let Err(error) = check_parameter_count(statement.parameters(), query.params.len()) {
+            return running.fail(end, error).await;
         }
         let (columns, types) = describe(statement.columns(), self.money_scale);
         if let Some((column, why)) =
             columns.iter().zip(&types).find_map(|(c, t)| t.unsupported().map(|w| (c, w)))
         {
-            running.end(end).await;
-            return Err(ConnectorError::unsupported(format!(
+            let error = ConnectorError::unsupported(format!(
                 "column \"{}\" has type {why}, which cannot be shown yet; cast it in the query, e.g. \
                  {}::text",
                 column.name, column.name
-            )));
+            ));
+            return running.fail(end, error).await;
         }
         sink.set_columns(columns);
         let mut args = PgArguments::default();
@@ -250,40 +215,9 @@ impl PostgresEngine {
 
         let outcome = {
             let mut rows = statement.query_with(args).fetch(&mut *running.conn);
-            loop {
-                let row = match next_row(&mut rows, &sink).await {
-                    Some(Ok(Some(row))) => row,
-                    Some(Ok(None)) => break Ok(true),
-                    Some(Err(e)) => break Err((map_error(e, &ctx), true)),
-                    None => break Err((ConnectorError::cancelled(), false)),
-                };
-                if !sink.accept_row() {
-                    break Ok(false);
-                }
-                if let Err(e) = write_row(&row, &types, &mut sink) {
-                    break Err((e, false));
-                }
-                if let Err(e) = sink.end_row().await {
-                    break Err((e, false));
-                }
-            }
+            stream_rows(&mut rows, &mut sink, &mut Decoders(&types), |e| map_error(e, &ctx)).await
         };
-        match outcome {
-            Ok(complete) => {
-                if complete {
-                    running.end(end).await;
-                }
-                // Otherwise the row cap stopped us mid-result: `running` cancels the rest.
-                drop(running);
-                sink.finish().await
-            }
-            Err((error, query_over)) => {
-                if query_over {
-                    running.end(end).await;
-                }
-                Err(error)
-            }
-        }
+        running.conclude(outcome, sink, end).await
     }
 }
 
@@ -384,60 +318,16 @@ impl Engine for PostgresEngine {
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        let deadline = query.timeout.saturating_add(DEADLINE_GRACE);
-        match tokio::time::timeout(deadline, self.run(&query, sink)).await {
-            Ok(result) => result,
-            // Dropping `run` dropped its `Running` guard, which cancels the query.
-            Err(_) => Err(ConnectorError::timeout(query.timeout)),
-        }
+        within_deadline(query.timeout, self.run(&query, sink)).await
     }
 }
 
-/// A pooled connection with a query in flight. Unless the query was seen through to its end,
-/// dropping this cancels the query on the server and closes the connection, whatever the
-/// reason: an error, a full sink, a departed client or a dropped future.
-struct Running {
-    conn: PoolConnection<Postgres>,
-    cancel: Option<(Arc<PgConnectOptions>, i32, Arc<[String]>)>,
-    finished: bool,
-}
+/// The result's decoders, known from the prepared statement before any row arrives.
+struct Decoders<'a>(&'a [PgType]);
 
-impl Running {
-    /// The statement is over: run `sql` to undo the query's session setup, then hand the
-    /// connection back (or, if that fails, let `drop` close it).
-    async fn end(&mut self, sql: &'static str) {
-        if sqlx::raw_sql(sql).execute(&mut *self.conn).await.is_ok() {
-            self.finished = true;
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if self.finished {
-            return;
-        }
-        self.conn.close_on_drop();
-        let (Some((options, pid, secrets)), Ok(runtime)) =
-            (self.cancel.take(), tokio::runtime::Handle::try_current())
-        else {
-            return;
-        };
-        runtime.spawn(async move {
-            let cancel = async {
-                let mut conn = options.connect().await?;
-                sqlx::query("SELECT pg_cancel_backend($1)").bind(pid).execute(&mut conn).await?;
-                conn.close().await
-            };
-            match tokio::time::timeout(CONNECT_TIMEOUT, cancel).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::warn!(
-                    "could not cancel PostgreSQL query of backend {pid}: {}",
-                    scrub(&e.to_string(), secrets.iter().map(String::as_str))
-                ),
-                Err(_) => tracing::warn!("could not cancel PostgreSQL query of backend {pid}: timed out"),
-            }
-        });
+impl RowWriter<PgRow> for Decoders<'_> {
+    fn write(&mut self, row: &PgRow, sink: &mut ResultSink) -> Result<()> {
+        write_row(row, self.0, sink)
     }
 }
 
@@ -1286,12 +1176,6 @@ fn push_bound(out: &mut String, element: &PgType, b: &[u8]) -> Result<(), String
     Ok(())
 }
 
-struct ErrorContext<'a> {
-    secrets: &'a [String],
-    timeout: Option<Duration>,
-    settings: &'a PostgresSettings,
-}
-
 /// SQLSTATE → our kinds. `57014` (query_canceled) is a timeout only when the statement timeout
 /// caused it, which the caller decides from the message.
 fn kind_for_sqlstate(code: &str) -> ErrorKind {
@@ -1306,9 +1190,12 @@ fn kind_for_sqlstate(code: &str) -> ErrorKind {
     }
 }
 
-fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
-    let where_ = format!("PostgreSQL at {}:{}", ctx.settings.host, ctx.settings.port);
-    let secrets = ctx.secrets.iter().map(String::as_str);
+fn server_name(settings: &PostgresSettings) -> String {
+    format!("PostgreSQL at {}:{}", settings.host, settings.port)
+}
+
+fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_, PostgresSettings>) -> ConnectorError {
+    let where_ = server_name(ctx.settings);
     let (kind, message) = match &error {
         sqlx::Error::Database(db) => {
             let pg = db.try_downcast_ref::<PgDatabaseError>();
@@ -1328,23 +1215,9 @@ fn map_error(error: sqlx::Error, ctx: &ErrorContext<'_>) -> ConnectorError {
                 (kind, _) => (kind, message),
             }
         }
-        sqlx::Error::Io(e) => (ErrorKind::Unreachable, format!("cannot reach {where_}: {e}")),
-        sqlx::Error::Tls(e) => (ErrorKind::Unreachable, format!("TLS with {where_} failed: {e}")),
-        sqlx::Error::PoolTimedOut => (
-            ErrorKind::Unreachable,
-            format!(
-                "no connection to {where_} became free within {} s: the server stopped answering or \
-                 all {MAX_CONNECTIONS} connections are busy",
-                ACQUIRE_TIMEOUT.as_secs()
-            ),
-        ),
-        sqlx::Error::Configuration(e) => {
-            (ErrorKind::InvalidInput, format!("invalid connection settings: {e}"))
-        }
-        sqlx::Error::Protocol(e) => (ErrorKind::Unreachable, format!("{where_} answered unexpectedly: {e}")),
-        other => (ErrorKind::Internal, other.to_string()),
+        other => describe_transport_error(other, &where_),
     };
-    ConnectorError::new(kind, scrub(&message, secrets))
+    ctx.error(kind, &message)
 }
 
 #[cfg(test)]

@@ -5,20 +5,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/sqlx_db.rs"]
+#[macro_use]
 mod sqlx_db;
 
 use connectors::mysql::MysqlSettings;
 use connectors::settings::TlsMode;
-use connectors::{
-    statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Format, Listing, Param, ResultSink,
-    Secrets, SinkOptions,
-};
+use connectors::{statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Listing, Param, Secrets};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 use sqlx_db::*;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HOW_TO_START: &str = "start it with `start-stop-daemon --start --oknodo --background --exec \
     /usr/sbin/mariadbd`, or point DC_TEST_MYSQL_URL at a server (mysql://root@127.0.0.1:3306/test); \
@@ -90,9 +88,7 @@ impl Fixture {
     async fn exec_all(&self, statements: &[&str]) {
         let mut conn = self.admin.acquire().await.unwrap();
         conn.execute(AssertSqlSafe(format!("USE `{}`", self.db))).await.unwrap();
-        for sql in statements {
-            conn.execute(AssertSqlSafe(sql.to_string())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
+        exec_each(&mut *conn, statements).await;
     }
 
     async fn scalar(&self, sql: &str) -> i64 {
@@ -112,13 +108,11 @@ impl Fixture {
     }
 
     fn secrets(&self) -> Secrets {
-        [("password".to_string(), self.password.clone())].into_iter().collect()
+        password_secrets(&self.password)
     }
 
     async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
-        connectors::connect(&ConnectionSettings::Mysql(self.settings(read_only)), &self.secrets())
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"))
+        connect_engine(ConnectionSettings::Mysql(self.settings(read_only)), &self.secrets()).await
     }
 
     /// Whether a statement containing `marker` is running on the server (not counting ours).
@@ -154,15 +148,6 @@ mod url {
         let userinfo = authority.rsplit_once('@')?.0;
         Some(userinfo.split_once(':')?.1.to_string()).filter(|p| !p.is_empty())
     }
-}
-
-macro_rules! fixture {
-    () => {
-        match Fixture::new().await {
-            Some(f) => f,
-            None => return,
-        }
-    };
 }
 
 #[tokio::test]
@@ -296,11 +281,8 @@ async fn expressions_parameters_and_duplicate_names() {
     let e = error(&engine, query_with("SELECT ? AS a", vec![], Duration::from_secs(10))).await;
     assert_kind(&e, ErrorKind::InvalidInput);
 
-    // An empty result still names its columns.
-    let out = run(&engine, query("SELECT 1 AS one, 'a' AS two FROM DUAL WHERE 1 = 0")).await.unwrap();
-    assert_eq!(out.body, "[]");
-    let names: Vec<_> = out.columns.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["one", "two"]);
+    assert_named_without_rows(&engine, "SELECT 1 AS one, 'a' AS two FROM DUAL WHERE 1 = 0", &["one", "two"])
+        .await;
 }
 
 #[tokio::test]
@@ -342,53 +324,20 @@ async fn read_only_connections_refuse_writes_at_the_server() {
 async fn queries_stop_at_their_timeout() {
     let f = fixture!();
     let engine = f.engine(true).await;
-    let started = Instant::now();
-    let e = error(&engine, query_with("SELECT SLEEP(5)", vec![], Duration::from_millis(500))).await;
-    assert_kind(&e, ErrorKind::Timeout);
-    assert!(e.message().contains("500 ms"), "{}", e.message());
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
-    // The pool is still usable afterwards.
-    assert_eq!(body(&engine, "SELECT 1 AS x").await, r#"[{"x":1}]"#);
+    assert_times_out(&engine, "SLEEP(5)").await;
 }
 
 #[tokio::test]
 async fn a_departed_client_stops_the_query_on_the_server() {
     let f = fixture!();
     let engine = f.engine(true).await;
-
-    // The client goes away while the server is still computing the first row.
-    let marker = unique("dc_gone");
-    let sql = format!("SELECT SLEEP(30) AS s, '{marker}' AS m");
-    let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let task = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.query(query(&sql), sink).await }
-    });
-    assert!(eventually(Duration::from_secs(5), || f.running(&marker)).await, "the query never started");
-    drop(rx);
-    let result =
-        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
-    assert_kind(&result.unwrap_err(), ErrorKind::Cancelled);
-    assert!(
-        eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
-        "the query kept running on the server"
-    );
-
-    // The HTTP layer drops the query future instead.
-    let marker = unique("dc_dropped");
-    let sql = format!("SELECT SLEEP(30) AS s, '{marker}' AS m");
-    let (sink, _rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let task = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.query(query(&sql), sink).await }
-    });
-    assert!(eventually(Duration::from_secs(5), || f.running(&marker)).await, "the query never started");
-    task.abort();
-    assert!(
-        eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
-        "the query kept running on the server"
-    );
-    assert_eq!(body(&engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
+    let f = &f;
+    abandoned_queries_stop_on_the_server(
+        &engine,
+        "SLEEP(30)",
+        |marker| async move { f.running(&marker).await },
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -398,18 +347,17 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
 
     let mut wrong: Secrets = Secrets::new();
     wrong.insert("password", unique("Wrong-pw"));
-    let e = connectors::connect(&ConnectionSettings::Mysql(f.settings(true)), &wrong).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Mysql(f.settings(true)), &wrong).await;
     assert_kind(&e, ErrorKind::AccessDenied);
     assert!(!secrets_shown(e.message()), "{}", e.message());
 
-    let free_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let refused = MysqlSettings { port: free_port, ..f.settings(true) };
-    let e = connectors::connect(&ConnectionSettings::Mysql(refused), &f.secrets()).await.err().unwrap();
+    let refused = MysqlSettings { port: free_port(), ..f.settings(true) };
+    let e = connect_error(ConnectionSettings::Mysql(refused), &f.secrets()).await;
     assert_kind(&e, ErrorKind::Unreachable);
     assert!(!secrets_shown(e.message()), "{}", e.message());
 
     let unknown_host = MysqlSettings { host: "dc-no-such-host.invalid".into(), ..f.settings(true) };
-    let e = connectors::connect(&ConnectionSettings::Mysql(unknown_host), &f.secrets()).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Mysql(unknown_host), &f.secrets()).await;
     assert_kind(&e, ErrorKind::Unreachable);
 
     // Only an account that may see every database learns that one does not exist.
@@ -420,7 +368,7 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
     };
     let admin_secrets: Secrets =
         f.admin_password.iter().map(|p| ("password".to_string(), p.clone())).collect();
-    let e = connectors::connect(&ConnectionSettings::Mysql(admin), &admin_secrets).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Mysql(admin), &admin_secrets).await;
     assert_kind(&e, ErrorKind::NotFound);
 
     let engine = f.engine(true).await;
@@ -474,11 +422,8 @@ async fn schema_browsing() {
 async fn a_url_connection_keeps_its_password_out_of_the_settings() {
     let f = fixture!();
     let url = format!("mariadb://{}:{}@{}:{}/{}", f.user, f.password, f.host, f.port, f.db);
-    let input = serde_json::json!({ "url": url, "read_only": true });
-    let serde_json::Value::Object(input) = input else { unreachable!() };
-    let (settings, secrets) = ConnectionSettings::from_input(input).unwrap();
-    let stored = serde_json::to_string(&settings).unwrap();
-    assert!(!stored.contains(&f.password) && !stored.contains("url"), "{stored}");
+    let (settings, secrets) =
+        settings_from_url(serde_json::json!({ "url": url, "read_only": true }), &f.password);
     assert_eq!(secrets.get("password"), Some(f.password.as_str()));
     let engine = connectors::connect(&settings, &secrets).await.unwrap();
     assert_eq!(body(&engine, "SELECT DATABASE() AS db").await, format!(r#"[{{"db":"{}"}}]"#, f.db));
@@ -493,11 +438,7 @@ async fn large_results_stream_complete_and_row_caps_stop_the_server() {
     let sql = "SELECT a.i + 10 * b.i + 100 * c.i + 1000 * e.i + 10000 * g.i AS n, \
                CONCAT('row ', a.i, b.i, c.i, e.i, g.i) AS label \
                FROM d a, d b, d c, d e, d g ORDER BY n";
-    let out = run(&engine, query(sql)).await.unwrap();
-    assert!(out.streamed, "100k rows should stream past the held-back window");
-    assert_eq!((out.rows, out.truncated), (100_000, false));
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&out.body).unwrap();
-    assert_eq!(rows.len(), 100_000);
+    let rows = streamed_rows(&engine, sql).await;
     assert_eq!(rows[0], serde_json::json!({"n": 0, "label": "row 00000"}));
     assert_eq!(rows[99_999], serde_json::json!({"n": 99_999, "label": "row 99999"}));
 

@@ -6,14 +6,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "common/sqlx_db.rs"]
+#[macro_use]
 mod sqlx_db;
 
 use connectors::postgres::PostgresSettings;
 use connectors::settings::TlsMode;
-use connectors::{
-    statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Format, Listing, Param, ResultSink,
-    Secrets, SinkOptions,
-};
+use connectors::{statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Listing, Param, Secrets};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
 use sqlx_db::*;
@@ -21,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HOW_TO_START: &str =
     "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main \
@@ -79,9 +77,7 @@ impl Fixture {
 
     async fn exec_all(&self, statements: &[&str]) {
         let mut conn = self.owner.acquire().await.unwrap();
-        for sql in statements {
-            conn.execute(AssertSqlSafe(sql.to_string())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
+        exec_each(&mut *conn, statements).await;
     }
 
     async fn scalar(&self, sql: &str) -> i64 {
@@ -101,13 +97,11 @@ impl Fixture {
     }
 
     fn secrets(&self) -> Secrets {
-        [("password".to_string(), self.password.clone())].into_iter().collect()
+        password_secrets(&self.password)
     }
 
     async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
-        connectors::connect(&ConnectionSettings::Postgres(self.settings(read_only)), &self.secrets())
-            .await
-            .unwrap_or_else(|e| panic!("connect: {e}"))
+        connect_engine(ConnectionSettings::Postgres(self.settings(read_only)), &self.secrets()).await
     }
 
     /// Whether a statement containing `marker` is running on the server (not counting ours).
@@ -132,15 +126,6 @@ impl Drop for Fixture {
             let _ = admin.close().await;
         });
     }
-}
-
-macro_rules! fixture {
-    () => {
-        match Fixture::new().await {
-            Some(f) => f,
-            None => return,
-        }
-    };
 }
 
 #[tokio::test]
@@ -338,10 +323,7 @@ async fn expressions_parameters_and_duplicate_names() {
     let e = error(&engine, query_with("SELECT $1::int AS a", vec![], Duration::from_secs(10))).await;
     assert_kind(&e, ErrorKind::InvalidInput);
 
-    let out = run(&engine, query("SELECT 1 AS one, 'a' AS two WHERE false")).await.unwrap();
-    assert_eq!(out.body, "[]");
-    let names: Vec<_> = out.columns.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(names, ["one", "two"]);
+    assert_named_without_rows(&engine, "SELECT 1 AS one, 'a' AS two WHERE false", &["one", "two"]).await;
 }
 
 #[tokio::test]
@@ -389,12 +371,7 @@ async fn read_only_connections_refuse_writes_at_the_server() {
 async fn queries_stop_at_their_timeout() {
     let f = fixture!();
     let engine = f.engine(true).await;
-    let started = Instant::now();
-    let e = error(&engine, query_with("SELECT pg_sleep(5)", vec![], Duration::from_millis(500))).await;
-    assert_kind(&e, ErrorKind::Timeout);
-    assert!(e.message().contains("500 ms"), "{}", e.message());
-    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
-    assert_eq!(body(&engine, "SELECT 1 AS x").await, r#"[{"x":1}]"#);
+    assert_times_out(&engine, "pg_sleep(5)").await;
     // Writable connections have no transaction to scope the limit to; it still applies.
     let writable = f.engine(false).await;
     let e = error(&writable, query_with("SELECT pg_sleep(5)", vec![], Duration::from_millis(300))).await;
@@ -405,38 +382,11 @@ async fn queries_stop_at_their_timeout() {
 async fn a_departed_client_stops_the_query_on_the_server() {
     let f = fixture!();
     let engine = f.engine(true).await;
-
-    let marker = unique("dc_gone");
-    let sql = format!("SELECT pg_sleep(30) AS s, '{marker}' AS m");
-    let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let task = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.query(query(&sql), sink).await }
-    });
-    assert!(eventually(Duration::from_secs(5), || f.running(&marker)).await, "the query never started");
-    drop(rx);
-    let result =
-        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
-    assert_kind(&result.unwrap_err(), ErrorKind::Cancelled);
-    assert!(
-        eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
-        "the query kept running on the server"
-    );
-
-    let marker = unique("dc_dropped");
-    let sql = format!("SELECT pg_sleep(30) AS s, '{marker}' AS m");
-    let (sink, _rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let task = tokio::spawn({
-        let engine = engine.clone();
-        async move { engine.query(query(&sql), sink).await }
-    });
-    assert!(eventually(Duration::from_secs(5), || f.running(&marker)).await, "the query never started");
-    task.abort();
-    assert!(
-        eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
-        "the query kept running on the server"
-    );
-    assert_eq!(body(&engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
+    let f = &f;
+    abandoned_queries_stop_on_the_server(&engine, "pg_sleep(30)", |marker| async move {
+        f.running(&marker).await
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -444,25 +394,22 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
     let f = fixture!();
     let secrets_shown = |message: &str| message.contains(&f.password);
 
-    let free_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let refused = PostgresSettings { port: free_port, ..f.settings(true) };
-    let e = connectors::connect(&ConnectionSettings::Postgres(refused), &f.secrets()).await.err().unwrap();
+    let refused = PostgresSettings { port: free_port(), ..f.settings(true) };
+    let e = connect_error(ConnectionSettings::Postgres(refused), &f.secrets()).await;
     assert_kind(&e, ErrorKind::Unreachable);
     assert!(!secrets_shown(e.message()), "{}", e.message());
 
     let unknown_host = PostgresSettings { host: "dc-no-such-host.invalid".into(), ..f.settings(true) };
-    let e =
-        connectors::connect(&ConnectionSettings::Postgres(unknown_host), &f.secrets()).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Postgres(unknown_host), &f.secrets()).await;
     assert_kind(&e, ErrorKind::Unreachable);
 
     let missing_db = PostgresSettings { database: Some(unique("dc_missing")), ..f.settings(true) };
-    let e = connectors::connect(&ConnectionSettings::Postgres(missing_db), &f.secrets()).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Postgres(missing_db), &f.secrets()).await;
     assert_kind(&e, ErrorKind::NotFound);
     assert!(!secrets_shown(e.message()), "{}", e.message());
 
     let unknown_role = PostgresSettings { user: unique("dc_nobody"), ..f.settings(true) };
-    let e =
-        connectors::connect(&ConnectionSettings::Postgres(unknown_role), &f.secrets()).await.err().unwrap();
+    let e = connect_error(ConnectionSettings::Postgres(unknown_role), &f.secrets()).await;
     assert_kind(&e, ErrorKind::AccessDenied);
 
     let engine = f.engine(true).await;
@@ -502,7 +449,7 @@ impl ScramCluster {
             let status = Command::new("chown").args(["-R", "postgres:"]).arg(&dir).status().unwrap();
             assert!(status.success(), "chown of {} failed", dir.display());
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let cluster = Self { dir, bin, port, password };
         let data = cluster.dir.join("data");
         cluster.pg(
@@ -608,13 +555,13 @@ async fn a_wrong_password_is_refused_and_never_shown() {
         read_only: true,
     };
     let wrong_password = unique("Wrong-pw");
-    let wrong: Secrets = [("password".to_string(), wrong_password.clone())].into_iter().collect();
-    let e = connectors::connect(&ConnectionSettings::Postgres(settings.clone()), &wrong).await.err().unwrap();
+    let wrong: Secrets = password_secrets(&wrong_password);
+    let e = connect_error(ConnectionSettings::Postgres(settings.clone()), &wrong).await;
     assert_kind(&e, ErrorKind::AccessDenied);
     assert!(e.message().contains("password authentication failed"), "{}", e.message());
     assert!(!e.message().contains(&wrong_password), "{}", e.message());
 
-    let right: Secrets = [("password".to_string(), cluster.password.clone())].into_iter().collect();
+    let right: Secrets = password_secrets(&cluster.password);
     let engine = connectors::connect(&ConnectionSettings::Postgres(settings), &right).await.unwrap();
     assert!(engine.server_version().await.unwrap().starts_with("PostgreSQL "));
     assert!(engine.list(Listing::Databases).await.unwrap().contains(&"postgres".to_string()));
@@ -667,11 +614,7 @@ async fn schema_browsing() {
 async fn a_url_connection_keeps_its_password_out_of_the_settings() {
     let f = fixture!();
     let url = format!("postgresql://{}:{}@{}:{}/{}?sslmode=prefer", f.user, f.password, f.host, f.port, f.db);
-    let input = serde_json::json!({ "url": url });
-    let serde_json::Value::Object(input) = input else { unreachable!() };
-    let (settings, secrets) = ConnectionSettings::from_input(input).unwrap();
-    let stored = serde_json::to_string(&settings).unwrap();
-    assert!(!stored.contains(&f.password) && !stored.contains("url"), "{stored}");
+    let (settings, secrets) = settings_from_url(serde_json::json!({ "url": url }), &f.password);
     assert!(settings.read_only());
     assert_eq!(secrets.get("password"), Some(f.password.as_str()));
     let engine = connectors::connect(&settings, &secrets).await.unwrap();
@@ -683,11 +626,7 @@ async fn large_results_stream_complete_and_row_caps_stop_the_server() {
     let f = fixture!();
     let engine = f.engine(true).await;
     let sql = "SELECT n, 'row ' || n AS label, n * 0.5 AS half FROM generate_series(1, 100000) n";
-    let out = run(&engine, query(sql)).await.unwrap();
-    assert!(out.streamed, "100k rows should stream past the held-back window");
-    assert_eq!((out.rows, out.truncated), (100_000, false));
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&out.body).unwrap();
-    assert_eq!(rows.len(), 100_000);
+    let rows = streamed_rows(&engine, sql).await;
     assert_eq!(rows[0], serde_json::json!({"n": 1, "label": "row 1", "half": 0.5}));
     assert_eq!(rows[99_999], serde_json::json!({"n": 100_000, "label": "row 100000", "half": 50000.0}));
 

@@ -205,26 +205,29 @@ impl Planner<'_> {
             }
             Filter::Set { values } => Some(self.set(binder, &quoted, kind, values)),
             Filter::Combined { all, conditions } => {
-                let parts = conditions
-                    .iter()
-                    .map(|c| self.filter(binder, column, kind, c))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>();
-                join(parts, if *all { " AND " } else { " OR " })
+                self.filters(binder, column, kind, conditions, if *all { " AND " } else { " OR " })?
             }
-            Filter::Multi(filters) => {
-                let parts = filters
-                    .iter()
-                    .map(|c| self.filter(binder, column, kind, c))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>();
-                join(parts, " AND ")
-            }
+            Filter::Multi(filters) => self.filters(binder, column, kind, filters, " AND ")?,
         })
+    }
+
+    /// Several filters on one column joined by `separator`; those that constrain nothing drop out.
+    fn filters(
+        &self,
+        binder: &mut Binder,
+        column: &str,
+        kind: ColumnKind,
+        filters: &[Filter],
+        separator: &str,
+    ) -> Result<Option<String>> {
+        let parts = filters
+            .iter()
+            .map(|c| self.filter(binder, column, kind, c))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        Ok(join(parts, separator))
     }
 
     /// Text filters match case-insensitively, as the grid's own text filter does.
@@ -411,17 +414,18 @@ mod tests {
                             "id": {"filterType": "number", "type": "inRange", "filter": 1, "filterTo": 9}}}));
         let p = plan(Dialect::Postgres, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
         assert!(
-            p.page.sql.contains("LOWER(CAST(\"name\" AS TEXT)) LIKE CAST($3 AS TEXT) ESCAPE '!'"),
+            p.page.sql.contains("LOWER(CAST(\"name\" AS TEXT)) LIKE CAST($1 AS TEXT) ESCAPE '!'"),
             "{}",
             p.page.sql
         );
         assert!(
-            p.page.sql.contains("(\"id\" > CAST($1 AS BIGINT) AND \"id\" < CAST($2 AS BIGINT))"),
+            p.page.sql.contains("(\"id\" > CAST($2 AS BIGINT) AND \"id\" < CAST($3 AS BIGINT))"),
             "{}",
             p.page.sql
         );
         assert!(p.page.sql.ends_with("ORDER BY \"name\" DESC LIMIT 10 OFFSET 10"), "{}", p.page.sql);
-        assert_eq!(p.page.params[2], Param::Text("%x'!%%".into()));
+        // Filters apply in the order the grid sent them.
+        assert_eq!(p.page.params[0], Param::Text("%x'!%%".into()));
         assert!(!p.page.sql.contains("x'"));
         assert_eq!(p.count.params.len(), 3);
         assert_eq!(p.limit, Some(10));

@@ -13,15 +13,7 @@ pub struct WsQuery {
     pub family: String,
     pub database_type: String,
     pub link: String,
-    pub name: String,
-    pub database: String,
-    pub query: String,
-    pub category: String,
-    pub sub_category: String,
-    pub description: String,
-    pub role: Option<String>,
-    pub warehouse: Option<String>,
-    pub database_schema: Option<String>,
+    pub fields: WsQueryFields,
 }
 
 /// The fields of a saved query that Workspace edits.
@@ -38,22 +30,6 @@ pub struct WsQueryFields {
     pub database_schema: Option<String>,
 }
 
-impl WsQuery {
-    pub fn fields(&self) -> WsQueryFields {
-        WsQueryFields {
-            name: self.name.clone(),
-            database: self.database.clone(),
-            query: self.query.clone(),
-            category: self.category.clone(),
-            sub_category: self.sub_category.clone(),
-            description: self.description.clone(),
-            role: self.role.clone(),
-            warehouse: self.warehouse.clone(),
-            database_schema: self.database_schema.clone(),
-        }
-    }
-}
-
 const SELECT: &str = "SELECT q.id, c.id, c.family, c.database_type, q.link, q.name, q.database, q.query, \
      q.category, q.sub_category, q.description, q.role, q.warehouse, q.database_schema \
      FROM ws_queries q JOIN ws_connections c ON c.id = q.ws_connection_id";
@@ -65,16 +41,46 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WsQuery> {
         family: r.get(2)?,
         database_type: r.get(3)?,
         link: r.get(4)?,
-        name: r.get(5)?,
-        database: r.get(6)?,
-        query: r.get(7)?,
-        category: r.get(8)?,
-        sub_category: r.get(9)?,
-        description: r.get(10)?,
-        role: r.get(11)?,
-        warehouse: r.get(12)?,
-        database_schema: r.get(13)?,
+        fields: WsQueryFields {
+            name: r.get(5)?,
+            database: r.get(6)?,
+            query: r.get(7)?,
+            category: r.get(8)?,
+            sub_category: r.get(9)?,
+            description: r.get(10)?,
+            role: r.get(11)?,
+            warehouse: r.get(12)?,
+            database_schema: r.get(13)?,
+        },
     })
+}
+
+/// Runs `ws_insert_query`'s or `ws_update_query`'s statement; both number their parameters
+/// alike: the row key, the link, the fields, then the time.
+fn write_query(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    key: i64,
+    link: &str,
+    fields: &WsQueryFields,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        sql,
+        params![
+            key,
+            link,
+            fields.name,
+            fields.database,
+            fields.query,
+            fields.category,
+            fields.sub_category,
+            fields.description,
+            fields.role,
+            fields.warehouse,
+            fields.database_schema,
+            now()
+        ],
+    )
 }
 
 impl StateDb {
@@ -135,48 +141,27 @@ impl StateDb {
 
     pub fn ws_insert_query(&self, connection: i64, link: &str, fields: &WsQueryFields) -> Result<i64> {
         let conn = self.conn()?;
-        let at = now();
-        conn.execute(
+        write_query(
+            &conn,
             "INSERT INTO ws_queries (ws_connection_id, link, name, database, query, category, sub_category, \
              description, role, warehouse, database_schema, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-            params![
-                connection,
-                link,
-                fields.name,
-                fields.database,
-                fields.query,
-                fields.category,
-                fields.sub_category,
-                fields.description,
-                fields.role,
-                fields.warehouse,
-                fields.database_schema,
-                at
-            ],
+            connection,
+            link,
+            fields,
         )?;
         Ok(conn.last_insert_rowid())
     }
 
     pub fn ws_update_query(&self, id: i64, link: &str, fields: &WsQueryFields) -> Result<()> {
-        let changed = self.conn()?.execute(
+        let changed = write_query(
+            &*self.conn()?,
             "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, category = ?6, \
              sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, database_schema = ?11, \
              updated_at = ?12 WHERE id = ?1",
-            params![
-                id,
-                link,
-                fields.name,
-                fields.database,
-                fields.query,
-                fields.category,
-                fields.sub_category,
-                fields.description,
-                fields.role,
-                fields.warehouse,
-                fields.database_schema,
-                now()
-            ],
+            id,
+            link,
+            fields,
         )?;
         if changed == 0 {
             return Err(Error::NotFound(format!("there is no saved query with id {id}")));

@@ -9,9 +9,14 @@ mod snowflake;
 mod sql;
 
 use crate::app::App;
+use crate::error::Error;
 use crate::state::workspace::WsQuery;
+use auth::User;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::routing::{delete, get, patch, post};
 use axum::Router;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -21,18 +26,6 @@ pub enum Family {
     Snowflake,
 }
 
-/// The family is the first path segment; the shared routes take it from there.
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Family {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(if parts.uri.path().starts_with("/snowflake/") { Self::Snowflake } else { Self::Sql })
-    }
-}
-
 impl Family {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,13 +33,62 @@ impl Family {
             Self::Snowflake => "snowflake",
         }
     }
+
+    /// The family is the first path segment, so the shared routes serve both.
+    fn of_path(path: &str) -> Self {
+        if path.starts_with("/snowflake/") {
+            Self::Snowflake
+        } else {
+            Self::Sql
+        }
+    }
+}
+
+/// Who calls, on which family's routes: what every Route A handler starts from, so each handler
+/// names only what differs (its path id and body). Saved items are scoped by both.
+pub struct Caller {
+    pub user: User,
+    pub family: Family,
+    pub app: Arc<App>,
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let user = User::from_request_parts(parts, app).await?;
+        Ok(Self { user, family: Family::of_path(parts.uri.path()), app: Arc::clone(app) })
+    }
+}
+
+impl Caller {
+    /// A saved query of this caller in this family; anyone else's id is "not found".
+    pub fn saved(&self, id: i64) -> crate::error::Result<WsQuery> {
+        self.app.state.ws_require_query(&self.user.0, self.family.as_str(), id)
+    }
+
+    /// The body of a request on saved query `id`, and the query. The body is read first, so a
+    /// malformed one answers 422 even for an unknown id.
+    pub fn request<T: DeserializeOwned + Default>(
+        &self,
+        id: i64,
+        bytes: &[u8],
+    ) -> crate::error::Result<(T, WsQuery)> {
+        let body = credentials::parse_body(bytes)?;
+        Ok((body, self.saved(id)?))
+    }
+
+    /// Saved query `id` as Workspace reads it, as it now stands in the state DB.
+    pub fn item(&self, id: i64) -> crate::error::Result<Value> {
+        Ok(item(&self.saved(id)?))
+    }
 }
 
 pub fn router() -> Router<Arc<App>> {
     let mut router: Router<Arc<App>> = Router::new()
-        .route("/sql/databases", get(query::list_sql).post(sql::databases))
+        .route("/sql/databases", get(query::list).post(sql::databases))
         .route("/sql/databases/{id}", get(sql::databases_saved))
-        .route("/snowflake/databases", get(query::list_snowflake).post(snowflake::databases))
+        .route("/snowflake/databases", get(query::list).post(snowflake::databases))
         .route("/snowflake/databases/{id}", get(snowflake::databases_saved))
         .route("/snowflake/roles", post(snowflake::roles))
         .route("/snowflake/roles/{id}", post(snowflake::roles_saved))
@@ -69,22 +111,23 @@ pub fn router() -> Router<Arc<App>> {
 
 /// A saved query as the frontend's `Database` / `SnowflakeDatabase` types read it.
 pub fn item(query: &WsQuery) -> Value {
+    let fields = &query.fields;
     let mut item = json!({
         "id": query.id,
         "connection": query.connection,
-        "name": query.name,
-        "database": query.database,
+        "name": fields.name,
+        "database": fields.database,
         "database_type": query.database_type,
-        "query": query.query,
-        "category": query.category,
-        "subCategory": query.sub_category,
-        "description": query.description,
+        "query": fields.query,
+        "category": fields.category,
+        "subCategory": fields.sub_category,
+        "description": fields.description,
     });
     if query.family == Family::Snowflake.as_str() {
         if let Value::Object(map) = &mut item {
-            map.insert("role".into(), json!(query.role.clone().unwrap_or_default()));
-            map.insert("warehouse".into(), json!(query.warehouse.clone().unwrap_or_default()));
-            map.insert("database_schema".into(), json!(query.database_schema.clone().unwrap_or_default()));
+            map.insert("role".into(), json!(fields.role.clone().unwrap_or_default()));
+            map.insert("warehouse".into(), json!(fields.warehouse.clone().unwrap_or_default()));
+            map.insert("database_schema".into(), json!(fields.database_schema.clone().unwrap_or_default()));
         }
     }
     item

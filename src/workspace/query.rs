@@ -1,58 +1,40 @@
 //! Saved queries (both families): list, save with a new connection, add, save as, edit,
 //! delete, and `POST /{family}/query/{id}`, which serves a saved query to the grid.
 
-use super::auth::User;
 use super::credentials::{self, given, parse_body, Body};
-use super::{item, Family};
+use super::{item, Caller, Family};
 use crate::api::extract::ApiPath;
-use crate::app::App;
 use crate::error::{Error, Result};
 use crate::rowmodel::{self, RowRequest};
-use crate::state::workspace::{WsQuery, WsQueryFields};
+use crate::state::workspace::WsQueryFields;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
-pub async fn list_sql(user: User, State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
-    list(Family::Sql, &user, &app)
+/// `GET /{family}/databases`: the caller's saved queries.
+pub async fn list(caller: Caller) -> Result<Json<Vec<Value>>> {
+    let queries = caller.app.state.ws_list_queries(&caller.user.0, caller.family.as_str())?;
+    Ok(Json(queries.iter().map(item).collect()))
 }
 
-pub async fn list_snowflake(user: User, State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
-    list(Family::Snowflake, &user, &app)
-}
-
-fn list(family: Family, user: &User, app: &App) -> Result<Json<Vec<Value>>> {
-    Ok(Json(app.state.ws_list_queries(&user.0, family.as_str())?.iter().map(item).collect()))
-}
-
-fn saved(app: &App, user: &User, family: Family, id: i64) -> Result<WsQuery> {
-    app.state.ws_require_query(&user.0, family.as_str(), id)
-}
-
-fn created(app: &App, user: &User, family: Family, id: i64) -> Result<(StatusCode, Json<Value>)> {
-    Ok((StatusCode::CREATED, Json(item(&saved(app, user, family, id)?))))
+fn created(caller: &Caller, id: i64) -> Result<(StatusCode, Json<Value>)> {
+    Ok((StatusCode::CREATED, Json(caller.item(id)?)))
 }
 
 /// `POST /{family}/database`: credentials plus the first query make a new connection.
-pub async fn create(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>)> {
+pub async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
+    let (family, app) = (caller.family, &caller.app);
     let body: Body = parse_body(&bytes)?;
     let fields = merge(family, &body, &WsQueryFields::default(), false)?;
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let connection = app.state.ws_insert_connection(&user.0, family.as_str(), database_type)?;
+    let connection = app.state.ws_insert_connection(&caller.user.0, family.as_str(), database_type)?;
     let mut links = Vec::new();
-    let inserted = match credentials::create_link(&app, connection, input).await {
+    let inserted = match credentials::create_link(app, connection, input).await {
         Ok(link) => {
             links.push(link.clone());
             app.state.ws_insert_query(connection, &link, &fields)
@@ -60,9 +42,9 @@ pub async fn create(
         Err(e) => Err(e),
     };
     match inserted {
-        Ok(id) => created(&app, &user, family, id),
+        Ok(id) => created(&caller, id),
         Err(e) => {
-            if let Err(cleanup) = credentials::collect_garbage(&app, connection, &links).await {
+            if let Err(cleanup) = credentials::collect_garbage(app, connection, &links).await {
                 tracing::warn!(
                     "could not remove the unfinished Workspace connection {connection}: {cleanup}"
                 );
@@ -74,93 +56,65 @@ pub async fn create(
 
 /// `POST /{family}/database/{id}`: another query on the connection of saved query `id`.
 pub async fn add(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let body: Body = parse_body(&bytes)?;
-    let source = saved(&app, &user, family, id)?;
-    let fields = merge(family, &body, &source.fields(), false)?;
-    let link = credentials::link_for(&app, source.connection, &source.link, &fields).await?;
-    let id = app.state.ws_insert_query(source.connection, &link, &fields)?;
-    created(&app, &user, family, id)
+    let (body, source): (Body, _) = caller.request(id, &bytes)?;
+    let fields = merge(caller.family, &body, &source.fields, false)?;
+    let link = credentials::link_for(&caller.app, source.connection, &source.link, &fields).await?;
+    let id = caller.app.state.ws_insert_query(source.connection, &link, &fields)?;
+    created(&caller, id)
 }
 
 /// `POST /{family}/database/{id}/saveas`: a copy of query `id` under a new name and SQL.
 pub async fn save_as(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let body: Body = parse_body(&bytes)?;
-    let source = saved(&app, &user, family, id)?;
+    let (body, source): (Body, _) = caller.request(id, &bytes)?;
+    // A copy keeps its source's context, so it runs on the same link.
     let context = Body { database: None, role: None, warehouse: None, schema: None, ..body };
-    let fields = merge(family, &context, &source.fields(), false)?;
-    let id = app.state.ws_insert_query(source.connection, &source.link, &fields)?;
-    created(&app, &user, family, id)
+    let fields = merge(caller.family, &context, &source.fields, false)?;
+    let id = caller.app.state.ws_insert_query(source.connection, &source.link, &fields)?;
+    created(&caller, id)
 }
 
 /// `PATCH /{family}/database/{id}/nonsensitive`: name, context, SQL and metadata; credentials
 /// in the body are ignored.
-pub async fn update(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-    bytes: Bytes,
-) -> Result<Json<Value>> {
-    let body: Body = parse_body(&bytes)?;
-    let current = saved(&app, &user, family, id)?;
-    let fields = merge(family, &body, &current.fields(), true)?;
-    let link = credentials::link_for(&app, current.connection, &current.link, &fields).await?;
-    app.state.ws_update_query(id, &link, &fields)?;
-    credentials::collect_garbage(&app, current.connection, &[current.link]).await?;
-    Ok(Json(item(&saved(&app, &user, family, id)?)))
+pub async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
+    let (body, current): (Body, _) = caller.request(id, &bytes)?;
+    let fields = merge(caller.family, &body, &current.fields, true)?;
+    let link = credentials::link_for(&caller.app, current.connection, &current.link, &fields).await?;
+    caller.app.state.ws_update_query(id, &link, &fields)?;
+    credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
+    Ok(Json(caller.item(id)?))
 }
 
 /// `PATCH /{family}/database/{id}/query`: `{query}` only.
-pub async fn update_sql(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-    bytes: Bytes,
-) -> Result<Json<Value>> {
-    let body: Body = parse_body(&bytes)?;
-    let current = saved(&app, &user, family, id)?;
+pub async fn update_sql(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
+    let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let query = given(&body.query).ok_or_else(|| Error::Unprocessable("\"query\" is required".into()))?;
-    let fields = WsQueryFields { query: query.to_string(), ..current.fields() };
+    let fields = WsQueryFields { query: query.to_string(), ..current.fields };
     validate(&fields)?;
-    app.state.ws_update_query(id, &current.link, &fields)?;
-    Ok(Json(item(&saved(&app, &user, family, id)?)))
+    caller.app.state.ws_update_query(id, &current.link, &fields)?;
+    Ok(Json(caller.item(id)?))
 }
 
 /// `DELETE /{family}/database/{id}`: one saved query.
-pub async fn delete(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>> {
-    let current = saved(&app, &user, family, id)?;
-    app.state.ws_delete_query(id)?;
-    credentials::collect_garbage(&app, current.connection, &[current.link]).await?;
+pub async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
+    let current = caller.saved(id)?;
+    caller.app.state.ws_delete_query(id)?;
+    credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
     Ok(Json(json!({ "deleted": [id] })))
 }
 
 /// `DELETE /{family}/connection/{id}`: every query of connection `id` (the `connection` field
 /// of the saved items), and with them its credentials.
-pub async fn delete_connection(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Value>> {
-    if !app.state.ws_owns_connection(&user.0, family.as_str(), id)? {
+pub async fn delete_connection(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
+    let app = &caller.app;
+    if !app.state.ws_owns_connection(&caller.user.0, caller.family.as_str(), id)? {
         return Err(Error::NotFound(format!("there is no connection with id {id}")));
     }
     let queries = app.state.ws_connection_queries(id)?;
@@ -171,7 +125,7 @@ pub async fn delete_connection(
             links.push(query.link.clone());
         }
     }
-    credentials::collect_garbage(&app, id, &links).await?;
+    credentials::collect_garbage(app, id, &links).await?;
     Ok(Json(json!({ "deleted": queries.iter().map(|q| q.id).collect::<Vec<_>>() })))
 }
 
@@ -182,17 +136,10 @@ struct RowsBody {
 
 /// `POST /{family}/query/{id}`: one page of saved query `id` for the grid, as
 /// `{rows, data, schema, timestamp}`; `data` streams from the database.
-pub async fn run(
-    family: Family,
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-    bytes: Bytes,
-) -> Result<Response> {
-    let body: RowsBody = parse_body(&bytes)?;
-    let query = saved(&app, &user, family, id)?;
+pub async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Response> {
+    let (body, query): (RowsBody, _) = caller.request(id, &bytes)?;
     let request = body.request.unwrap_or_default();
-    let page = rowmodel::fetch(&app, &query.link, &query.query, &request, "workspace").await?;
+    let page = rowmodel::fetch(&caller.app, &query.link, &query.fields.query, &request, "workspace").await?;
     let schema: Map<String, Value> =
         page.columns.iter().map(|c| (c.name.clone(), Value::String(rowmodel::column_type(c)))).collect();
     let timestamp = std::time::SystemTime::now()

@@ -4,13 +4,11 @@
 
 use super::auth::User;
 use super::credentials::{self, given, parse_body, Body};
-use super::Family;
+use super::{Caller, Family};
 use crate::api::extract::ApiPath;
-use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::Json;
 use connectors::dialect::Dialect;
 use connectors::{Engine, Format, Listing, Query, ResultSink, SinkOptions, StreamEvent};
@@ -39,13 +37,12 @@ async fn posted(bytes: &[u8]) -> Result<(Body, Arc<dyn Engine>)> {
 }
 
 /// A saved query's credentials with the session settings the body names.
-async fn saved(app: &Arc<App>, user: &User, id: i64, bytes: &[u8]) -> Result<(Body, Arc<dyn Engine>)> {
-    let body: Body = parse_body(bytes)?;
-    let query = app.state.ws_require_query(&user.0, Family::Snowflake.as_str(), id)?;
+async fn saved(caller: &Caller, id: i64, bytes: &[u8]) -> Result<(Body, Arc<dyn Engine>)> {
+    let (body, query): (Body, _) = caller.request(id, bytes)?;
     if given(&body.role).is_none() && given(&body.warehouse).is_none() {
-        return Ok((body, connections::engine(app, &query.link).await?.engine.clone()));
+        return Ok((body, connections::engine(&caller.app, &query.link).await?.engine.clone()));
     }
-    let mut input = credentials::stored_input(app, &query.link).await?;
+    let mut input = credentials::stored_input(&caller.app, &query.link).await?;
     for field in ["role", "warehouse", "database", "schema"] {
         input.remove(field);
     }
@@ -61,48 +58,41 @@ fn session(input: &mut Map<String, Value>, body: &Body) {
     }
 }
 
+async fn list(engine: Arc<dyn Engine>, what: Listing) -> Result<Json<Vec<String>>> {
+    Ok(Json(engine.list(what).await?))
+}
+
 pub async fn roles(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
-    let (_, engine) = posted(&bytes).await?;
-    Ok(Json(engine.list(Listing::Roles).await?))
+    list(posted(&bytes).await?.1, Listing::Roles).await
 }
 
 pub async fn roles_saved(
-    user: User,
-    State(app): State<Arc<App>>,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
 ) -> Result<Json<Vec<String>>> {
-    let (_, engine) = saved(&app, &user, id, &bytes).await?;
-    Ok(Json(engine.list(Listing::Roles).await?))
+    list(saved(&caller, id, &bytes).await?.1, Listing::Roles).await
 }
 
 pub async fn warehouses(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
-    let (_, engine) = posted(&bytes).await?;
-    Ok(Json(engine.list(Listing::Warehouses).await?))
+    list(posted(&bytes).await?.1, Listing::Warehouses).await
 }
 
 pub async fn warehouses_saved(
-    user: User,
-    State(app): State<Arc<App>>,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
 ) -> Result<Json<Vec<String>>> {
-    let (_, engine) = saved(&app, &user, id, &bytes).await?;
-    Ok(Json(engine.list(Listing::Warehouses).await?))
+    list(saved(&caller, id, &bytes).await?.1, Listing::Warehouses).await
 }
 
 pub async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
-    let (_, engine) = posted(&bytes).await?;
-    Ok(Json(engine.list(Listing::Databases).await?))
+    list(posted(&bytes).await?.1, Listing::Databases).await
 }
 
-pub async fn databases_saved(
-    user: User,
-    State(app): State<Arc<App>>,
-    ApiPath(id): ApiPath<i64>,
-) -> Result<Json<Vec<String>>> {
-    let (_, engine) = saved(&app, &user, id, &[]).await?;
-    Ok(Json(engine.list(Listing::Databases).await?))
+/// A GET has no body, so the saved session settings stand.
+pub async fn databases_saved(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Vec<String>>> {
+    list(saved(&caller, id, &[]).await?.1, Listing::Databases).await
 }
 
 pub async fn validate(_user: User, bytes: Bytes) -> Result<Json<Vec<TableEntry>>> {
@@ -111,12 +101,11 @@ pub async fn validate(_user: User, bytes: Bytes) -> Result<Json<Vec<TableEntry>>
 }
 
 pub async fn validate_saved(
-    user: User,
-    State(app): State<Arc<App>>,
+    caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
 ) -> Result<Json<Vec<TableEntry>>> {
-    let (body, engine) = saved(&app, &user, id, &bytes).await?;
+    let (body, engine) = saved(&caller, id, &bytes).await?;
     Ok(Json(tables(&*engine, &body).await?))
 }
 

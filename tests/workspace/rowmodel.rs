@@ -161,6 +161,17 @@ async fn save(ws: &Ws<'_>, body: Value) -> i64 {
     item["id"].as_i64().unwrap()
 }
 
+/// Saves `query` over the prices table as "Prices" with these credentials, and runs every check.
+async fn check_prices(ws: &Ws<'_>, login: Value, database: Value, query: &str) -> i64 {
+    let mut body = login;
+    body["name"] = json!("Prices");
+    body["database"] = database;
+    body["query"] = json!(query);
+    let id = save(ws, body).await;
+    check_engine(ws, id).await;
+    id
+}
+
 #[tokio::test]
 async fn sqlite_row_model() {
     let s = start().await;
@@ -173,13 +184,9 @@ async fn sqlite_row_model() {
     ))
     .unwrap();
     let ws = Ws::new(&s, "grid-user");
-    let id = save(
-        &ws,
-        json!({"database_type": "sqlite", "username": "SQLITE", "password": "SQLITE", "host": "SQLITE",
-               "name": "Prices", "database": path, "query": "SELECT * FROM prices;"}),
-    )
-    .await;
-    check_engine(&ws, id).await;
+    let login =
+        json!({"database_type": "sqlite", "username": "SQLITE", "password": "SQLITE", "host": "SQLITE"});
+    check_prices(&ws, login, json!(path), "SELECT * FROM prices;").await;
     let count: i64 = conn.query_row("SELECT count(*) FROM prices", [], |r| r.get(0)).unwrap();
     assert_eq!(count, 5);
     // Odd column names are quoted, not refused.
@@ -212,13 +219,9 @@ async fn mysql_row_model() {
     ));
     let s = start().await;
     let ws = Ws::new(&s, "grid-user");
-    let id = save(
-        &ws,
-        json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": "127.0.0.1",
-               "name": "Prices", "database": f.db, "query": "SELECT * FROM prices"}),
-    )
-    .await;
-    check_engine(&ws, id).await;
+    let login =
+        json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": "127.0.0.1"});
+    check_prices(&ws, login, json!(f.db), "SELECT * FROM prices").await;
 }
 
 fn psql(database: &str, sql: &str) {
@@ -249,13 +252,8 @@ async fn postgres_row_model() {
     );
     let s = start().await;
     let ws = Ws::new(&s, "grid-user");
-    let id = save(
-        &ws,
-        json!({"database_type": "postgres", "username": "postgres", "password": "", "host": "127.0.0.1:5432",
-               "name": "Prices", "database": db, "query": "SELECT * FROM prices"}),
-    )
-    .await;
-    check_engine(&ws, id).await;
+    let login = json!({"database_type": "postgres", "username": "postgres", "password": "", "host": "127.0.0.1:5432"});
+    let id = check_prices(&ws, login, json!(db), "SELECT * FROM prices").await;
     ws.delete(&format!("/sql/database/{id}")).await;
     drop(s);
     psql("postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));

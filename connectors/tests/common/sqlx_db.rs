@@ -1,14 +1,19 @@
 //! Helpers shared by the MySQL/MariaDB and PostgreSQL engine tests: unique names for throwaway
-//! databases, running a query through a real `ResultSink` and reading back the exact body.
+//! databases, running a query through a real `ResultSink` and reading back the exact body, and the
+//! checks both engines must pass in the same way.
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use connectors::{
-    Column, ConnectorError, Engine, ErrorKind, Format, Param, Query, ResultSink, SinkOptions, StreamEvent,
+    Column, ConnectionSettings, ConnectorError, Engine, ErrorKind, Format, Param, Query, ResultSink, Secrets,
+    SinkOptions, StreamEvent,
 };
+use sqlx::{AssertSqlSafe, Executor as _};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc::Receiver;
+use tokio::task::JoinHandle;
 
 /// A name no other test run uses: pid, time and a counter.
 pub fn unique(prefix: &str) -> String {
@@ -133,4 +138,138 @@ pub fn block_on_fresh<F: std::future::Future<Output = ()> + Send + 'static>(work
         }
     })
     .join();
+}
+
+/// The including file's `Fixture`, or an early return from the test when the developer opted out.
+macro_rules! fixture {
+    () => {
+        match Fixture::new().await {
+            Some(f) => f,
+            None => return,
+        }
+    };
+}
+
+/// A query that outlives its 500 ms limit fails as a timeout, promptly, and leaves the pool usable;
+/// `sleep` is the dialect's `SLEEP(5)`.
+pub async fn assert_times_out(engine: &Arc<dyn Engine>, sleep: &str) {
+    let started = std::time::Instant::now();
+    let e = error(engine, query_with(&format!("SELECT {sleep}"), vec![], Duration::from_millis(500))).await;
+    assert_kind(&e, ErrorKind::Timeout);
+    assert!(e.message().contains("500 ms"), "{}", e.message());
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert_eq!(body(engine, "SELECT 1 AS x").await, r#"[{"x":1}]"#);
+}
+
+/// A result without rows still names its columns.
+pub async fn assert_named_without_rows(engine: &Arc<dyn Engine>, sql: &str, names: &[&str]) {
+    let out = run(engine, query(sql)).await.unwrap();
+    assert_eq!(out.body, "[]");
+    let found: Vec<_> = out.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(found, names);
+}
+
+/// Secrets holding just this password.
+pub fn password_secrets(password: &str) -> Secrets {
+    [("password".to_string(), password.to_string())].into_iter().collect()
+}
+
+/// The engine these settings describe; panics if it cannot connect.
+pub async fn connect_engine(settings: ConnectionSettings, secrets: &Secrets) -> Arc<dyn Engine> {
+    connectors::connect(&settings, secrets).await.unwrap_or_else(|e| panic!("connect: {e}"))
+}
+
+/// Runs fixture statements one after another on one connection, naming the one that fails.
+pub async fn exec_each<C>(conn: &mut C, statements: &[&str])
+where
+    for<'c> &'c mut C: sqlx::Executor<'c>,
+{
+    for sql in statements {
+        (&mut *conn).execute(AssertSqlSafe(sql.to_string())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// A local port nothing listens on, for connections that must be refused.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The error connecting with these settings gives; panics if the connection succeeds.
+pub async fn connect_error(settings: ConnectionSettings, secrets: &Secrets) -> ConnectorError {
+    connectors::connect(&settings, secrets).await.err().unwrap()
+}
+
+/// Settings and secrets from a connection dialog's URL input, checked to keep the password out
+/// of what is stored.
+pub fn settings_from_url(input: serde_json::Value, password: &str) -> (ConnectionSettings, Secrets) {
+    let serde_json::Value::Object(input) = input else { unreachable!() };
+    let (settings, secrets) = ConnectionSettings::from_input(input).unwrap();
+    let stored = serde_json::to_string(&settings).unwrap();
+    assert!(!stored.contains(password) && !stored.contains("url"), "{stored}");
+    (settings, secrets)
+}
+
+/// Runs a result long enough to stream and returns its rows, checked to be complete.
+pub async fn streamed_rows(engine: &Arc<dyn Engine>, sql: &str) -> Vec<serde_json::Value> {
+    let out = run(engine, query(sql)).await.unwrap();
+    assert!(out.streamed, "100k rows should stream past the held-back window");
+    assert_eq!((out.rows, out.truncated), (100_000, false));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out.body).unwrap();
+    assert_eq!(rows.len(), 100_000);
+    rows
+}
+
+/// A query the server works on for 30 s (`sleep` is the dialect's `SLEEP(30)`) must stop on the
+/// server both when its client goes away and when its future is dropped; `running` tells whether
+/// a statement containing the marker is still running.
+pub async fn abandoned_queries_stop_on_the_server<F, Fut>(engine: &Arc<dyn Engine>, sleep: &str, running: F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    // The client goes away while the server is still computing the first row.
+    let (marker, rx, task) = start_sleeping(engine, sleep, "dc_gone", &running).await;
+    drop(rx);
+    let result =
+        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
+    assert_kind(&result.unwrap_err(), ErrorKind::Cancelled);
+    assert_stops(&marker, &running).await;
+
+    // The HTTP layer drops the query future instead.
+    let (marker, _rx, task) = start_sleeping(engine, sleep, "dc_dropped", &running).await;
+    task.abort();
+    assert_stops(&marker, &running).await;
+    assert_eq!(body(engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
+}
+
+async fn start_sleeping<F, Fut>(
+    engine: &Arc<dyn Engine>,
+    sleep: &str,
+    prefix: &str,
+    running: &F,
+) -> (String, Receiver<StreamEvent>, JoinHandle<Result<(), ConnectorError>>)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let marker = unique(prefix);
+    let sql = format!("SELECT {sleep} AS s, '{marker}' AS m");
+    let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
+    let task = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.query(query(&sql), sink).await }
+    });
+    assert!(eventually(Duration::from_secs(5), || running(marker.clone())).await, "the query never started");
+    (marker, rx, task)
+}
+
+async fn assert_stops<F, Fut>(marker: &str, running: &F)
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(
+        eventually(Duration::from_secs(5), || async { !running(marker.to_string()).await }).await,
+        "the query kept running on the server"
+    );
 }
