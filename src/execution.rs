@@ -166,9 +166,9 @@ async fn engine_error(task: JoinHandle<connectors::Result<()>>) -> Error {
 }
 
 enum PendingStream {
-    Complete(Bytes, OwnedSemaphorePermit),
+    Complete(Vec<Bytes>, OwnedSemaphorePermit),
     Streaming {
-        first: Bytes,
+        first: Vec<Bytes>,
         rx: mpsc::Receiver<StreamEvent>,
         task: JoinHandle<connectors::Result<()>>,
         permit: OwnedSemaphorePermit,
@@ -182,11 +182,11 @@ impl PendingStream {
             Self::Complete(body, permit) => {
                 drop(permit);
                 drop(log);
-                Box::pin(futures::stream::once(async move { Ok(body) }))
+                Box::pin(futures::stream::iter(body.into_iter().map(Ok)))
             }
             Self::Streaming { first, rx, task, permit, truncated } => {
                 let state = StreamState { rx: Some(rx), task: Some(task), log, _permit: permit, truncated };
-                let head = futures::stream::once(async move { Ok(first) });
+                let head = futures::stream::iter(first.into_iter().map(Ok));
                 let tail = futures::stream::unfold(state, |mut state| async move {
                     let chunk = state.next().await?;
                     Some((chunk, state))

@@ -2,7 +2,8 @@
 //! layer over a bounded channel, so memory stays flat whatever the row count, and a client that
 //! goes away stops the engine at its next row.
 //!
-//! The first `window` bytes are held back: a result that ends inside the window is delivered as
+//! The first `window` bytes are held back (as chunks, so every buffer has the same size and the
+//! allocator reuses it; one large buffer per query left memory creeping up): a result that ends inside the window is delivered as
 //! `Complete`, with its exact row count and truncation flag, so the HTTP layer can set
 //! `X-Truncated` and turn an error into a proper status. Longer results start streaming with
 //! `Started` and the HTTP layer settles truncation with `Engine::exceeds`.
@@ -18,22 +19,23 @@ use tokio::sync::mpsc;
 pub const DEFAULT_WINDOW: usize = 2 << 20;
 /// Size of each streamed chunk after the window.
 pub const DEFAULT_CHUNK: usize = 64 << 10;
-/// Chunks that may wait in the channel; bounds memory per query to about 8 MiB.
-pub const CHANNEL_CHUNKS: usize = 128;
+/// Chunks that may wait in the channel; with the window this bounds a query's buffers to
+/// about 4 MiB, whatever its row count.
+pub const CHANNEL_CHUNKS: usize = 32;
 
 #[derive(Debug)]
 pub enum StreamEvent {
     /// The whole result fit in the window.
     Complete {
         columns: Arc<[Column]>,
-        body: Bytes,
+        body: Vec<Bytes>,
         rows: u64,
         truncated: bool,
     },
     /// The first window of a longer result; `Chunk`s and then `Finished` follow.
     Started {
         columns: Arc<[Column]>,
-        first: Bytes,
+        first: Vec<Bytes>,
     },
     Chunk(Bytes),
     Finished {
@@ -73,6 +75,9 @@ pub struct ResultSink {
     encoder: Encoder,
     options: SinkOptions,
     buf: Vec<u8>,
+    /// Full chunks held back until the window fills or the result ends.
+    held: Vec<Bytes>,
+    held_bytes: usize,
     columns: Option<Arc<[Column]>>,
     started: bool,
     rows: u64,
@@ -86,7 +91,9 @@ impl ResultSink {
             tx,
             encoder: Encoder::new(options.format),
             options,
-            buf: Vec::with_capacity(options.chunk.min(options.window) + 4096),
+            buf: Vec::with_capacity(options.chunk + 4096),
+            held: Vec::new(),
+            held_bytes: 0,
             columns: None,
             started: false,
             rows: 0,
@@ -180,15 +187,21 @@ impl ResultSink {
     }
 
     fn ready_event(&mut self) -> Option<StreamEvent> {
-        if self.started {
-            (self.buf.len() >= self.options.chunk).then(|| StreamEvent::Chunk(self.take_buf()))
-        } else if self.buf.len() >= self.options.window {
-            self.started = true;
-            let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
-            Some(StreamEvent::Started { columns, first: self.take_buf() })
-        } else {
-            None
+        if self.buf.len() < self.options.chunk {
+            return None;
         }
+        let chunk = self.take_buf();
+        if self.started {
+            return Some(StreamEvent::Chunk(chunk));
+        }
+        self.held_bytes += chunk.len();
+        self.held.push(chunk);
+        if self.held_bytes < self.options.window {
+            return None;
+        }
+        self.started = true;
+        let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
+        Some(StreamEvent::Started { columns, first: std::mem::take(&mut self.held) })
     }
 
     fn take_buf(&mut self) -> Bytes {
@@ -206,7 +219,9 @@ impl ResultSink {
             vec![StreamEvent::Chunk(self.take_buf()), StreamEvent::Finished { rows, truncated }]
         } else {
             let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
-            vec![StreamEvent::Complete { columns, body: self.take_buf(), rows, truncated }]
+            let mut body = std::mem::take(&mut self.held);
+            body.push(self.take_buf());
+            vec![StreamEvent::Complete { columns, body, rows, truncated }]
         }
     }
 }
@@ -234,7 +249,7 @@ mod tests {
         sink.finish_blocking().unwrap();
         match rx.blocking_recv().unwrap() {
             StreamEvent::Complete { body, rows, truncated, .. } => {
-                assert_eq!(&body[..], br#"[{"n":0},{"n":1}]"#);
+                assert_eq!(body.concat(), br#"[{"n":0},{"n":1}]"#);
                 assert_eq!((rows, truncated), (2, true));
             }
             other => panic!("unexpected {other:?}"),
@@ -255,7 +270,7 @@ mod tests {
         while let Some(event) = rx.blocking_recv() {
             events += 1;
             match event {
-                StreamEvent::Started { first, .. } => body.extend_from_slice(&first),
+                StreamEvent::Started { first, .. } => body.extend_from_slice(&first.concat()),
                 StreamEvent::Chunk(chunk) => body.extend_from_slice(&chunk),
                 StreamEvent::Finished { rows, truncated } => assert_eq!((rows, truncated), (1000, false)),
                 StreamEvent::Complete { .. } => panic!("should have streamed"),

@@ -79,6 +79,9 @@ impl SqliteEngine {
                 ))
             })?;
         conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0);
+        // Results stream through once, so a big private page cache buys little (the OS caches
+        // the file for every connection) and costs memory per pooled connection.
+        conn.pragma_update(None, "cache_size", -512).map_err(|e| map_error(e, None))?;
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
             .and_then(|_| {
                 conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)

@@ -184,12 +184,12 @@ async fn run_with(
             match event {
                 StreamEvent::Complete { columns, body, rows, truncated } => {
                     out.columns = columns.to_vec();
-                    out.body.extend_from_slice(&body);
+                    out.body.extend_from_slice(&body.concat());
                     (out.rows, out.truncated) = (rows, truncated);
                 }
                 StreamEvent::Started { columns, first } => {
                     out.columns = columns.to_vec();
-                    out.body.extend_from_slice(&first);
+                    out.body.extend_from_slice(&first.concat());
                 }
                 StreamEvent::Chunk(chunk) => out.body.extend_from_slice(&chunk),
                 StreamEvent::Finished { rows, truncated } => (out.rows, out.truncated) = (rows, truncated),
@@ -768,7 +768,7 @@ async fn large_result_streams_in_order_with_flat_memory() {
                         .iter()
                         .find(|r| r["sql"] == expected_sql.as_str())
                         .map(|r| (r["served"].as_u64().unwrap(), r["chunks"].as_u64().unwrap()));
-                    first
+                    first.concat().into()
                 }
                 StreamEvent::Chunk(chunk) => chunk,
                 StreamEvent::Finished { rows, truncated } => {

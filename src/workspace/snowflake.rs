@@ -150,8 +150,8 @@ async fn rows(engine: &dyn Engine, sql: String) -> Result<Vec<Map<String, Value>
         let mut body = Vec::new();
         while let Some(event) = rx.recv().await {
             match event {
-                StreamEvent::Complete { body: b, .. } => body.extend_from_slice(&b),
-                StreamEvent::Started { first, .. } => body.extend_from_slice(&first),
+                StreamEvent::Complete { body: b, .. } => body.extend_from_slice(&b.concat()),
+                StreamEvent::Started { first, .. } => body.extend_from_slice(&first.concat()),
                 StreamEvent::Chunk(chunk) => body.extend_from_slice(&chunk),
                 StreamEvent::Finished { .. } => {}
             }

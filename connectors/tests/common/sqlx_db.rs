@@ -66,13 +66,13 @@ pub async fn run_limited(
             match event {
                 StreamEvent::Complete { columns, body, rows, truncated } => {
                     out.columns = columns.to_vec();
-                    bytes.extend_from_slice(&body);
+                    bytes.extend_from_slice(&body.concat());
                     (out.rows, out.truncated, finished) = (rows, truncated, true);
                 }
                 StreamEvent::Started { columns, first } => {
                     out.columns = columns.to_vec();
                     out.streamed = true;
-                    bytes.extend_from_slice(&first);
+                    bytes.extend_from_slice(&first.concat());
                 }
                 StreamEvent::Chunk(chunk) => bytes.extend_from_slice(&chunk),
                 StreamEvent::Finished { rows, truncated } => {
