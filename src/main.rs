@@ -7,7 +7,9 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("DATA_CONNECTOR_LOG")
         .unwrap_or_else(|_| EnvFilter::new("data_connector=info,tower_http=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    // Colour codes only for a person at a terminal, not in log files or the journal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
