@@ -20,8 +20,9 @@ pub const DEFAULT_WINDOW: usize = 2 << 20;
 /// Size of each streamed chunk after the window.
 pub const DEFAULT_CHUNK: usize = 64 << 10;
 /// Chunks that may wait in the channel; with the window this bounds a query's buffers to
-/// about 4 MiB, whatever its row count.
-pub const CHANNEL_CHUNKS: usize = 32;
+/// about 6 MiB, whatever its row count. Fewer (32) kept RSS lower but cost MySQL ~7% in
+/// producer/consumer hand-offs.
+pub const CHANNEL_CHUNKS: usize = 64;
 
 #[derive(Debug)]
 pub enum StreamEvent {
