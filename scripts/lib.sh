@@ -1,0 +1,31 @@
+# Shell helpers shared by scripts/test.sh and scripts/test-desktop.sh (sourced, not run).
+
+say() { printf '\n== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {
+    for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
+    echo "$2 did not start listening on 127.0.0.1:$1" >&2
+    return 1
+}
+
+# Installs the named Debian packages (no recommends), or says that nothing was missing.
+apt_install() {
+    if [ "$#" -eq 0 ]; then
+        echo "all present"
+        return 0
+    fi
+    echo "installing: $*"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=900 \
+        --no-install-recommends "$@"
+}
+
+start_mariadb() {
+    port_open 3306 && return 0
+    echo "starting MariaDB"
+    as_root mkdir -p /run/mysqld && as_root chown mysql:mysql /run/mysqld 2>/dev/null || true
+    as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
+    wait_port 3306 MariaDB
+}

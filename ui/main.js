@@ -1,0 +1,777 @@
+// Data Connector window. Talks to Rust only through Tauri commands (see src-tauri/src/commands.rs);
+// the HTTP server does not need to be running for anything here except Workspace itself.
+'use strict';
+
+(() => {
+  const $ = (selector) => document.querySelector(selector);
+  const $$ = (selector) => Array.from(document.querySelectorAll(selector));
+
+  const KIND_LABELS = { sqlite: 'SQLite', mysql: 'MySQL / MariaDB', postgres: 'PostgreSQL', snowflake: 'Snowflake' };
+  const DEFAULT_PORTS = { mysql: 3306, postgres: 5432 };
+  const AUTH_LABELS = { snowflake: 'password', snowflake_jwt: 'key pair', oauth: 'OAuth' };
+  const POLL_MS = 2000;
+  const LOG_LIMIT = 200;
+
+  const state = {
+    view: 'server',
+    status: null,
+    settings: null,
+    connections: [],
+    connectionsSignature: null,
+    editing: null,
+    apiKeyChange: { action: 'keep' },
+    seenLog: null,
+    serverBusy: false,
+  };
+
+  // ---- plumbing ------------------------------------------------------------------------
+
+  async function call(command, args) {
+    try {
+      return await window.__TAURI__.core.invoke(command, args || {});
+    } catch (error) {
+      if (error && typeof error === 'object' && 'message' in error) throw error;
+      throw { message: String(error), field: null };
+    }
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('data-')) node.setAttribute(key, value);
+      else node.setAttribute(key, value === true ? '' : value);
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined) node.append(child);
+    }
+    return node;
+  }
+
+  function toast(message, kind) {
+    const node = el('div', { class: 'toast' + (kind === 'err' ? ' err' : ''), role: kind === 'err' ? 'alert' : 'status', text: message });
+    $('#toasts').append(node);
+    setTimeout(() => node.remove(), kind === 'err' ? 8000 : 3000);
+  }
+
+  async function busy(button, work) {
+    button.classList.add('busy');
+    button.disabled = true;
+    button.setAttribute('aria-busy', 'true');
+    try {
+      return await work();
+    } finally {
+      button.classList.remove('busy');
+      button.disabled = false;
+      button.removeAttribute('aria-busy');
+    }
+  }
+
+  function setFieldError(input, message, messageNode) {
+    const target = messageNode || document.getElementById(input.id + '-msg');
+    if (target) target.textContent = message || '';
+    if (message) input.setAttribute('aria-invalid', 'true');
+    else input.removeAttribute('aria-invalid');
+  }
+
+  async function copyText(text, input) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (_) {
+      // Older WebKit builds refuse the async clipboard outside secure contexts; select and copy instead.
+      input.focus();
+      input.select();
+      document.execCommand('copy');
+    }
+    toast('Copied to the clipboard');
+  }
+
+  function formatTime(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return iso;
+    const sameDay = date.toDateString() === new Date().toDateString();
+    const time = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return sameDay ? time : date.toLocaleDateString([], { month: 'short', day: 'numeric' }) + ' ' + time;
+  }
+
+  function formatDuration(ms) {
+    if (ms < 1) return '< 1 ms';
+    if (ms < 1000) return Math.round(ms) + ' ms';
+    if (ms < 60000) return (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
+    return Math.floor(ms / 60000) + ' min ' + Math.round((ms % 60000) / 1000) + ' s';
+  }
+
+  // ---- navigation ----------------------------------------------------------------------
+
+  function showView(name) {
+    state.view = name;
+    for (const button of $$('.nav-item')) {
+      if (button.dataset.view === name) button.setAttribute('aria-current', 'page');
+      else button.removeAttribute('aria-current');
+    }
+    for (const section of $$('.view')) section.hidden = section.id !== 'view-' + name;
+    $('#main').scrollTop = 0;
+    if (name === 'activity') loadLog();
+    if (name === 'connections') loadConnections();
+  }
+
+  function initNav() {
+    const items = $$('.nav-item');
+    items.forEach((button, index) => {
+      button.addEventListener('click', () => showView(button.dataset.view));
+      button.addEventListener('keydown', (event) => {
+        const step = { ArrowDown: 1, ArrowUp: -1 }[event.key];
+        if (!step) return;
+        event.preventDefault();
+        items[(index + step + items.length) % items.length].focus();
+      });
+    });
+    document.addEventListener('keydown', (event) => {
+      if (!(event.ctrlKey || event.metaKey) || event.altKey || document.querySelector('dialog[open]')) return;
+      const target = items[Number(event.key) - 1];
+      if (target) {
+        event.preventDefault();
+        showView(target.dataset.view);
+        target.focus();
+      }
+    });
+  }
+
+  // ---- server --------------------------------------------------------------------------
+
+  function renderStatus(status) {
+    state.status = status;
+    const running = status.running;
+    const line = $('#status-line');
+    const side = $('#side-status');
+    for (const node of [line, side]) {
+      node.classList.toggle('is-running', running);
+      node.classList.toggle('is-error', !running && !!status.error);
+    }
+    if (running) {
+      const since = status.since ? ' since ' + formatTime(status.since) : '';
+      $('#status-text').textContent = 'Running on ' + status.url + since + (status.api_key ? ' · API key required' : '');
+      side.querySelector('.side-status-text').textContent = 'Running on port ' + status.port;
+      $('#workspace-url').value = status.workspace_url;
+      if (document.activeElement !== $('#port')) $('#port').value = String(status.port);
+    } else {
+      $('#status-text').textContent = status.error ? 'Stopped: ' + status.error : 'Stopped';
+      side.querySelector('.side-status-text').textContent = status.error ? 'Server stopped (error)' : 'Server stopped';
+    }
+    $('#port').readOnly = running;
+    $('#recommend-port').disabled = running;
+    $('#start').hidden = running;
+    $('#stop').hidden = !running;
+    $('#connect-card').hidden = !running;
+    $('#api-key-note').hidden = !status.api_key;
+    $('#idle-card').hidden = running;
+  }
+
+  function portProblem(text) {
+    const value = text.trim();
+    if (!value) return 'Enter a port, or press Recommend Port.';
+    if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 65535) {
+      return '"' + value + '" is not a port. Enter a number from 1 to 65535.';
+    }
+    return '';
+  }
+
+  async function startServer() {
+    const input = $('#port');
+    const problem = portProblem(input.value);
+    setFieldError(input, problem, $('#port-msg'));
+    if (problem) {
+      input.focus();
+      return;
+    }
+    state.serverBusy = true;
+    try {
+      const status = await busy($('#start'), () => call('start_server', { port: input.value.trim() }));
+      renderStatus(status);
+      $('#stop').focus();
+    } catch (error) {
+      setFieldError(input, error.message, $('#port-msg'));
+      input.focus();
+    } finally {
+      state.serverBusy = false;
+    }
+  }
+
+  async function stopServer() {
+    state.serverBusy = true;
+    try {
+      renderStatus(await busy($('#stop'), () => call('stop_server')));
+      $('#start').focus();
+    } catch (error) {
+      toast(error.message, 'err');
+    } finally {
+      state.serverBusy = false;
+    }
+  }
+
+  async function pollStatus() {
+    if (state.serverBusy) return;
+    try {
+      const status = await call('server_status');
+      if (!state.serverBusy) renderStatus(status);
+    } catch (_) {
+      // The next poll tries again; a failing status call has nothing useful to show.
+    }
+  }
+
+  function initServer() {
+    const input = $('#port');
+    $('#recommend-port').addEventListener('click', async () => {
+      try {
+        input.value = String(await call('recommend_port'));
+        setFieldError(input, '', $('#port-msg'));
+        $('#start').focus();
+      } catch (error) {
+        setFieldError(input, error.message, $('#port-msg'));
+      }
+    });
+    $('#start').addEventListener('click', startServer);
+    $('#stop').addEventListener('click', stopServer);
+    input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !input.readOnly) startServer();
+    });
+    input.addEventListener('input', () => setFieldError(input, '', $('#port-msg')));
+    $('#copy-url').addEventListener('click', () => copyText($('#workspace-url').value, $('#workspace-url')));
+    $('#open-workspace').addEventListener('click', async (event) => {
+      // Keep the window on the app: Workspace opens in the user's browser.
+      event.preventDefault();
+      try {
+        await call('open_workspace');
+      } catch (error) {
+        toast(error.message, 'err');
+      }
+    });
+  }
+
+  // ---- connections ---------------------------------------------------------------------
+
+  function connectionSummary(c) {
+    switch (c.kind) {
+      case 'sqlite':
+        return c.path;
+      case 'mysql':
+      case 'postgres':
+        return c.user + '@' + c.host + ':' + c.port + (c.database ? '/' + c.database : '');
+      case 'snowflake': {
+        const extras = [c.warehouse, c.database && c.database + (c.schema ? '.' + c.schema : '')].filter(Boolean);
+        const auth = AUTH_LABELS[c.authenticator] || (c.has_private_key ? 'key pair' : c.has_oauth_token ? 'OAuth' : 'password');
+        return c.user + '@' + c.account + ' · ' + auth + (extras.length ? ' · ' + extras.join(' · ') : '');
+      }
+      default:
+        return '';
+    }
+  }
+
+  function renderConnections() {
+    const list = $('#conn-list');
+    list.replaceChildren();
+    const count = state.connections.length;
+    $('#conn-empty').hidden = count > 0;
+    list.hidden = count === 0;
+    const badge = $('#nav-conn-count');
+    badge.hidden = count === 0;
+    badge.textContent = String(count);
+    for (const c of state.connections) {
+      const result = el('p', { class: 'conn-result', role: 'status' });
+      const testButton = el('button', { type: 'button', class: 'btn small', 'data-action': 'test', 'aria-label': 'Test ' + c.name, text: 'Test' });
+      const editButton = el('button', { type: 'button', class: 'btn small', 'data-action': 'edit', 'aria-label': 'Edit ' + c.name, text: 'Edit' });
+      const deleteButton = el('button', { type: 'button', class: 'btn small ghost-danger', 'data-action': 'delete', 'aria-label': 'Delete ' + c.name, text: 'Delete' });
+      testButton.addEventListener('click', () => testConnection(c, testButton, result));
+      editButton.addEventListener('click', () => openConnDialog(c));
+      deleteButton.addEventListener('click', () => confirmDelete(c));
+      list.append(
+        el('article', { class: 'conn', 'data-name': c.name },
+          el('div', { class: 'conn-main' },
+            el('div', { class: 'conn-title' },
+              el('h3', { text: c.name }),
+              el('span', { class: 'badge kind', text: KIND_LABELS[c.kind] || c.kind }),
+              c.read_only ? el('span', { class: 'badge', text: 'Read-only' }) : el('span', { class: 'badge warn', text: 'Writes allowed' })),
+            el('p', { class: 'conn-detail mono', title: connectionSummary(c), text: connectionSummary(c) }),
+            result),
+          el('div', { class: 'conn-actions' }, testButton, editButton, deleteButton)));
+    }
+  }
+
+  async function loadConnections(quiet) {
+    try {
+      const connections = await call('list_connections');
+      // Re-rendering would wipe the test results shown on the cards, so only do it on change.
+      const signature = JSON.stringify(connections);
+      if (signature === state.connectionsSignature) return;
+      state.connectionsSignature = signature;
+      state.connections = connections;
+      renderConnections();
+    } catch (error) {
+      if (!quiet) toast('Could not load the connections: ' + error.message, 'err');
+    }
+  }
+
+  async function testConnection(c, button, result) {
+    result.className = 'conn-result';
+    result.textContent = 'Connecting…';
+    try {
+      const report = await busy(button, () => call('test_connection', { name: c.name }));
+      result.className = 'conn-result ok';
+      result.textContent = 'Connected · ' + report.server_version + ' · ' + formatDuration(report.latency_ms);
+    } catch (error) {
+      result.className = 'conn-result err';
+      result.textContent = error.message;
+    }
+  }
+
+  // ---- connection dialog ---------------------------------------------------------------
+
+  const dialog = $('#conn-dialog');
+
+  function selectedKind() {
+    const checked = $('input[name="kind"]:checked');
+    return checked ? checked.value : 'sqlite';
+  }
+
+  function updateKindFields() {
+    const kind = selectedKind();
+    for (const group of $$('.kind-fields')) group.hidden = !group.dataset.kinds.split(' ').includes(kind);
+    if (DEFAULT_PORTS[kind]) $('#f-port').placeholder = String(DEFAULT_PORTS[kind]);
+    updateAuthFields();
+  }
+
+  function updateAuthFields() {
+    const auth = $('#f-auth').value;
+    for (const group of $$('.auth-fields')) group.hidden = group.dataset.auth !== auth;
+  }
+
+  function secretPlaceholder(c, field, fallback) {
+    return c && c['has_' + field] ? 'Saved in keyring' : fallback || '';
+  }
+
+  function openConnDialog(c) {
+    state.editing = c || null;
+    const form = $('#conn-form');
+    form.reset();
+    $('#conn-error').hidden = true;
+    $('#conn-status').textContent = '';
+    $('#conn-title').textContent = c ? 'Edit ' + c.name : 'Add connection';
+    $('#conn-save').textContent = c ? 'Save changes' : 'Save connection';
+    for (const radio of $$('input[name="kind"]')) {
+      radio.checked = radio.value === (c ? c.kind : 'sqlite');
+      radio.disabled = !!c;
+    }
+    const v = (value) => (value === null || value === undefined ? '' : String(value));
+    $('#f-name').value = c ? c.name : '';
+    $('#f-read-only').checked = c ? !!c.read_only : true;
+    if (c && c.kind === 'sqlite') $('#f-path').value = v(c.path);
+    if (c && (c.kind === 'mysql' || c.kind === 'postgres')) {
+      $('#f-host').value = v(c.host);
+      $('#f-port').value = v(c.port);
+      $('#f-user').value = v(c.user);
+      $('#f-database').value = v(c.database);
+      $('#f-tls').value = c.tls || 'prefer';
+      $('#f-ca-file').value = v(c.ca_file);
+    }
+    if (c && c.kind === 'snowflake') {
+      $('#f-account').value = v(c.account);
+      $('#f-sf-user').value = v(c.user);
+      $('#f-auth').value = c.authenticator || (c.has_private_key ? 'snowflake_jwt' : c.has_oauth_token ? 'oauth' : 'snowflake');
+      $('#f-role').value = v(c.role);
+      $('#f-warehouse').value = v(c.warehouse);
+      $('#f-sf-database').value = v(c.database);
+      $('#f-schema').value = v(c.schema);
+      $('#f-base-url').value = v(c.base_url);
+      $('.advanced').open = !!c.base_url;
+    }
+    $('#f-password').placeholder = secretPlaceholder(c, 'password');
+    $('#f-sf-password').placeholder = secretPlaceholder(c, 'password');
+    $('#f-passcode').placeholder = secretPlaceholder(c, 'passcode', 'Only if MFA asks for one');
+    $('#f-private-key').placeholder = secretPlaceholder(c, 'private_key', '-----BEGIN PRIVATE KEY-----');
+    $('#f-passphrase').placeholder = secretPlaceholder(c, 'private_key_passphrase');
+    $('#f-token').placeholder = secretPlaceholder(c, 'oauth_token');
+    $('#secret-note').hidden = !c || c.kind === 'sqlite';
+    updateKindFields();
+    dialog.showModal();
+    (c ? $('#f-name') : $('input[name="kind"]:checked')).focus();
+  }
+
+  function closeConnDialog() {
+    dialog.close();
+    state.editing = null;
+  }
+
+  // Builds what the core expects: settings, plus secrets only where the user typed one (an empty
+  // secret on edit keeps the stored one).
+  function connectionPayload() {
+    const kind = selectedKind();
+    const text = (id) => $(id).value.trim();
+    const optional = (id) => text(id) || null;
+    const payload = { kind, read_only: $('#f-read-only').checked };
+    const secret = (field, id) => {
+      const value = $(id).value;
+      if (value.trim()) payload[field] = field === 'private_key' || field === 'oauth_token' ? value.trim() : value;
+    };
+    const missing = [];
+    const need = (id, label) => {
+      if (!text(id)) missing.push([id, label]);
+    };
+    need('#f-name', 'a name');
+    if (kind === 'sqlite') {
+      need('#f-path', 'the database file');
+      payload.path = text('#f-path');
+    } else if (kind === 'mysql' || kind === 'postgres') {
+      need('#f-host', 'the host');
+      need('#f-user', 'the user');
+      const port = text('#f-port');
+      if (port && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+        return { error: 'The port must be a number from 1 to 65535.', focus: '#f-port' };
+      }
+      payload.host = text('#f-host');
+      payload.port = port ? Number(port) : DEFAULT_PORTS[kind];
+      payload.user = text('#f-user');
+      payload.database = optional('#f-database');
+      payload.tls = $('#f-tls').value;
+      payload.ca_file = optional('#f-ca-file');
+      secret('password', '#f-password');
+    } else if (kind === 'snowflake') {
+      need('#f-account', 'the account identifier');
+      need('#f-sf-user', 'the user');
+      const auth = $('#f-auth').value;
+      payload.account = text('#f-account');
+      payload.user = text('#f-sf-user');
+      payload.authenticator = auth;
+      payload.role = optional('#f-role');
+      payload.warehouse = optional('#f-warehouse');
+      payload.database = optional('#f-sf-database');
+      payload.schema = optional('#f-schema');
+      payload.base_url = optional('#f-base-url');
+      const stored = state.editing || {};
+      if (auth === 'snowflake') {
+        if (!stored.has_password) need('#f-sf-password', 'the password');
+        secret('password', '#f-sf-password');
+        secret('passcode', '#f-passcode');
+      } else if (auth === 'snowflake_jwt') {
+        if (!stored.has_private_key) need('#f-private-key', 'the private key');
+        secret('private_key', '#f-private-key');
+        secret('private_key_passphrase', '#f-passphrase');
+      } else {
+        if (!stored.has_oauth_token) need('#f-token', 'the OAuth token');
+        secret('oauth_token', '#f-token');
+      }
+    }
+    if (missing.length) {
+      return { error: 'Enter ' + missing.map((m) => m[1]).join(', ') + '.', focus: missing[0][0] };
+    }
+    const name = text('#f-name');
+    return { payload, name };
+  }
+
+  async function saveConnection(event) {
+    event.preventDefault();
+    const errorBox = $('#conn-error');
+    errorBox.hidden = true;
+    const built = connectionPayload();
+    if (built.error) {
+      errorBox.textContent = built.error;
+      errorBox.hidden = false;
+      $(built.focus).focus();
+      return;
+    }
+    const editing = state.editing;
+    $('#conn-status').textContent = 'Connecting to check the settings…';
+    try {
+      await busy($('#conn-save'), () => editing
+        ? call('update_connection', { name: editing.name, patch: Object.assign({ name: built.name }, built.payload) })
+        : call('create_connection', { input: Object.assign({ name: built.name }, built.payload) }));
+      closeConnDialog();
+      toast('Saved “' + built.name + '”');
+      await loadConnections();
+    } catch (error) {
+      $('#conn-status').textContent = '';
+      errorBox.textContent = error.message;
+      errorBox.hidden = false;
+      errorBox.focus();
+    }
+  }
+
+  function initConnDialog() {
+    $('#add-conn').addEventListener('click', () => openConnDialog(null));
+    $('#add-conn-empty').addEventListener('click', () => openConnDialog(null));
+    $('#conn-form').addEventListener('submit', saveConnection);
+    $('#conn-cancel').addEventListener('click', closeConnDialog);
+    $('#conn-close').addEventListener('click', closeConnDialog);
+    $('#conn-error').tabIndex = -1;
+    // Esc closes the dialog natively; forget what was being edited either way.
+    dialog.addEventListener('close', () => {
+      state.editing = null;
+    });
+    for (const radio of $$('input[name="kind"]')) radio.addEventListener('change', updateKindFields);
+    $('#f-auth').addEventListener('change', updateAuthFields);
+    $('#browse-sqlite').addEventListener('click', async () => {
+      try {
+        const path = await call('pick_sqlite_file');
+        if (path) {
+          $('#f-path').value = path;
+          if (!$('#f-name').value.trim()) {
+            const base = path.split(/[\\/]/).pop().replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_. -]/g, '-');
+            $('#f-name').value = base.replace(/^[ .]+/, '').slice(0, 64);
+          }
+        }
+      } catch (error) {
+        toast(error.message, 'err');
+      }
+    });
+    $('#load-key').addEventListener('click', async () => {
+      try {
+        const key = await call('pick_private_key');
+        if (key) $('#f-private-key').value = key;
+      } catch (error) {
+        toast(error.message, 'err');
+      }
+    });
+  }
+
+  // ---- delete confirmation -------------------------------------------------------------
+
+  const confirmDialog = $('#confirm-dialog');
+  let pendingDelete = null;
+
+  function confirmDelete(c) {
+    pendingDelete = c;
+    $('#confirm-title').textContent = 'Delete “' + c.name + '”?';
+    $('#confirm-text').textContent =
+      'Its saved queries go too, and its secrets are removed from the keyring. Workspace widgets that use it stop working.';
+    confirmDialog.showModal();
+    $('#confirm-cancel').focus();
+  }
+
+  function initConfirm() {
+    $('#confirm-cancel').addEventListener('click', () => confirmDialog.close());
+    $('#confirm-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const c = pendingDelete;
+      if (!c) return;
+      try {
+        await busy($('#confirm-ok'), () => call('delete_connection', { name: c.name }));
+        confirmDialog.close();
+        toast('Deleted “' + c.name + '”');
+        await loadConnections();
+      } catch (error) {
+        confirmDialog.close();
+        toast(error.message, 'err');
+      }
+    });
+    confirmDialog.addEventListener('close', () => {
+      pendingDelete = null;
+    });
+  }
+
+  // ---- activity ------------------------------------------------------------------------
+
+  function resultCell(entry) {
+    const cell = el('td', { class: 'result' });
+    if (entry.outcome === 'ok') cell.append(el('span', { class: 'badge ok', text: 'OK' }));
+    else if (entry.outcome === 'truncated') cell.append(el('span', { class: 'badge warn', text: 'Row cap reached' }));
+    else {
+      const label = entry.outcome.charAt(0).toUpperCase() + entry.outcome.slice(1);
+      cell.append(el('span', { class: 'badge err', text: label }));
+    }
+    if (entry.error) cell.append(el('div', { class: 'err-text', text: entry.error }));
+    return cell;
+  }
+
+  function renderLog(entries) {
+    const body = $('#log-body');
+    const first = state.seenLog === null;
+    const seen = state.seenLog || new Set();
+    body.replaceChildren(...entries.map((entry) => el('tr', { class: !first && !seen.has(entry.id) ? 'fresh' : null, 'data-id': String(entry.id) },
+      el('td', { class: 'time', title: entry.at, text: formatTime(entry.at) }),
+      el('td', { text: entry.source }),
+      el('td', { text: entry.connection }),
+      el('td', { class: 'sql', title: entry.sql, text: entry.sql.replace(/\s+/g, ' ').trim() }),
+      el('td', { class: 'num', text: entry.rows.toLocaleString() }),
+      el('td', { class: 'num', text: formatDuration(entry.duration_ms) }),
+      resultCell(entry))));
+    state.seenLog = new Set(entries.map((entry) => entry.id));
+    $('#log-card').hidden = entries.length === 0;
+    $('#log-empty').hidden = entries.length > 0;
+  }
+
+  async function loadLog() {
+    try {
+      renderLog(await call('activity', { limit: LOG_LIMIT }));
+    } catch (error) {
+      toast('Could not load the activity: ' + error.message, 'err');
+    }
+  }
+
+  // ---- settings ------------------------------------------------------------------------
+
+  function renderApiKeyState() {
+    const set = state.settings.api_key_set;
+    const change = state.apiKeyChange.action;
+    const editing = change === 'set';
+    let text;
+    if (change === 'remove') text = 'The API key will be removed when you save.';
+    else if (set) text = 'An API key is set. Requests without it in the X-API-KEY header are refused.';
+    else text = 'No API key. Workspace and the origins above can call the server without one.';
+    $('#api-key-state').textContent = text;
+    $('#api-key-actions').hidden = editing;
+    $('#api-key-editor').hidden = !editing;
+    $('#api-key-set').textContent = change === 'remove' ? 'Keep the key' : set ? 'Replace key…' : 'Set API key…';
+    $('#api-key-remove').hidden = !set || change === 'remove';
+  }
+
+  function renderSettings(view) {
+    state.settings = view;
+    state.apiKeyChange = { action: 'keep' };
+    $('#s-start-on-open').checked = view.start_on_open;
+    $('#s-close-to-tray').checked = view.close_to_tray;
+    $('#s-default-rows').value = String(view.default_rows);
+    $('#s-default-rows').max = String(view.max_rows);
+    $('#s-timeout').value = String(view.timeout_secs);
+    $('#s-timeout').max = String(view.max_timeout_secs);
+    $('#s-origins').value = view.allowed_origins.join('\n');
+    $('#s-default-origins').textContent = view.default_origins.join(' and ');
+    $('#s-data-dir').textContent = view.data_dir;
+    $('#s-secret-store').textContent = view.secret_store;
+    $('#s-api-key').value = '';
+    renderApiKeyState();
+  }
+
+  const SETTINGS_FIELDS = {
+    allowed_origins: '#s-origins',
+    default_rows: '#s-default-rows',
+    timeout_secs: '#s-timeout',
+    api_key: '#s-api-key',
+  };
+
+  function clearSettingsErrors() {
+    for (const selector of Object.values(SETTINGS_FIELDS)) setFieldError($(selector), '');
+  }
+
+  async function saveSettings(event) {
+    event.preventDefault();
+    clearSettingsErrors();
+    const status = $('#settings-status');
+    status.className = 'form-status';
+    status.textContent = '';
+    const number = (selector) => {
+      const value = $(selector).value.trim();
+      return /^\d+$/.test(value) ? Number(value) : 0;
+    };
+    let apiKey = state.apiKeyChange;
+    if (apiKey.action === 'set') apiKey = { action: 'set', value: $('#s-api-key').value.trim() };
+    const input = {
+      allowed_origins: $('#s-origins').value.split('\n').map((line) => line.trim()).filter(Boolean),
+      default_rows: number('#s-default-rows'),
+      timeout_secs: number('#s-timeout'),
+      start_on_open: $('#s-start-on-open').checked,
+      close_to_tray: $('#s-close-to-tray').checked,
+      api_key: apiKey,
+    };
+    try {
+      const saved = await busy($('#settings-save'), () => call('save_settings', { input }));
+      renderSettings(saved.settings);
+      renderStatus(saved.status);
+      status.className = 'form-status ok';
+      status.textContent = saved.restarted ? 'Saved. The server restarted with the new settings.' : 'Saved.';
+    } catch (error) {
+      const selector = error.field && SETTINGS_FIELDS[error.field];
+      if (selector) {
+        setFieldError($(selector), error.message);
+        $(selector).focus();
+      } else {
+        status.className = 'form-status err';
+        status.textContent = error.message;
+      }
+    }
+  }
+
+  function generateKey() {
+    const bytes = new Uint8Array(24);
+    crypto.getRandomValues(bytes);
+    return 'dc_' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function initSettings() {
+    $('#settings-form').addEventListener('submit', saveSettings);
+    $('#api-key-set').addEventListener('click', () => {
+      if (state.apiKeyChange.action === 'remove') {
+        state.apiKeyChange = { action: 'keep' };
+        renderApiKeyState();
+        return;
+      }
+      state.apiKeyChange = { action: 'set' };
+      renderApiKeyState();
+      $('#s-api-key').focus();
+    });
+    $('#api-key-remove').addEventListener('click', () => {
+      state.apiKeyChange = { action: 'remove' };
+      renderApiKeyState();
+      $('#api-key-set').focus();
+    });
+    $('#api-key-cancel').addEventListener('click', () => {
+      state.apiKeyChange = { action: 'keep' };
+      $('#s-api-key').value = '';
+      $('#s-api-key').type = 'password';
+      setFieldError($('#s-api-key'), '');
+      renderApiKeyState();
+      $('#api-key-set').focus();
+    });
+    $('#api-key-generate').addEventListener('click', () => {
+      const input = $('#s-api-key');
+      input.value = generateKey();
+      input.type = 'text';
+      setFieldError(input, '');
+    });
+    $('#api-key-copy').addEventListener('click', () => {
+      const input = $('#s-api-key');
+      if (input.value) copyText(input.value, input);
+    });
+  }
+
+  // ---- start ---------------------------------------------------------------------------
+
+  async function init() {
+    if (!window.__TAURI__ || !window.__TAURI__.core) {
+      const fatal = $('#fatal');
+      fatal.textContent = 'This page is the Data Connector app window. Start it with data-connector-app.';
+      fatal.hidden = false;
+      return;
+    }
+    initNav();
+    initServer();
+    initConnDialog();
+    initConfirm();
+    initSettings();
+    const initial = await call('initial_state');
+    if (initial.fatal) {
+      const fatal = $('#fatal');
+      fatal.textContent = initial.fatal;
+      fatal.hidden = false;
+    }
+    renderSettings(initial.settings);
+    $('#port').value = String(initial.settings.port);
+    renderStatus(initial.status);
+    for (const notice of initial.notices) toast(notice, 'err');
+    await Promise.all([loadConnections(), loadLog()]);
+    setInterval(pollStatus, POLL_MS);
+    setInterval(() => {
+      if (document.hidden) return;
+      if (state.view === 'activity') loadLog();
+      // Workspace and the API add connections too; keep the list current.
+      if (state.view === 'connections') loadConnections(true);
+    }, POLL_MS);
+    document.body.dataset.ready = 'true';
+  }
+
+  init().catch((error) => {
+    const fatal = $('#fatal');
+    fatal.textContent = 'The window could not start: ' + (error && error.message ? error.message : String(error));
+    fatal.hidden = false;
+  });
+})();
