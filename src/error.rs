@@ -36,9 +36,15 @@ pub enum Error {
     State(String),
     #[error("{0}")]
     Internal(String),
-    /// Start-up problems shown on the command line (port in use, bad flags).
+    /// Start-up problems shown on the command line (bad flags, no data dir).
     #[error("{0}")]
     Startup(String),
+    /// Kept apart from `Startup` so the desktop window can word these its own way; the text
+    /// here is the command line's.
+    #[error("port {port} is already in use; try {}--port auto", suggestion.map(|p| format!("--port {p} or ")).unwrap_or_default())]
+    PortInUse { port: u16, suggestion: Option<u16> },
+    #[error("not allowed to listen on port {port}; choose a port above 1023 or --port auto")]
+    PortNotAllowed { port: u16 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -67,7 +73,11 @@ impl Error {
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::SecretStore(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::State(_) | Self::Internal(_) | Self::Startup(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::State(_)
+            | Self::Internal(_)
+            | Self::Startup(_)
+            | Self::PortInUse { .. }
+            | Self::PortNotAllowed { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

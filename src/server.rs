@@ -29,13 +29,9 @@ pub async fn bind(app: Arc<App>) -> Result<Server> {
     let requested = SocketAddr::new(host, app.config.port);
     let listener = TcpListener::bind(requested).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::AddrInUse => {
-            let hint = portpicker::pick_unused_port().map(|p| format!("--port {p} or ")).unwrap_or_default();
-            Error::Startup(format!("port {} is already in use; try {hint}--port auto", requested.port()))
+            Error::PortInUse { port: requested.port(), suggestion: portpicker::pick_unused_port() }
         }
-        std::io::ErrorKind::PermissionDenied => Error::Startup(format!(
-            "not allowed to listen on port {}; choose a port above 1023 or --port auto",
-            requested.port()
-        )),
+        std::io::ErrorKind::PermissionDenied => Error::PortNotAllowed { port: requested.port() },
         _ => Error::Startup(format!("cannot listen on {requested}: {e}")),
     })?;
     let addr =

@@ -243,14 +243,11 @@ impl Desktop {
     }
 
     async fn start_locked(&self, core: &mut Core, port: u16) -> UiResult<()> {
-        check_port(port)?;
         let settings = self.settings();
         let api_key = if settings.api_key_set { Some(self.read_api_key().await?) } else { None };
         let requires_key = api_key.is_some();
         let app = self.open_app(&settings, port, api_key).await?;
-        let server = data_connector::server::bind(app.clone())
-            .await
-            .map_err(|e| UiError::field("port", e.to_string()))?;
+        let server = data_connector::server::bind(app.clone()).await.map_err(bind_error)?;
         let (shutdown, stop) = oneshot::channel::<()>();
         let failure = Arc::new(Mutex::new(None));
         let failed = failure.clone();
@@ -398,21 +395,21 @@ pub fn parse_port(text: &str) -> UiResult<u16> {
     }
 }
 
-/// Tries the port first so the window can say what is wrong in its own words; the server's bind
-/// still reports anything that happens in between.
-fn check_port(port: u16) -> UiResult<()> {
-    match TcpListener::bind((Ipv4Addr::LOCALHOST, port)) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Err(UiError::field(
-            "port",
-            format!("Port {port} is already in use by another program. Choose another port or press Recommend Port."),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Err(UiError::field(
-            "port",
-            format!("This computer does not allow listening on port {port}. Choose a port from 1024 to 65535."),
-        )),
-        Err(e) => Err(UiError::field("port", format!("Cannot listen on port {port}: {e}"))),
-    }
+/// The server's own bind errors speak command-line flags; the window names its own buttons.
+fn bind_error(e: data_connector::Error) -> UiError {
+    use data_connector::Error;
+    let message = match e {
+        Error::PortInUse { port, .. } => format!(
+            "Port {port} is already in use by another program. Choose another port or press Recommend Port."
+        ),
+        Error::PortNotAllowed { port } => {
+            format!(
+                "This computer does not allow listening on port {port}. Choose a port from 1024 to 65535."
+            )
+        }
+        other => other.to_string(),
+    };
+    UiError::field("port", message)
 }
 
 /// A free port: portpicker's choice, else one the OS hands out (portpicker finds none on hosts
@@ -442,16 +439,14 @@ mod tests {
 
     #[test]
     fn a_port_in_use_is_named() {
-        let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let port = held.local_addr().unwrap().port();
-        assert!(check_port(port).unwrap_err().message.contains("already in use"));
-        drop(held);
-        assert!(check_port(port).is_ok());
+        let err = bind_error(data_connector::Error::PortInUse { port: 8080, suggestion: Some(8081) });
+        assert_eq!(err.field, Some("port"));
+        assert!(err.message.contains("already in use"));
     }
 
     #[test]
     fn recommended_ports_are_free() {
         let port = recommend_port().unwrap();
-        assert!(check_port(port).is_ok());
+        assert!(TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok());
     }
 }
