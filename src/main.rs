@@ -1,3 +1,5 @@
+#![warn(unreachable_pub)]
+
 use clap::Parser;
 use data_connector::cli::{self, Cli, Command};
 use std::process::ExitCode;

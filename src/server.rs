@@ -2,9 +2,10 @@
 //! The CLI and the desktop app both start servers through here.
 
 use crate::app::App;
-use crate::error::{Error, Result};
+use crate::error::{detail_response, Error, Result};
 use crate::security::{self, Guard};
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::Router;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -66,6 +67,23 @@ pub fn url_for(addr: SocketAddr) -> String {
     }
 }
 
+/// Every door side by side: our API, Workspace's native Data Connector protocol and its custom
+/// backend. Unknown routes and wrong methods answer `{"detail"}` like every other error.
+fn routes() -> Router<Arc<App>> {
+    crate::api::router()
+        .merge(crate::native_connector::router())
+        .merge(crate::custom_backend::router())
+        .fallback(|| async {
+            detail_response(StatusCode::NOT_FOUND, "there is no such route; see /openapi.json")
+        })
+        .method_not_allowed_fallback(|| async {
+            detail_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not accept that method; see /openapi.json",
+            )
+        })
+}
+
 /// All routes with the security layers, outermost first: trace, Host/Origin, CORS (answers
 /// preflights), API key, body limit.
 pub fn router(app: Arc<App>, port: u16) -> Router {
@@ -76,7 +94,7 @@ pub fn router(app: Arc<App>, port: u16) -> Router {
         api_key: app.config.api_key.clone(),
     });
     let body_limit = app.config.limits.max_body_bytes;
-    crate::api::router()
+    routes()
         .with_state(app)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(guard.clone(), security::api_key))

@@ -3,6 +3,8 @@
 //! An engine is built from non-secret `ConnectionSettings` plus `Secrets` (which it sees only
 //! here, when it connects), and streams results into a `ResultSink`.
 
+#![warn(unreachable_pub)]
+
 pub mod cell;
 pub mod dialect;
 pub mod error;

@@ -4,6 +4,7 @@
 
 // Release builds on Windows get no console window behind the app.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+#![warn(unreachable_pub)]
 
 mod commands;
 mod desktop;

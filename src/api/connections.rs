@@ -1,9 +1,9 @@
 //! `/api/v1/connections`: saved connections, their secrets accepted but never returned.
 
-use super::extract::{ApiJson, ApiPath};
 use crate::app::App;
 use crate::connections::{self, TestReport};
 use crate::error::Result;
+use crate::http::{ApiJson, ApiPath};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;

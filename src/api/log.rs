@@ -1,8 +1,8 @@
 //! `/api/v1/log`: the most recent queries, newest first.
 
-use super::extract::ApiQuery;
 use crate::app::App;
 use crate::error::Result;
+use crate::http::ApiQuery;
 use crate::state::LogEntry;
 use axum::extract::State;
 use axum::Json;

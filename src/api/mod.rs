@@ -1,17 +1,16 @@
-//! Our own HTTP API (SPEC §5), documented as OpenAPI at `/openapi.json`. Routes A and B
-//! (Workspace's protocols) are adapters over the same services.
+//! Our own HTTP API under `/api/v1`, plus `/` and `/health`, documented as OpenAPI at
+//! `/openapi.json` (the routes are listed in README.md, "API"). The desktop window, the CLI and
+//! scripts use it; Workspace's two protocols (`native_connector`, `custom_backend`) serve the
+//! same core beside it, as docs/architecture.md describes.
 
 mod connections;
-pub mod extract;
 mod log;
 mod meta;
-pub mod query;
+mod query;
 mod saved_queries;
 mod schema;
 
 use crate::app::App;
-use crate::error::detail_response;
-use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use std::sync::Arc;
@@ -45,17 +44,5 @@ pub fn router() -> Router<Arc<App>> {
         .routes(routes!(log::recent))
         .split_for_parts();
     let openapi = Arc::new(openapi);
-    router
-        .merge(crate::workspace::router())
-        .merge(crate::widgets::router())
-        .route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
-        .fallback(|| async {
-            detail_response(StatusCode::NOT_FOUND, "there is no such route; see /openapi.json")
-        })
-        .method_not_allowed_fallback(|| async {
-            detail_response(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "this route does not accept that method; see /openapi.json",
-            )
-        })
+    router.route("/openapi.json", get(move || async move { Json(openapi.as_ref().clone()) }))
 }

@@ -1,12 +1,11 @@
 //! `/api/v1/query`: run one statement, streamed back as JSON (default), CSV or NDJSON.
 
-use super::extract::{ApiJson, ApiQuery};
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::execution::{self, QueryInput, QueryOutput};
-use axum::body::Body;
+use crate::execution::{self, QueryInput};
+use crate::http::{stream_response, ApiJson, ApiQuery};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use connectors::{Format, Param};
 use serde::Deserialize;
@@ -112,14 +111,4 @@ pub fn parse_format(name: &str) -> Option<Format> {
         "ndjson" | "jsonl" => Some(Format::Ndjson),
         _ => None,
     }
-}
-
-pub fn stream_response(output: QueryOutput) -> Response {
-    let mut response = Response::new(Body::from_stream(output.body));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(output.format.content_type()));
-    headers.insert("x-truncated", HeaderValue::from_static(output.truncated.header_value()));
-    headers.insert("x-row-limit", HeaderValue::from(output.row_limit));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

@@ -1,10 +1,10 @@
 //! `/api/v1/queries`: saved queries, and running one by id.
 
-use super::extract::{ApiJson, ApiPath};
-use super::query::{negotiate, stream_response};
+use super::query::negotiate;
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::execution::{self, QueryInput};
+use crate::http::{stream_response, ApiJson, ApiPath};
 use crate::state::{NewQuery, SavedQuery};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

@@ -1,9 +1,9 @@
 //! `/api/v1/connections/{name}/...`: databases, schemas, tables and columns.
 
-use super::extract::{ApiPath, ApiQuery};
 use crate::app::App;
 use crate::connections;
 use crate::error::Result;
+use crate::http::{ApiPath, ApiQuery};
 use axum::extract::State;
 use axum::Json;
 use connectors::{ColumnInfo, Listing, TableInfo};

@@ -1,6 +1,7 @@
 //! AG Grid's server-side row model over a saved or generated query: paging, sorting, filters
 //! and row grouping, translated to SQL around the query (`sql`) and run through the one query
-//! path (`execution::run`). Route A's `/query/{id}` and Route B's `ssrm_table` widget use it.
+//! path (`execution::run`). The native protocol's `/query/{id}` and the custom backend's
+//! `ssrm_table` widget use it.
 
 pub mod model;
 pub mod sql;

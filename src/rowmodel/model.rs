@@ -1,6 +1,6 @@
 //! AG Grid's server-side row model request, as Workspace sends it: the grid's
-//! `IServerSideGetRowsRequest` (Route A wraps it in `{"request": ...}`, `ssrm_table` widgets post
-//! it bare, merged with the widget's params).
+//! `IServerSideGetRowsRequest` (the native protocol wraps it in `{"request": ...}`,
+//! `ssrm_table` widgets post it bare, merged with the widget's params).
 
 use crate::error::{Error, Result};
 use serde::Deserialize;

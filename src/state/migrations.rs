@@ -37,9 +37,9 @@ const STEPS: &[&str] = &[
         outcome TEXT NOT NULL,
         error TEXT
     );",
-    // 2: Workspace's native Data Connector protocol (Route A): connections and saved queries
-    // per Workspace user. Credentials live in named connections (`connections`), one per
-    // query context; `link` names it and follows renames and deletions there.
+    // 2: Workspace's native Data Connector protocol (`native_connector`): connections and saved
+    // queries per Workspace user. Credentials live in named connections (`connections`), one
+    // per query context; `link` names it and follows renames and deletions there.
     "CREATE TABLE ws_connections (
         id INTEGER PRIMARY KEY,
         user_id TEXT NOT NULL,

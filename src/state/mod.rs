@@ -3,7 +3,7 @@
 //! Calls are short and serialized behind one connection.
 
 mod migrations;
-pub mod workspace;
+pub mod native_queries;
 
 use crate::error::{Error, Result};
 use connectors::ConnectionSettings;

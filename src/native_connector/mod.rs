@@ -1,6 +1,7 @@
-//! Route A: Workspace's native Data Connector protocol (SPEC §3), the API its Data Connectors
-//! page calls with `Authorization: Bearer <user uuid>`. Two families share the saved-query
-//! routes: `/sql/...` (MySQL, SQLite; PostgreSQL as an extra) and `/snowflake/...`.
+//! Workspace's native Data Connector protocol: the API Workspace's Data Connectors page calls
+//! with `Authorization: Bearer <user uuid>` (docs/workspace.md, "The Data Connectors page",
+//! states what it must do). Two families share the saved-query routes: `/sql/...` (MySQL,
+//! SQLite; PostgreSQL as an extra) and `/snowflake/...`.
 
 pub mod auth;
 pub mod credentials;
@@ -10,7 +11,8 @@ mod sql;
 
 use crate::app::App;
 use crate::error::Error;
-use crate::state::workspace::WsQuery;
+use crate::http::parse_body;
+use crate::state::native_queries::NativeQuery;
 use auth::User;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -44,7 +46,7 @@ impl Family {
     }
 }
 
-/// Who calls, on which family's routes: what every Route A handler starts from, so each handler
+/// Who calls, on which family's routes: what every handler here starts from, so each handler
 /// names only what differs (its path id and body). Saved items are scoped by both.
 pub struct Caller {
     pub user: User,
@@ -63,8 +65,8 @@ impl FromRequestParts<Arc<App>> for Caller {
 
 impl Caller {
     /// A saved query of this caller in this family; anyone else's id is "not found".
-    pub fn saved(&self, id: i64) -> crate::error::Result<WsQuery> {
-        self.app.state.ws_require_query(&self.user.0, self.family.as_str(), id)
+    pub fn saved(&self, id: i64) -> crate::error::Result<NativeQuery> {
+        self.app.state.native_require_query(&self.user.0, self.family.as_str(), id)
     }
 
     /// The body of a request on saved query `id`, and the query. The body is read first, so a
@@ -73,8 +75,8 @@ impl Caller {
         &self,
         id: i64,
         bytes: &[u8],
-    ) -> crate::error::Result<(T, WsQuery)> {
-        let body = credentials::parse_body(bytes)?;
+    ) -> crate::error::Result<(T, NativeQuery)> {
+        let body = parse_body(bytes)?;
         Ok((body, self.saved(id)?))
     }
 
@@ -110,7 +112,7 @@ pub fn router() -> Router<Arc<App>> {
 }
 
 /// A saved query as the frontend's `Database` / `SnowflakeDatabase` types read it.
-pub fn item(query: &WsQuery) -> Value {
+pub fn item(query: &NativeQuery) -> Value {
     let fields = &query.fields;
     let mut item = json!({
         "id": query.id,
@@ -131,23 +133,4 @@ pub fn item(query: &WsQuery) -> Value {
         }
     }
     item
-}
-
-/// A JSON object one of whose members is a streamed array: `prefix`, the array, `suffix`. Rows
-/// go out as the database sends them, never collected.
-pub fn json_object_stream(
-    prefix: String,
-    body: crate::execution::BodyStream,
-    suffix: String,
-) -> axum::response::Response {
-    use axum::body::{Body, Bytes};
-    use axum::http::{header, HeaderValue};
-    use futures::StreamExt;
-    let head = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(prefix)) });
-    let tail = futures::stream::once(async move { Ok::<_, std::io::Error>(Bytes::from(suffix)) });
-    let mut response = axum::response::Response::new(Body::from_stream(head.chain(body).chain(tail)));
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }

@@ -1,12 +1,12 @@
 //! Saved queries (both families): list, save with a new connection, add, save as, edit,
 //! delete, and `POST /{family}/query/{id}`, which serves a saved query to the grid.
 
-use super::credentials::{self, given, parse_body, Body};
+use super::credentials::{self, given, Body};
 use super::{item, Caller, Family};
-use crate::api::extract::ApiPath;
+use crate::http::{json_object_stream, parse_body, ApiPath};
 use crate::error::{Error, Result};
 use crate::rowmodel::{self, RowRequest};
-use crate::state::workspace::WsQueryFields;
+use crate::state::native_queries::NativeQueryFields;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 /// `GET /{family}/databases`: the caller's saved queries.
 pub async fn list(caller: Caller) -> Result<Json<Vec<Value>>> {
-    let queries = caller.app.state.ws_list_queries(&caller.user.0, caller.family.as_str())?;
+    let queries = caller.app.state.native_list_queries(&caller.user.0, caller.family.as_str())?;
     Ok(Json(queries.iter().map(item).collect()))
 }
 
@@ -28,16 +28,16 @@ fn created(caller: &Caller, id: i64) -> Result<(StatusCode, Json<Value>)> {
 pub async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let (family, app) = (caller.family, &caller.app);
     let body: Body = parse_body(&bytes)?;
-    let fields = merge(family, &body, &WsQueryFields::default(), false)?;
+    let fields = merge(family, &body, &NativeQueryFields::default(), false)?;
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let connection = app.state.ws_insert_connection(&caller.user.0, family.as_str(), database_type)?;
+    let connection = app.state.native_insert_connection(&caller.user.0, family.as_str(), database_type)?;
     let mut links = Vec::new();
     let inserted = match credentials::create_link(app, connection, input).await {
         Ok(link) => {
             links.push(link.clone());
-            app.state.ws_insert_query(connection, &link, &fields)
+            app.state.native_insert_query(connection, &link, &fields)
         }
         Err(e) => Err(e),
     };
@@ -63,7 +63,7 @@ pub async fn add(
     let (body, source): (Body, _) = caller.request(id, &bytes)?;
     let fields = merge(caller.family, &body, &source.fields, false)?;
     let link = credentials::link_for(&caller.app, source.connection, &source.link, &fields).await?;
-    let id = caller.app.state.ws_insert_query(source.connection, &link, &fields)?;
+    let id = caller.app.state.native_insert_query(source.connection, &link, &fields)?;
     created(&caller, id)
 }
 
@@ -77,7 +77,7 @@ pub async fn save_as(
     // A copy keeps its source's context, so it runs on the same link.
     let context = Body { database: None, role: None, warehouse: None, schema: None, ..body };
     let fields = merge(caller.family, &context, &source.fields, false)?;
-    let id = caller.app.state.ws_insert_query(source.connection, &source.link, &fields)?;
+    let id = caller.app.state.native_insert_query(source.connection, &source.link, &fields)?;
     created(&caller, id)
 }
 
@@ -87,7 +87,7 @@ pub async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> 
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let fields = merge(caller.family, &body, &current.fields, true)?;
     let link = credentials::link_for(&caller.app, current.connection, &current.link, &fields).await?;
-    caller.app.state.ws_update_query(id, &link, &fields)?;
+    caller.app.state.native_update_query(id, &link, &fields)?;
     credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
     Ok(Json(caller.item(id)?))
 }
@@ -96,16 +96,16 @@ pub async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> 
 pub async fn update_sql(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let query = given(&body.query).ok_or_else(|| Error::Unprocessable("\"query\" is required".into()))?;
-    let fields = WsQueryFields { query: query.to_string(), ..current.fields };
+    let fields = NativeQueryFields { query: query.to_string(), ..current.fields };
     validate(&fields)?;
-    caller.app.state.ws_update_query(id, &current.link, &fields)?;
+    caller.app.state.native_update_query(id, &current.link, &fields)?;
     Ok(Json(caller.item(id)?))
 }
 
 /// `DELETE /{family}/database/{id}`: one saved query.
 pub async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
     let current = caller.saved(id)?;
-    caller.app.state.ws_delete_query(id)?;
+    caller.app.state.native_delete_query(id)?;
     credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
     Ok(Json(json!({ "deleted": [id] })))
 }
@@ -114,13 +114,13 @@ pub async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Va
 /// of the saved items), and with them its credentials.
 pub async fn delete_connection(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
     let app = &caller.app;
-    if !app.state.ws_owns_connection(&caller.user.0, caller.family.as_str(), id)? {
+    if !app.state.native_owns_connection(&caller.user.0, caller.family.as_str(), id)? {
         return Err(Error::NotFound(format!("there is no connection with id {id}")));
     }
-    let queries = app.state.ws_connection_queries(id)?;
+    let queries = app.state.native_connection_queries(id)?;
     let mut links: Vec<String> = Vec::new();
     for query in &queries {
-        app.state.ws_delete_query(query.id)?;
+        app.state.native_delete_query(query.id)?;
         if !links.contains(&query.link) {
             links.push(query.link.clone());
         }
@@ -148,12 +148,12 @@ pub async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Res
         .unwrap_or_default();
     let prefix = format!("{{\"rows\":{},\"data\":", page.total);
     let suffix = format!(",\"schema\":{},\"timestamp\":{timestamp}}}", Value::Object(schema));
-    Ok(super::json_object_stream(prefix, page.body, suffix))
+    Ok(json_object_stream(prefix, page.body, suffix))
 }
 
 /// The query fields of a request: given fields win; the context (database, role, warehouse,
 /// schema) falls back to `base`; name, SQL and metadata too when `inherit` (an edit).
-fn merge(family: Family, body: &Body, base: &WsQueryFields, inherit: bool) -> Result<WsQueryFields> {
+fn merge(family: Family, body: &Body, base: &NativeQueryFields, inherit: bool) -> Result<NativeQueryFields> {
     let pick = |value: &Option<String>, fallback: &str, inherit: bool| -> String {
         given(value).map(str::to_string).unwrap_or_else(|| {
             if inherit {
@@ -170,7 +170,7 @@ fn merge(family: Family, body: &Body, base: &WsQueryFields, inherit: bool) -> Re
             None
         }
     };
-    let fields = WsQueryFields {
+    let fields = NativeQueryFields {
         name: pick(&body.name, &base.name, inherit),
         database: pick(&body.database, &base.database, true),
         query: pick(&body.query, &base.query, inherit),
@@ -185,7 +185,7 @@ fn merge(family: Family, body: &Body, base: &WsQueryFields, inherit: bool) -> Re
     Ok(fields)
 }
 
-fn validate(fields: &WsQueryFields) -> Result<()> {
+fn validate(fields: &NativeQueryFields) -> Result<()> {
     if fields.name.is_empty() || fields.name.chars().count() > 200 {
         return Err(Error::Unprocessable("\"name\" is required (1-200 characters)".into()));
     }

@@ -1,6 +1,6 @@
-//! Who is calling: Workspace sends `Authorization: Bearer <OpenBB user uuid>` on every Route A
-//! call. The uuid identifies (saved items are scoped by it); it proves nothing, so it is only
-//! ever compared, never trusted for anything else.
+//! Who is calling: Workspace sends `Authorization: Bearer <OpenBB user uuid>` on every call
+//! of the native protocol. The uuid identifies (saved items are scoped by it); it proves
+//! nothing, so it is only ever compared, never trusted for anything else.
 
 use crate::error::Error;
 use axum::extract::FromRequestParts;

@@ -1,5 +1,6 @@
 //! Extractors that turn axum's rejections (malformed JSON, missing params, oversize bodies) into
-//! our `{"detail"}` errors, so every error a client sees has the same shape.
+//! our `Error`, so every error a client sees has the same `{"detail"}` shape. Use these in
+//! handlers instead of axum's `Json`, `Query` and `Path`.
 
 use crate::error::Error;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};

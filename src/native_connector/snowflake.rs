@@ -3,9 +3,9 @@
 //! from a saved query's connection.
 
 use super::auth::User;
-use super::credentials::{self, given, parse_body, Body};
+use super::credentials::{self, given, Body};
 use super::{Caller, Family};
-use crate::api::extract::ApiPath;
+use crate::http::{parse_body, ApiPath};
 use crate::connections;
 use crate::error::{Error, Result};
 use axum::body::Bytes;

@@ -1,24 +1,26 @@
-//! Route A's saved state: Workspace connections (an integer id per user and family) and their
-//! saved queries. Each query runs on a named connection (`link`) that holds the credentials and
-//! the query's context (database; Snowflake role, warehouse and schema).
+//! What Workspace's native Data Connector protocol saves (`native_connector`): Workspace
+//! connections (an integer id per user and family) and their saved queries. Each query runs on
+//! a named connection (`link`) that holds the credentials and the query's context (database;
+//! Snowflake role, warehouse and schema). The tables keep their first names, `ws_connections`
+//! and `ws_queries` (migration 2).
 
 use super::{now, StateDb};
 use crate::error::{Error, Result};
 use rusqlite::{params, OptionalExtension};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct WsQuery {
+pub struct NativeQuery {
     pub id: i64,
     pub connection: i64,
     pub family: String,
     pub database_type: String,
     pub link: String,
-    pub fields: WsQueryFields,
+    pub fields: NativeQueryFields,
 }
 
 /// The fields of a saved query that Workspace edits.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct WsQueryFields {
+pub struct NativeQueryFields {
     pub name: String,
     pub database: String,
     pub query: String,
@@ -34,14 +36,14 @@ const SELECT: &str = "SELECT q.id, c.id, c.family, c.database_type, q.link, q.na
      q.category, q.sub_category, q.description, q.role, q.warehouse, q.database_schema \
      FROM ws_queries q JOIN ws_connections c ON c.id = q.ws_connection_id";
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WsQuery> {
-    Ok(WsQuery {
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NativeQuery> {
+    Ok(NativeQuery {
         id: r.get(0)?,
         connection: r.get(1)?,
         family: r.get(2)?,
         database_type: r.get(3)?,
         link: r.get(4)?,
-        fields: WsQueryFields {
+        fields: NativeQueryFields {
             name: r.get(5)?,
             database: r.get(6)?,
             query: r.get(7)?,
@@ -55,14 +57,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WsQuery> {
     })
 }
 
-/// Runs `ws_insert_query`'s or `ws_update_query`'s statement; both number their parameters
-/// alike: the row key, the link, the fields, then the time.
+/// Runs `native_insert_query`'s or `native_update_query`'s statement; both number their
+/// parameters alike: the row key, the link, the fields, then the time.
 fn write_query(
     conn: &rusqlite::Connection,
     sql: &str,
     key: i64,
     link: &str,
-    fields: &WsQueryFields,
+    fields: &NativeQueryFields,
 ) -> rusqlite::Result<usize> {
     conn.execute(
         sql,
@@ -84,7 +86,7 @@ fn write_query(
 }
 
 impl StateDb {
-    pub fn ws_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
+    pub fn native_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
         let conn = self.conn()?;
         conn.execute(
             "INSERT INTO ws_connections (user_id, family, database_type, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -93,13 +95,13 @@ impl StateDb {
         Ok(conn.last_insert_rowid())
     }
 
-    pub fn ws_delete_connection(&self, id: i64) -> Result<()> {
+    pub fn native_delete_connection(&self, id: i64) -> Result<()> {
         self.conn()?.execute("DELETE FROM ws_connections WHERE id = ?1", [id])?;
         Ok(())
     }
 
     /// Whether `user` owns connection `id` in `family`.
-    pub fn ws_owns_connection(&self, user: &str, family: &str, id: i64) -> Result<bool> {
+    pub fn native_owns_connection(&self, user: &str, family: &str, id: i64) -> Result<bool> {
         let conn = self.conn()?;
         Ok(conn
             .query_row(
@@ -111,7 +113,7 @@ impl StateDb {
             .is_some())
     }
 
-    pub fn ws_list_queries(&self, user: &str, family: &str) -> Result<Vec<WsQuery>> {
+    pub fn native_list_queries(&self, user: &str, family: &str) -> Result<Vec<NativeQuery>> {
         let conn = self.conn()?;
         let mut stmt =
             conn.prepare(&format!("{SELECT} WHERE c.user_id = ?1 AND c.family = ?2 ORDER BY q.id"))?;
@@ -119,7 +121,7 @@ impl StateDb {
         Ok(rows)
     }
 
-    pub fn ws_connection_queries(&self, connection: i64) -> Result<Vec<WsQuery>> {
+    pub fn native_connection_queries(&self, connection: i64) -> Result<Vec<NativeQuery>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare(&format!("{SELECT} WHERE c.id = ?1 ORDER BY q.id"))?;
         let rows = stmt.query_map([connection], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
@@ -128,7 +130,7 @@ impl StateDb {
 
     /// A saved query of `user` in `family`; another user's id is "not found", never "forbidden",
     /// so ids reveal nothing.
-    pub fn ws_require_query(&self, user: &str, family: &str, id: i64) -> Result<WsQuery> {
+    pub fn native_require_query(&self, user: &str, family: &str, id: i64) -> Result<NativeQuery> {
         let conn = self.conn()?;
         conn.query_row(
             &format!("{SELECT} WHERE q.id = ?1 AND c.user_id = ?2 AND c.family = ?3"),
@@ -139,7 +141,7 @@ impl StateDb {
         .ok_or_else(|| Error::NotFound(format!("there is no saved query with id {id}")))
     }
 
-    pub fn ws_insert_query(&self, connection: i64, link: &str, fields: &WsQueryFields) -> Result<i64> {
+    pub fn native_insert_query(&self, connection: i64, link: &str, fields: &NativeQueryFields) -> Result<i64> {
         let conn = self.conn()?;
         write_query(
             &conn,
@@ -153,7 +155,7 @@ impl StateDb {
         Ok(conn.last_insert_rowid())
     }
 
-    pub fn ws_update_query(&self, id: i64, link: &str, fields: &WsQueryFields) -> Result<()> {
+    pub fn native_update_query(&self, id: i64, link: &str, fields: &NativeQueryFields) -> Result<()> {
         let changed = write_query(
             &*self.conn()?,
             "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, category = ?6, \
@@ -169,13 +171,13 @@ impl StateDb {
         Ok(())
     }
 
-    pub fn ws_delete_query(&self, id: i64) -> Result<()> {
+    pub fn native_delete_query(&self, id: i64) -> Result<()> {
         self.conn()?.execute("DELETE FROM ws_queries WHERE id = ?1", [id])?;
         Ok(())
     }
 
     /// The named connection a query of `connection` with this context already runs on.
-    pub fn ws_find_link(&self, connection: i64, fields: &WsQueryFields) -> Result<Option<String>> {
+    pub fn native_find_link(&self, connection: i64, fields: &NativeQueryFields) -> Result<Option<String>> {
         let conn = self.conn()?;
         Ok(conn
             .query_row(
@@ -187,7 +189,7 @@ impl StateDb {
             .optional()?)
     }
 
-    pub fn ws_link_in_use(&self, link: &str) -> Result<bool> {
+    pub fn native_link_in_use(&self, link: &str) -> Result<bool> {
         let conn = self.conn()?;
         Ok(conn
             .query_row("SELECT 1 FROM ws_queries WHERE link = ?1 LIMIT 1", [link], |_| Ok(()))

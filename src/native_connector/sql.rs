@@ -2,9 +2,9 @@
 //! (`POST`, credentials in the body) or for a saved query's connection (`GET /{id}`).
 
 use super::auth::User;
-use super::credentials::{self, parse_body, Body};
+use super::credentials::{self, Body};
 use super::{Caller, Family};
-use crate::api::extract::ApiPath;
+use crate::http::{parse_body, ApiPath};
 use crate::connections;
 use crate::error::Result;
 use axum::body::Bytes;

@@ -5,7 +5,10 @@
 
 use crate::app::App;
 use crate::connections;
+use crate::error::Result;
 use crate::state::SavedQuery;
+use axum::extract::State;
+use axum::Json;
 use connectors::{statement, Column, ColumnKind, Format, Query, ResultSink, SinkOptions, StreamEvent};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -19,6 +22,14 @@ pub const SCHEMA_COLUMNS: &str = "dc_schema_columns";
 pub const TABLE_BROWSER: &str = "dc_table_browser";
 pub const CONNECTIONS: &str = "dc_connections";
 pub const QUERY_LOG: &str = "dc_query_log";
+
+pub(super) async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
+    Ok(Json(widgets(&app).await?))
+}
+
+pub(super) async fn apps_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
+    Ok(Json(apps(&widgets(&app).await?)))
+}
 
 /// How long widgets.json waits to learn one saved query's columns; Workspace gives the whole
 /// file 60 s.
@@ -47,7 +58,7 @@ fn table_data(columns: Vec<Value>) -> Value {
     json!({"table": {"showAll": true, "enableAdvanced": true, "columnsDefs": columns}})
 }
 
-pub async fn widgets(app: &Arc<App>) -> crate::error::Result<Value> {
+pub async fn widgets(app: &Arc<App>) -> Result<Value> {
     let mut widgets = Map::new();
     widgets.insert(
         SQL_EDITOR.into(),

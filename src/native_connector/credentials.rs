@@ -10,13 +10,13 @@ use super::Family;
 use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
-use crate::state::workspace::WsQueryFields;
+use crate::state::native_queries::NativeQueryFields;
 use connectors::{ConnectionSettings, Engine, Secrets};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-/// Every field any Route A body carries; each endpoint reads the ones it needs. Unknown fields
+/// Every field any native-protocol body carries; each endpoint reads the ones it needs. Unknown fields
 /// (e.g. the dialog's `table`) are ignored, as the frontend sends whole form states.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Body {
@@ -37,14 +37,6 @@ pub struct Body {
     #[serde(alias = "subCategory")]
     pub sub_category: Option<String>,
     pub description: Option<String>,
-}
-
-/// Parses a JSON body that may be empty (the frontend posts some calls without one).
-pub fn parse_body<T: serde::de::DeserializeOwned + Default>(bytes: &[u8]) -> Result<T> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(bytes).map_err(|e| Error::Unprocessable(format!("invalid JSON body: {e}")))
 }
 
 pub fn given(value: &Option<String>) -> Option<&str> {
@@ -121,7 +113,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 
 /// Writes a query's context into a connection input: the SQLite file, the default database,
 /// Snowflake's role, warehouse and schema.
-pub fn apply_context(map: &mut Map<String, Value>, fields: &WsQueryFields) {
+pub fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFields) {
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut set = |field: &str, value: Option<&str>| match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => {
@@ -207,9 +199,9 @@ pub async fn link_for(
     app: &Arc<App>,
     connection: i64,
     source: &str,
-    fields: &WsQueryFields,
+    fields: &NativeQueryFields,
 ) -> Result<String> {
-    if let Some(link) = app.state.ws_find_link(connection, fields)? {
+    if let Some(link) = app.state.native_find_link(connection, fields)? {
         return Ok(link);
     }
     let mut input = stored_input(app, source).await?;
@@ -220,15 +212,15 @@ pub async fn link_for(
 /// Deletes a link no saved query runs on any more, and the connection once it has no queries.
 pub async fn collect_garbage(app: &Arc<App>, connection: i64, links: &[String]) -> Result<()> {
     for link in links {
-        if !app.state.ws_link_in_use(link)? {
+        if !app.state.native_link_in_use(link)? {
             match connections::delete(app, link).await {
                 Ok(()) | Err(Error::NotFound(_)) => {}
                 Err(e) => return Err(e),
             }
         }
     }
-    if app.state.ws_connection_queries(connection)?.is_empty() {
-        app.state.ws_delete_connection(connection)?;
+    if app.state.native_connection_queries(connection)?.is_empty() {
+        app.state.native_delete_connection(connection)?;
     }
     Ok(())
 }

@@ -1,0 +1,113 @@
+//! The Connections and Query Log widgets: the connection picker's options, the connections
+//! table and its add-connection form, and the latest queries.
+
+use super::params::{number, required};
+use crate::app::App;
+use crate::connections;
+use crate::error::{Error, Result};
+use crate::http::{parse_body, ApiQuery};
+use crate::state::LogEntry;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use std::sync::Arc;
+
+/// `optionsEndpoint` of the connection pickers: `[{label, value, extraInfo}]`.
+pub(super) async fn connection_options(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
+    let options = app
+        .state
+        .list_connections()?
+        .into_iter()
+        .map(|c| {
+            json!({"label": c.name, "value": c.name, "extraInfo": {"description": c.settings.kind(),
+                   "rightOfDescription": target(&c.settings)}})
+        })
+        .collect();
+    Ok(Json(options))
+}
+
+/// Where a connection points, for people: a file, a host/database or a Snowflake account.
+fn target(settings: &connectors::ConnectionSettings) -> String {
+    let value = serde_json::to_value(settings).unwrap_or_default();
+    let field = |name: &str| value.get(name).and_then(Value::as_str).map(str::to_string);
+    field("path")
+        .or_else(|| field("account"))
+        .or_else(|| field("host").map(|h| format!("{h}/{}", field("database").unwrap_or_default())))
+        .unwrap_or_default()
+}
+
+pub(super) async fn connections_table(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
+    let rows = app
+        .state
+        .list_connections()?
+        .into_iter()
+        .map(|c| {
+            json!({"name": c.name, "kind": c.settings.kind(), "target": target(&c.settings),
+                   "read_only": c.settings.read_only()})
+        })
+        .collect();
+    Ok(Json(rows))
+}
+
+/// The fields the add-connection form may send that a connection takes.
+const FORM_FIELDS: &[&str] = &[
+    "name",
+    "kind",
+    "path",
+    "url",
+    "host",
+    "port",
+    "user",
+    "password",
+    "database",
+    "account",
+    "warehouse",
+    "role",
+    "schema",
+    "read_only",
+];
+
+/// The add-connection form's submit: the form's values as JSON; blanks are left out.
+pub(super) async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Json<Value>> {
+    let form: Map<String, Value> = parse_body(&bytes)?;
+    let mut input = Map::new();
+    for (key, value) in form {
+        if !FORM_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
+        let value = match value {
+            Value::Null => continue,
+            Value::String(s) if s.trim().is_empty() => continue,
+            Value::String(s) if key == "port" => Value::from(
+                s.trim()
+                    .parse::<u16>()
+                    .map_err(|_| Error::Unprocessable(format!("port {s:?} is not a number")))?,
+            ),
+            Value::String(s) if key == "read_only" => Value::Bool(s != "false"),
+            Value::String(s) if key != "password" => Value::String(s.trim().to_string()),
+            other => other,
+        };
+        input.insert(key, value);
+    }
+    required(&input.get("name").and_then(Value::as_str).map(str::to_string), "name")?;
+    if input.get("kind").and_then(Value::as_str) != Some("sqlite") {
+        input.remove("path");
+    }
+    let created = connections::create(&app, input).await?;
+    Ok(Json(json!({"success": true, "connection": created.into_json()})))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LogParams {
+    limit: Option<String>,
+}
+
+pub(super) async fn query_log(
+    State(app): State<Arc<App>>,
+    ApiQuery(params): ApiQuery<LogParams>,
+) -> Result<Json<Vec<LogEntry>>> {
+    let limit = number(params.limit.map(Value::String).as_ref())?.unwrap_or(100).clamp(1, 1000);
+    Ok(Json(app.state.recent_log(limit)?))
+}
