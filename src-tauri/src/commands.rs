@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 
-pub const WORKSPACE_URL: &str = "https://pro.openbb.co";
+pub(crate) const WORKSPACE_URL: &str = "https://pro.openbb.co";
 /// PEM keys are a few KiB; anything much larger is the wrong file.
 const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 const MAX_LOG_ENTRIES: u64 = 500;
@@ -20,7 +20,7 @@ const MAX_LOG_ENTRIES: u64 = 500;
 type Shared<'a> = State<'a, Arc<Desktop>>;
 
 #[derive(Serialize)]
-pub struct Initial {
+pub(crate) struct Initial {
     version: &'static str,
     status: Status,
     settings: SettingsView,
@@ -31,7 +31,7 @@ pub struct Initial {
 }
 
 #[tauri::command]
-pub async fn initial_state(desktop: Shared<'_>) -> UiResult<Initial> {
+pub(crate) async fn initial_state(desktop: Shared<'_>) -> UiResult<Initial> {
     Ok(Initial {
         version: env!("CARGO_PKG_VERSION"),
         status: desktop.status().await,
@@ -42,44 +42,47 @@ pub async fn initial_state(desktop: Shared<'_>) -> UiResult<Initial> {
 }
 
 #[tauri::command]
-pub async fn server_status(desktop: Shared<'_>) -> UiResult<Status> {
+pub(crate) async fn server_status(desktop: Shared<'_>) -> UiResult<Status> {
     Ok(desktop.status().await)
 }
 
 #[tauri::command]
-pub async fn recommend_port() -> UiResult<u16> {
+pub(crate) async fn recommend_port() -> UiResult<u16> {
     desktop::recommend_port()
 }
 
 #[tauri::command]
-pub async fn start_server(desktop: Shared<'_>, port: String) -> UiResult<Status> {
+pub(crate) async fn start_server(desktop: Shared<'_>, port: String) -> UiResult<Status> {
     desktop.start(&port).await
 }
 
 #[tauri::command]
-pub async fn stop_server(desktop: Shared<'_>) -> UiResult<Status> {
+pub(crate) async fn stop_server(desktop: Shared<'_>) -> UiResult<Status> {
     Ok(desktop.stop().await)
 }
 
 /// Opens Workspace in the user's browser; the window itself never leaves the app's own pages.
 #[tauri::command]
-pub async fn open_workspace() -> UiResult<()> {
+pub(crate) async fn open_workspace() -> UiResult<()> {
     open::that_detached(WORKSPACE_URL)
         .map_err(|e| UiError::new(format!("Could not open a browser ({e}). Go to {WORKSPACE_URL} yourself.")))
 }
 
 #[tauri::command]
-pub async fn list_connections(desktop: Shared<'_>) -> UiResult<Vec<ConnectionView>> {
+pub(crate) async fn list_connections(desktop: Shared<'_>) -> UiResult<Vec<ConnectionView>> {
     Ok(connections::list(&*desktop.app().await?)?)
 }
 
 #[tauri::command]
-pub async fn create_connection(desktop: Shared<'_>, input: Map<String, Value>) -> UiResult<ConnectionView> {
+pub(crate) async fn create_connection(
+    desktop: Shared<'_>,
+    input: Map<String, Value>,
+) -> UiResult<ConnectionView> {
     Ok(connections::create(&*desktop.app().await?, input).await?)
 }
 
 #[tauri::command]
-pub async fn update_connection(
+pub(crate) async fn update_connection(
     desktop: Shared<'_>,
     name: String,
     patch: Map<String, Value>,
@@ -88,35 +91,35 @@ pub async fn update_connection(
 }
 
 #[tauri::command]
-pub async fn delete_connection(desktop: Shared<'_>, name: String) -> UiResult<()> {
+pub(crate) async fn delete_connection(desktop: Shared<'_>, name: String) -> UiResult<()> {
     Ok(connections::delete(&*desktop.app().await?, &name).await?)
 }
 
 #[tauri::command]
-pub async fn test_connection(desktop: Shared<'_>, name: String) -> UiResult<TestReport> {
+pub(crate) async fn test_connection(desktop: Shared<'_>, name: String) -> UiResult<TestReport> {
     Ok(connections::test(&*desktop.app().await?, &name).await?)
 }
 
 /// The newest query log entries, newest first.
 #[tauri::command]
-pub async fn activity(desktop: Shared<'_>, limit: u64) -> UiResult<Vec<LogEntry>> {
+pub(crate) async fn activity(desktop: Shared<'_>, limit: u64) -> UiResult<Vec<LogEntry>> {
     let app = desktop.app().await?;
     Ok(app.state.recent_log(limit.clamp(1, MAX_LOG_ENTRIES))?)
 }
 
 #[tauri::command]
-pub async fn get_settings(desktop: Shared<'_>) -> UiResult<SettingsView> {
+pub(crate) async fn get_settings(desktop: Shared<'_>) -> UiResult<SettingsView> {
     Ok(desktop.settings_view())
 }
 
 #[tauri::command]
-pub async fn save_settings(desktop: Shared<'_>, input: SettingsInput) -> UiResult<SettingsSaved> {
+pub(crate) async fn save_settings(desktop: Shared<'_>, input: SettingsInput) -> UiResult<SettingsSaved> {
     desktop.save_settings(input).await
 }
 
 /// A native Open dialog for the SQLite file; `None` when the user cancels.
 #[tauri::command]
-pub async fn pick_sqlite_file(app: AppHandle) -> UiResult<Option<String>> {
+pub(crate) async fn pick_sqlite_file(app: AppHandle) -> UiResult<Option<String>> {
     let dialog = app
         .dialog()
         .file()
@@ -130,7 +133,7 @@ pub async fn pick_sqlite_file(app: AppHandle) -> UiResult<Option<String>> {
 /// Reads a PEM private key the user picks, for the Snowflake key-pair form. The key goes from
 /// there to the keyring with the rest of the connection.
 #[tauri::command]
-pub async fn pick_private_key(app: AppHandle) -> UiResult<Option<String>> {
+pub(crate) async fn pick_private_key(app: AppHandle) -> UiResult<Option<String>> {
     let dialog = app
         .dialog()
         .file()

@@ -27,7 +27,7 @@ const API_KEY_FIELD: &str = "api_key";
 /// How long Stop waits for requests in flight (a long streamed result, say) before cutting them.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-pub struct Desktop {
+pub(crate) struct Desktop {
     /// Where state lives, or why there is no such place.
     data_dir: Result<PathBuf, String>,
     settings: Mutex<DesktopSettings>,
@@ -59,7 +59,7 @@ struct Running {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     pub running: bool,
     pub port: Option<u16>,
     /// The address the server answers on.
@@ -73,7 +73,7 @@ pub struct Status {
 }
 
 #[derive(Debug, Serialize)]
-pub struct SettingsSaved {
+pub(crate) struct SettingsSaved {
     pub settings: SettingsView,
     pub status: Status,
     /// True when the running server was restarted to apply the settings.
@@ -87,7 +87,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Desktop {
-    pub fn load() -> Self {
+    pub(crate) fn load() -> Self {
         let data_dir = data_dir();
         let mut notices = Vec::new();
         let settings = match &data_dir {
@@ -108,19 +108,19 @@ impl Desktop {
         }
     }
 
-    pub fn settings(&self) -> DesktopSettings {
+    pub(crate) fn settings(&self) -> DesktopSettings {
         lock(&self.settings).clone()
     }
 
-    pub fn take_notices(&self) -> Vec<String> {
+    pub(crate) fn take_notices(&self) -> Vec<String> {
         std::mem::take(&mut *lock(&self.notices))
     }
 
-    pub fn data_dir_problem(&self) -> Option<String> {
+    pub(crate) fn data_dir_problem(&self) -> Option<String> {
         self.data_dir.as_ref().err().cloned()
     }
 
-    pub fn is_running(&self) -> bool {
+    pub(crate) fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
     }
 
@@ -128,7 +128,7 @@ impl Desktop {
         self.data_dir.clone().map_err(UiError::new)
     }
 
-    pub fn settings_view(&self) -> SettingsView {
+    pub(crate) fn settings_view(&self) -> SettingsView {
         let limits = Limits::default();
         SettingsView {
             settings: self.settings(),
@@ -144,7 +144,7 @@ impl Desktop {
     }
 
     /// The `App` the window's commands use: the running server's, else one opened on demand.
-    pub async fn app(&self) -> UiResult<Arc<App>> {
+    pub(crate) async fn app(&self) -> UiResult<Arc<App>> {
         let mut core = self.core.lock().await;
         if let Some(app) = &core.app {
             return Ok(app.clone());
@@ -174,7 +174,7 @@ impl Desktop {
             .map_err(UiError::from)
     }
 
-    pub async fn status(&self) -> Status {
+    pub(crate) async fn status(&self) -> Status {
         let mut core = self.core.lock().await;
         self.reap(&mut core);
         self.status_of(&core)
@@ -219,7 +219,7 @@ impl Desktop {
     }
 
     /// Starts the server on `port_text` (as typed in the window) and remembers the port.
-    pub async fn start(&self, port_text: &str) -> UiResult<Status> {
+    pub(crate) async fn start(&self, port_text: &str) -> UiResult<Status> {
         let port = parse_port(port_text)?;
         let mut core = self.core.lock().await;
         self.reap(&mut core);
@@ -276,7 +276,7 @@ impl Desktop {
         Ok(())
     }
 
-    pub async fn stop(&self) -> Status {
+    pub(crate) async fn stop(&self) -> Status {
         let mut core = self.core.lock().await;
         Self::stop_locked(&mut core).await;
         self.running.store(false, Ordering::SeqCst);
@@ -298,7 +298,7 @@ impl Desktop {
 
     /// Saves the settings (the API key to the keyring) and restarts a running server so they
     /// take effect.
-    pub async fn save_settings(&self, input: SettingsInput) -> UiResult<SettingsSaved> {
+    pub(crate) async fn save_settings(&self, input: SettingsInput) -> UiResult<SettingsSaved> {
         let dir = self.dir()?;
         let before = self.settings();
         let mut settings = before.clone();
@@ -382,7 +382,7 @@ fn data_dir() -> Result<PathBuf, String> {
     }
 }
 
-pub fn parse_port(text: &str) -> UiResult<u16> {
+pub(crate) fn parse_port(text: &str) -> UiResult<u16> {
     let text = text.trim();
     if text.is_empty() {
         return Err(UiError::field("port", "Enter a port, or press Recommend Port."));
@@ -414,7 +414,7 @@ fn bind_error(e: data_connector::Error) -> UiError {
 
 /// A free port: portpicker's choice, else one the OS hands out (portpicker finds none on hosts
 /// without IPv6).
-pub fn recommend_port() -> UiResult<u16> {
+pub(crate) fn recommend_port() -> UiResult<u16> {
     if let Some(port) = portpicker::pick_unused_port() {
         return Ok(port);
     }

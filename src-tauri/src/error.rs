@@ -4,17 +4,17 @@
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct UiError {
+pub(crate) struct UiError {
     pub message: String,
     pub field: Option<&'static str>,
 }
 
 impl UiError {
-    pub fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         Self { message: message.into(), field: None }
     }
 
-    pub fn field(field: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn field(field: &'static str, message: impl Into<String>) -> Self {
         Self { message: message.into(), field: Some(field) }
     }
 }
@@ -32,4 +32,4 @@ impl std::fmt::Display for UiError {
     }
 }
 
-pub type UiResult<T> = Result<T, UiError>;
+pub(crate) type UiResult<T> = Result<T, UiError>;

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The CLI's default port, so the app and `data-connector serve` agree out of the box.
-pub const DEFAULT_PORT: u16 = 6900;
+pub(crate) const DEFAULT_PORT: u16 = 6900;
 const FILE_NAME: &str = "desktop.json";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct DesktopSettings {
+pub(crate) struct DesktopSettings {
     /// The port the server last started on.
     pub port: u16,
     pub allowed_origins: Vec<String>,
@@ -41,7 +41,7 @@ impl Default for DesktopSettings {
 
 /// What the Settings form sends.
 #[derive(Debug, Deserialize)]
-pub struct SettingsInput {
+pub(crate) struct SettingsInput {
     pub allowed_origins: Vec<String>,
     pub default_rows: u64,
     pub timeout_secs: u64,
@@ -53,7 +53,7 @@ pub struct SettingsInput {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(tag = "action", content = "value", rename_all = "lowercase")]
-pub enum ApiKeyChange {
+pub(crate) enum ApiKeyChange {
     #[default]
     Keep,
     Set(String),
@@ -62,7 +62,7 @@ pub enum ApiKeyChange {
 
 /// What the window shows: the settings plus the fixed facts around them.
 #[derive(Debug, Serialize)]
-pub struct SettingsView {
+pub(crate) struct SettingsView {
     #[serde(flatten)]
     pub settings: DesktopSettings,
     pub default_origins: &'static [&'static str],
@@ -72,13 +72,13 @@ pub struct SettingsView {
     pub secret_store: &'static str,
 }
 
-pub fn path(data_dir: &Path) -> PathBuf {
+pub(crate) fn path(data_dir: &Path) -> PathBuf {
     data_dir.join(FILE_NAME)
 }
 
 /// Reads the settings; a missing file gives the defaults, an unreadable one the defaults plus a
 /// message for the window (the file is left alone until the user saves).
-pub fn load(data_dir: &Path) -> (DesktopSettings, Option<String>) {
+pub(crate) fn load(data_dir: &Path) -> (DesktopSettings, Option<String>) {
     let file = path(data_dir);
     let text = match std::fs::read_to_string(&file) {
         Ok(text) => text,
@@ -103,7 +103,7 @@ pub fn load(data_dir: &Path) -> (DesktopSettings, Option<String>) {
 }
 
 /// Writes through a temporary file so a crash mid-write never leaves half a file behind.
-pub fn save(data_dir: &Path, settings: &DesktopSettings) -> Result<(), UiError> {
+pub(crate) fn save(data_dir: &Path, settings: &DesktopSettings) -> Result<(), UiError> {
     let file = path(data_dir);
     let text = serde_json::to_string_pretty(settings)
         .map_err(|e| UiError::new(format!("Could not encode the settings: {e}")))?;
@@ -128,7 +128,7 @@ impl DesktopSettings {
     }
 
     /// Applies the form's values (everything except the API key, which the caller stores).
-    pub fn apply(&mut self, input: &SettingsInput) -> Result<(), UiError> {
+    pub(crate) fn apply(&mut self, input: &SettingsInput) -> Result<(), UiError> {
         let limits = Limits::default();
         let mut origins: Vec<String> = Vec::new();
         for raw in input.allowed_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
@@ -160,7 +160,7 @@ impl DesktopSettings {
 }
 
 /// `scheme://host[:port]`, as browsers send it in `Origin`; a trailing slash is dropped.
-pub fn normalize_origin(raw: &str) -> Result<String, String> {
+pub(crate) fn normalize_origin(raw: &str) -> Result<String, String> {
     let origin = raw.trim().trim_end_matches('/');
     let bad = || {
         format!("{raw:?} is not an origin. Write it as scheme://host[:port], e.g. https://my-app.example.com")
@@ -196,7 +196,7 @@ pub fn normalize_origin(raw: &str) -> Result<String, String> {
 }
 
 /// Keys go in an HTTP header, so they stay printable ASCII; a short key is easy to guess.
-pub fn validate_api_key(key: &str) -> Result<(), UiError> {
+pub(crate) fn validate_api_key(key: &str) -> Result<(), UiError> {
     if key.len() < 16 || key.len() > 256 || !key.chars().all(|c| c.is_ascii_graphic()) {
         return Err(UiError::field(
             "api_key",

@@ -9,7 +9,7 @@ use tauri::{AppHandle, Manager, Window, WindowEvent};
 
 const TRAY_ID: &str = "main";
 
-pub fn on_window_event(window: &Window, event: &WindowEvent) {
+pub(crate) fn on_window_event(window: &Window, event: &WindowEvent) {
     let WindowEvent::CloseRequested { api, .. } = event else { return };
     let desktop = window.state::<Arc<Desktop>>();
     if !(desktop.settings().close_to_tray && desktop.is_running()) {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// A connection: `{"name", "kind", ...settings, "has_<secret>": bool, "created_at", "updated_at"}`.
 /// SQLite: `{"name": "prices", "kind": "sqlite", "path": "/abs/file.db", "read_only": true}`.
-pub struct ConnectionJson;
+pub(super) struct ConnectionJson;
 
 impl utoipa::PartialSchema for ConnectionJson {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -29,7 +29,7 @@ impl utoipa::ToSchema for ConnectionJson {}
 
 #[utoipa::path(get, path = "/api/v1/connections", tag = "connections",
     responses((status = 200, body = Vec<ConnectionJson>)))]
-pub async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
+pub(super) async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
     Ok(Json(connections::list(&app)?.into_iter().map(|c| c.into_json()).collect()))
 }
 
@@ -37,7 +37,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<Value>>> {
     request_body(content = ConnectionJson, description = "name, kind, settings and secrets"),
     responses((status = 201, body = ConnectionJson), (status = 409, description = "name taken"),
         (status = 404, description = "file or database not found")))]
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<App>>,
     ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>)> {
@@ -47,7 +47,7 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}", tag = "connections",
     params(("name" = String, Path)), responses((status = 200, body = ConnectionJson)))]
-pub async fn get(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<Json<Value>> {
+pub(super) async fn get(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<Json<Value>> {
     Ok(Json(connections::get(&app, &name)?.into_json()))
 }
 
@@ -55,7 +55,7 @@ pub async fn get(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) ->
     params(("name" = String, Path)),
     request_body(content = ConnectionJson, description = "fields to change; secrets left out are kept"),
     responses((status = 200, body = ConnectionJson)))]
-pub async fn update(
+pub(super) async fn update(
     State(app): State<Arc<App>>,
     ApiPath(name): ApiPath<String>,
     ApiJson(patch): ApiJson<Map<String, Value>>,
@@ -65,13 +65,19 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/connections/{name}", tag = "connections",
     params(("name" = String, Path)), responses((status = 204, description = "deleted with its secrets and saved queries")))]
-pub async fn delete(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<StatusCode> {
+pub(super) async fn delete(
+    State(app): State<Arc<App>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode> {
     connections::delete(&app, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/connections/{name}/test", tag = "connections",
     params(("name" = String, Path)), responses((status = 200, body = TestReport)))]
-pub async fn test(State(app): State<Arc<App>>, ApiPath(name): ApiPath<String>) -> Result<Json<TestReport>> {
+pub(super) async fn test(
+    State(app): State<Arc<App>>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<TestReport>> {
     Ok(Json(connections::test(&app, &name).await?))
 }

@@ -10,14 +10,14 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 #[derive(Deserialize, utoipa::IntoParams)]
-pub struct LogParams {
+pub(super) struct LogParams {
     /// How many entries (default 100, at most 1000).
     pub limit: Option<u64>,
 }
 
 #[utoipa::path(get, path = "/api/v1/log", tag = "log", params(LogParams),
     responses((status = 200, body = Vec<LogEntry>)))]
-pub async fn recent(
+pub(super) async fn recent(
     State(app): State<Arc<App>>,
     ApiQuery(params): ApiQuery<LogParams>,
 ) -> Result<Json<Vec<LogEntry>>> {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::sync::Arc;
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct About {
+pub(super) struct About {
     pub name: &'static str,
     pub version: &'static str,
     /// Where connection secrets are kept.
@@ -18,7 +18,7 @@ pub struct About {
 }
 
 #[utoipa::path(get, path = "/", tag = "meta", responses((status = 200, body = About)))]
-pub async fn about(State(app): State<Arc<App>>) -> Json<About> {
+pub(super) async fn about(State(app): State<Arc<App>>) -> Json<About> {
     Json(About {
         name: "data-connector",
         version: env!("CARGO_PKG_VERSION"),
@@ -29,12 +29,12 @@ pub async fn about(State(app): State<Arc<App>>) -> Json<About> {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct Health {
+pub(super) struct Health {
     pub status: &'static str,
     pub uptime_s: u64,
 }
 
 #[utoipa::path(get, path = "/health", tag = "meta", responses((status = 200, body = Health)))]
-pub async fn health(State(app): State<Arc<App>>) -> Json<Health> {
+pub(super) async fn health(State(app): State<Arc<App>>) -> Json<Health> {
     Json(Health { status: "ok", uptime_s: app.started.elapsed().as_secs() })
 }

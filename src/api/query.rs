@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QueryRequest {
+pub(super) struct QueryRequest {
     /// Name of a saved connection.
     pub connection: String,
     /// One statement. Read-only connections accept only SELECT, WITH, VALUES, SHOW, DESCRIBE, EXPLAIN.
@@ -31,7 +31,7 @@ pub struct QueryRequest {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct QueryParams {
+pub(super) struct QueryParams {
     pub connection: String,
     pub sql: String,
     pub limit: Option<u64>,
@@ -45,7 +45,7 @@ pub struct QueryParams {
         headers X-Truncated and X-Row-Limit"),
         (status = 403, description = "refused: the connection is read-only"),
         (status = 504, description = "timed out")))]
-pub async fn post(
+pub(super) async fn post(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<QueryRequest>,
@@ -63,7 +63,7 @@ pub async fn post(
 
 #[utoipa::path(get, path = "/api/v1/query", tag = "query", params(QueryParams),
     responses((status = 200, description = "as POST /api/v1/query")))]
-pub async fn get(
+pub(super) async fn get(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     ApiQuery(params): ApiQuery<QueryParams>,
@@ -81,7 +81,7 @@ pub async fn get(
 
 /// Picks the output format: an explicit `format` wins, then the first media range of `Accept`
 /// we can serve. An `Accept` we cannot serve is a 406, not a silent JSON answer.
-pub fn negotiate(explicit: Option<&str>, headers: &HeaderMap) -> Result<Format> {
+pub(super) fn negotiate(explicit: Option<&str>, headers: &HeaderMap) -> Result<Format> {
     if let Some(name) = explicit {
         return parse_format(name)
             .ok_or_else(|| Error::BadRequest(format!("unknown format {name:?}: use json, csv or ndjson")));
@@ -104,7 +104,7 @@ pub fn negotiate(explicit: Option<&str>, headers: &HeaderMap) -> Result<Format> 
     )))
 }
 
-pub fn parse_format(name: &str) -> Option<Format> {
+pub(super) fn parse_format(name: &str) -> Option<Format> {
     match name.to_ascii_lowercase().as_str() {
         "json" => Some(Format::Json),
         "csv" => Some(Format::Csv),

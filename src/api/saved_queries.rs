@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QueryDraft {
+pub(super) struct QueryDraft {
     pub connection: String,
     pub name: String,
     pub sql: String,
@@ -29,7 +29,7 @@ pub struct QueryDraft {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct QueryPatch {
+pub(super) struct QueryPatch {
     pub connection: Option<String>,
     pub name: Option<String>,
     pub sql: Option<String>,
@@ -40,7 +40,7 @@ pub struct QueryPatch {
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RunOptions {
+pub(super) struct RunOptions {
     /// Replaces the saved default parameters.
     #[schema(value_type = Option<Vec<Object>>)]
     pub params: Option<Vec<Param>>,
@@ -50,13 +50,13 @@ pub struct RunOptions {
 }
 
 #[utoipa::path(get, path = "/api/v1/queries", tag = "saved queries", responses((status = 200, body = Vec<SavedQuery>)))]
-pub async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<SavedQuery>>> {
+pub(super) async fn list(State(app): State<Arc<App>>) -> Result<Json<Vec<SavedQuery>>> {
     Ok(Json(app.state.list_queries(None)?))
 }
 
 #[utoipa::path(post, path = "/api/v1/queries", tag = "saved queries", request_body = QueryDraft,
     responses((status = 201, body = SavedQuery)))]
-pub async fn create(
+pub(super) async fn create(
     State(app): State<Arc<App>>,
     ApiJson(draft): ApiJson<QueryDraft>,
 ) -> Result<(StatusCode, Json<SavedQuery>)> {
@@ -72,13 +72,13 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/queries/{id}", tag = "saved queries", params(("id" = i64, Path)),
     responses((status = 200, body = SavedQuery)))]
-pub async fn get(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<Json<SavedQuery>> {
+pub(super) async fn get(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<Json<SavedQuery>> {
     Ok(Json(app.state.require_query(id)?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/queries/{id}", tag = "saved queries", params(("id" = i64, Path)),
     request_body = QueryPatch, responses((status = 200, body = SavedQuery)))]
-pub async fn update(
+pub(super) async fn update(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<QueryPatch>,
@@ -96,7 +96,7 @@ pub async fn update(
 
 #[utoipa::path(delete, path = "/api/v1/queries/{id}", tag = "saved queries", params(("id" = i64, Path)),
     responses((status = 204, description = "deleted")))]
-pub async fn delete(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
+pub(super) async fn delete(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode> {
     if app.state.delete_query(id)? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -107,7 +107,7 @@ pub async fn delete(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> R
 #[utoipa::path(post, path = "/api/v1/queries/{id}/run", tag = "saved queries", params(("id" = i64, Path)),
     request_body(content = Option<RunOptions>, description = "optional; an empty body runs with the saved defaults"),
     responses((status = 200, description = "as POST /api/v1/query")))]
-pub async fn run(
+pub(super) async fn run(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<i64>,
     headers: HeaderMap,

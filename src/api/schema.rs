@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 #[derive(Deserialize, utoipa::IntoParams)]
-pub struct SchemaFilter {
+pub(super) struct SchemaFilter {
     /// Only this schema; every schema the connection can see when left out.
     pub schema: Option<String>,
 }
@@ -19,7 +19,7 @@ pub struct SchemaFilter {
 #[derive(utoipa::ToSchema)]
 #[schema(as = TableInfo)]
 #[allow(dead_code)]
-pub struct TableDoc {
+pub(super) struct TableDoc {
     schema: String,
     name: String,
     /// `table` or `view`
@@ -29,7 +29,7 @@ pub struct TableDoc {
 #[derive(utoipa::ToSchema)]
 #[schema(as = ColumnInfo)]
 #[allow(dead_code)]
-pub struct ColumnDoc {
+pub(super) struct ColumnDoc {
     name: String,
     #[schema(rename = "type")]
     r#type: String,
@@ -38,7 +38,7 @@ pub struct ColumnDoc {
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}/databases", tag = "schema",
     params(("name" = String, Path)), responses((status = 200, body = Vec<String>)))]
-pub async fn databases(
+pub(super) async fn databases(
     State(app): State<Arc<App>>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<String>>> {
@@ -48,7 +48,7 @@ pub async fn databases(
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}/schemas", tag = "schema",
     params(("name" = String, Path)), responses((status = 200, body = Vec<String>)))]
-pub async fn schemas(
+pub(super) async fn schemas(
     State(app): State<Arc<App>>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<Vec<String>>> {
@@ -58,7 +58,7 @@ pub async fn schemas(
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}/tables", tag = "schema",
     params(("name" = String, Path), SchemaFilter), responses((status = 200, body = Vec<TableDoc>)))]
-pub async fn tables(
+pub(super) async fn tables(
     State(app): State<Arc<App>>,
     ApiPath(name): ApiPath<String>,
     ApiQuery(filter): ApiQuery<SchemaFilter>,
@@ -70,7 +70,7 @@ pub async fn tables(
 #[utoipa::path(get, path = "/api/v1/connections/{name}/tables/{table}/columns", tag = "schema",
     params(("name" = String, Path), ("table" = String, Path), SchemaFilter),
     responses((status = 200, body = Vec<ColumnDoc>), (status = 404, description = "no such table")))]
-pub async fn columns(
+pub(super) async fn columns(
     State(app): State<Arc<App>>,
     ApiPath((name, table)): ApiPath<(String, String)>,
     ApiQuery(filter): ApiQuery<SchemaFilter>,

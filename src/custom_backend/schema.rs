@@ -100,9 +100,5 @@ pub(super) async fn table_rows(State(app): State<Arc<App>>, bytes: Bytes) -> Res
     let sql =
         format!("SELECT * FROM {}.{}", dialect.quote_ident(&found.schema), dialect.quote_ident(&found.name));
     let page = rowmodel::fetch(&app, &connection, &sql, &request, "widget").await?;
-    Ok(json_object_stream(
-        format!("{{\"rowCount\":{},\"rowData\":", page.total),
-        page.body,
-        "}".into(),
-    ))
+    Ok(json_object_stream(format!("{{\"rowCount\":{},\"rowData\":", page.total), page.body, "}".into()))
 }

@@ -14,14 +14,14 @@ use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub const CATEGORY: &str = "Data Connector";
-pub const SQL_EDITOR: &str = "dc_sql_editor";
-pub const SQL_QUERY: &str = "dc_sql_query";
-pub const SCHEMA_TABLES: &str = "dc_schema_tables";
-pub const SCHEMA_COLUMNS: &str = "dc_schema_columns";
-pub const TABLE_BROWSER: &str = "dc_table_browser";
-pub const CONNECTIONS: &str = "dc_connections";
-pub const QUERY_LOG: &str = "dc_query_log";
+pub(super) const CATEGORY: &str = "Data Connector";
+pub(super) const SQL_EDITOR: &str = "dc_sql_editor";
+pub(super) const SQL_QUERY: &str = "dc_sql_query";
+pub(super) const SCHEMA_TABLES: &str = "dc_schema_tables";
+pub(super) const SCHEMA_COLUMNS: &str = "dc_schema_columns";
+pub(super) const TABLE_BROWSER: &str = "dc_table_browser";
+pub(super) const CONNECTIONS: &str = "dc_connections";
+pub(super) const QUERY_LOG: &str = "dc_query_log";
 
 pub(super) async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     Ok(Json(widgets(&app).await?))
@@ -35,7 +35,7 @@ pub(super) async fn apps_json(State(app): State<Arc<App>>) -> Result<Json<Value>
 /// file 60 s.
 const COLUMN_PROBE: Duration = Duration::from_secs(3);
 
-pub fn saved_query_id(id: i64) -> String {
+pub(super) fn saved_query_id(id: i64) -> String {
     format!("dc_saved_query_{id}")
 }
 
@@ -58,7 +58,7 @@ fn table_data(columns: Vec<Value>) -> Value {
     json!({"table": {"showAll": true, "enableAdvanced": true, "columnsDefs": columns}})
 }
 
-pub async fn widgets(app: &Arc<App>) -> Result<Value> {
+pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
     let mut widgets = Map::new();
     widgets.insert(
         SQL_EDITOR.into(),
@@ -281,7 +281,7 @@ fn saved_query_widget(query: &SavedQuery, columns: Option<&[Column]>) -> Value {
 }
 
 /// A column definition for a result column, typed from the engine's column kind.
-pub fn column_def(column: &Column) -> Value {
+pub(super) fn column_def(column: &Column) -> Value {
     let mut def = json!({"field": column.name, "headerName": column.name});
     let (data_type, formatter) = match column.kind {
         ColumnKind::Integer => ("number", Some("int")),
@@ -322,7 +322,7 @@ async fn probe_columns(app: &Arc<App>, query: &SavedQuery) -> Option<Vec<Column>
 }
 
 /// One app that lays out the widgets on three tabs, with the connection pickers linked.
-pub fn apps(widgets: &Value) -> Value {
+pub(super) fn apps(widgets: &Value) -> Value {
     let item = |id: &str, x: u32, y: u32, w: u32, h: u32| json!({"i": id, "x": x, "y": y, "w": w, "h": h});
     let linked: Vec<&str> = [SQL_EDITOR, SQL_QUERY, SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]
         .into_iter()

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 
 /// The calling Workspace user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct User(pub String);
+pub(super) struct User(pub String);
 
 const MAX_LEN: usize = 128;
 

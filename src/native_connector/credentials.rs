@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// Every field any native-protocol body carries; each endpoint reads the ones it needs. Unknown fields
 /// (e.g. the dialog's `table`) are ignored, as the frontend sends whole form states.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Body {
+pub(super) struct Body {
     pub database_type: Option<String>,
     pub username: Option<String>,
     pub password: Option<String>,
@@ -39,7 +39,7 @@ pub struct Body {
     pub description: Option<String>,
 }
 
-pub fn given(value: &Option<String>) -> Option<&str> {
+pub(super) fn given(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
@@ -48,7 +48,7 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
 }
 
 /// The engine kind and the `database_type` Workspace shows for it.
-pub fn database_type(family: Family, body: &Body) -> Result<&'static str> {
+pub(super) fn database_type(family: Family, body: &Body) -> Result<&'static str> {
     if family == Family::Snowflake {
         return Ok("snowflake");
     }
@@ -62,7 +62,7 @@ pub fn database_type(family: Family, body: &Body) -> Result<&'static str> {
 
 /// The connection input (`{"kind": ..., secrets...}`) for credentials in `body`, without a
 /// context; `apply_context` adds it.
-pub fn input(family: Family, body: &Body) -> Result<Map<String, Value>> {
+pub(super) fn input(family: Family, body: &Body) -> Result<Map<String, Value>> {
     let kind = database_type(family, body)?;
     let mut map = Map::new();
     map.insert("kind".into(), kind.into());
@@ -113,7 +113,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 
 /// Writes a query's context into a connection input: the SQLite file, the default database,
 /// Snowflake's role, warehouse and schema.
-pub fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFields) {
+pub(super) fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFields) {
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
     let mut set = |field: &str, value: Option<&str>| match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => {
@@ -137,14 +137,14 @@ pub fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFields) {
 
 /// Connects without saving anything: the dialogs list databases, roles and warehouses before
 /// the user has saved the connection.
-pub async fn transient(map: Map<String, Value>) -> Result<Arc<dyn Engine>> {
+pub(super) async fn transient(map: Map<String, Value>) -> Result<Arc<dyn Engine>> {
     let (settings, secrets) = ConnectionSettings::from_input(map)?;
     connectors::connect(&settings, &secrets).await.map_err(|e| Error::from(e.scrubbed(secrets.values())))
 }
 
 /// The stored input of a named connection (settings plus secrets), to derive another context
 /// from or to connect with different session settings.
-pub async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<String, Value>> {
+pub(super) async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<String, Value>> {
     let stored = app.state.require_connection(link)?;
     let mut map = match serde_json::to_value(&stored.settings) {
         Ok(Value::Object(map)) => map,
@@ -174,7 +174,11 @@ pub async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<String, Valu
 
 /// Creates a named connection for `connection` with `input` (credentials and context), under
 /// the first free `workspace-<id>[-<n>]` name.
-pub async fn create_link(app: &Arc<App>, connection: i64, input: Map<String, Value>) -> Result<String> {
+pub(super) async fn create_link(
+    app: &Arc<App>,
+    connection: i64,
+    input: Map<String, Value>,
+) -> Result<String> {
     for n in 1..=1000 {
         let name =
             if n == 1 { format!("workspace-{connection}") } else { format!("workspace-{connection}-{n}") };
@@ -195,7 +199,7 @@ pub async fn create_link(app: &Arc<App>, connection: i64, input: Map<String, Val
 
 /// The link a query with `fields` should run on: one the connection already has for the same
 /// context, else a new one derived from `source`'s credentials.
-pub async fn link_for(
+pub(super) async fn link_for(
     app: &Arc<App>,
     connection: i64,
     source: &str,
@@ -210,7 +214,7 @@ pub async fn link_for(
 }
 
 /// Deletes a link no saved query runs on any more, and the connection once it has no queries.
-pub async fn collect_garbage(app: &Arc<App>, connection: i64, links: &[String]) -> Result<()> {
+pub(super) async fn collect_garbage(app: &Arc<App>, connection: i64, links: &[String]) -> Result<()> {
     for link in links {
         if !app.state.native_link_in_use(link)? {
             match connections::delete(app, link).await {

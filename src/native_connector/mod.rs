@@ -3,8 +3,8 @@
 //! states what it must do). Two families share the saved-query routes: `/sql/...` (MySQL,
 //! SQLite; PostgreSQL as an extra) and `/snowflake/...`.
 
-pub mod auth;
-pub mod credentials;
+mod auth;
+mod credentials;
 mod query;
 mod snowflake;
 mod sql;
@@ -23,13 +23,13 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
+enum Family {
     Sql,
     Snowflake,
 }
 
 impl Family {
-    pub fn as_str(self) -> &'static str {
+    fn as_str(self) -> &'static str {
         match self {
             Self::Sql => "sql",
             Self::Snowflake => "snowflake",
@@ -48,10 +48,10 @@ impl Family {
 
 /// Who calls, on which family's routes: what every handler here starts from, so each handler
 /// names only what differs (its path id and body). Saved items are scoped by both.
-pub struct Caller {
-    pub user: User,
-    pub family: Family,
-    pub app: Arc<App>,
+struct Caller {
+    user: User,
+    family: Family,
+    app: Arc<App>,
 }
 
 impl FromRequestParts<Arc<App>> for Caller {
@@ -65,13 +65,13 @@ impl FromRequestParts<Arc<App>> for Caller {
 
 impl Caller {
     /// A saved query of this caller in this family; anyone else's id is "not found".
-    pub fn saved(&self, id: i64) -> crate::error::Result<NativeQuery> {
+    fn saved(&self, id: i64) -> crate::error::Result<NativeQuery> {
         self.app.state.native_require_query(&self.user.0, self.family.as_str(), id)
     }
 
     /// The body of a request on saved query `id`, and the query. The body is read first, so a
     /// malformed one answers 422 even for an unknown id.
-    pub fn request<T: DeserializeOwned + Default>(
+    fn request<T: DeserializeOwned + Default>(
         &self,
         id: i64,
         bytes: &[u8],
@@ -81,7 +81,7 @@ impl Caller {
     }
 
     /// Saved query `id` as Workspace reads it, as it now stands in the state DB.
-    pub fn item(&self, id: i64) -> crate::error::Result<Value> {
+    fn item(&self, id: i64) -> crate::error::Result<Value> {
         Ok(item(&self.saved(id)?))
     }
 }
@@ -112,7 +112,7 @@ pub fn router() -> Router<Arc<App>> {
 }
 
 /// A saved query as the frontend's `Database` / `SnowflakeDatabase` types read it.
-pub fn item(query: &NativeQuery) -> Value {
+fn item(query: &NativeQuery) -> Value {
     let fields = &query.fields;
     let mut item = json!({
         "id": query.id,

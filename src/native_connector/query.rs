@@ -3,8 +3,9 @@
 
 use super::credentials::{self, given, Body};
 use super::{item, Caller, Family};
-use crate::http::{json_object_stream, parse_body, ApiPath};
+use crate::app::App;
 use crate::error::{Error, Result};
+use crate::http::{json_object_stream, parse_body, ApiPath};
 use crate::rowmodel::{self, RowRequest};
 use crate::state::native_queries::NativeQueryFields;
 use axum::body::Bytes;
@@ -13,9 +14,10 @@ use axum::response::Response;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 /// `GET /{family}/databases`: the caller's saved queries.
-pub async fn list(caller: Caller) -> Result<Json<Vec<Value>>> {
+pub(super) async fn list(caller: Caller) -> Result<Json<Vec<Value>>> {
     let queries = caller.app.state.native_list_queries(&caller.user.0, caller.family.as_str())?;
     Ok(Json(queries.iter().map(item).collect()))
 }
@@ -25,7 +27,7 @@ fn created(caller: &Caller, id: i64) -> Result<(StatusCode, Json<Value>)> {
 }
 
 /// `POST /{family}/database`: credentials plus the first query make a new connection.
-pub async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
+pub(super) async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let (family, app) = (caller.family, &caller.app);
     let body: Body = parse_body(&bytes)?;
     let fields = merge(family, &body, &NativeQueryFields::default(), false)?;
@@ -33,29 +35,37 @@ pub async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Va
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
     let connection = app.state.native_insert_connection(&caller.user.0, family.as_str(), database_type)?;
+    let id = first_query(app, connection, input, &fields).await?;
+    created(&caller, id)
+}
+
+/// The first link and query of new connection `connection`. When either cannot be made, what
+/// was made is removed again, so a failed save leaves nothing behind.
+async fn first_query(
+    app: &Arc<App>,
+    connection: i64,
+    input: Map<String, Value>,
+    fields: &NativeQueryFields,
+) -> Result<i64> {
     let mut links = Vec::new();
     let inserted = match credentials::create_link(app, connection, input).await {
         Ok(link) => {
-            links.push(link.clone());
-            app.state.native_insert_query(connection, &link, &fields)
+            let inserted = app.state.native_insert_query(connection, &link, fields);
+            links.push(link);
+            inserted
         }
         Err(e) => Err(e),
     };
-    match inserted {
-        Ok(id) => created(&caller, id),
-        Err(e) => {
-            if let Err(cleanup) = credentials::collect_garbage(app, connection, &links).await {
-                tracing::warn!(
-                    "could not remove the unfinished Workspace connection {connection}: {cleanup}"
-                );
-            }
-            Err(e)
+    if inserted.is_err() {
+        if let Err(cleanup) = credentials::collect_garbage(app, connection, &links).await {
+            tracing::warn!("could not remove the unfinished Workspace connection {connection}: {cleanup}");
         }
     }
+    inserted
 }
 
 /// `POST /{family}/database/{id}`: another query on the connection of saved query `id`.
-pub async fn add(
+pub(super) async fn add(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
@@ -68,7 +78,7 @@ pub async fn add(
 }
 
 /// `POST /{family}/database/{id}/saveas`: a copy of query `id` under a new name and SQL.
-pub async fn save_as(
+pub(super) async fn save_as(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
@@ -83,7 +93,7 @@ pub async fn save_as(
 
 /// `PATCH /{family}/database/{id}/nonsensitive`: name, context, SQL and metadata; credentials
 /// in the body are ignored.
-pub async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
+pub(super) async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let fields = merge(caller.family, &body, &current.fields, true)?;
     let link = credentials::link_for(&caller.app, current.connection, &current.link, &fields).await?;
@@ -93,7 +103,11 @@ pub async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> 
 }
 
 /// `PATCH /{family}/database/{id}/query`: `{query}` only.
-pub async fn update_sql(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
+pub(super) async fn update_sql(
+    caller: Caller,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let query = given(&body.query).ok_or_else(|| Error::Unprocessable("\"query\" is required".into()))?;
     let fields = NativeQueryFields { query: query.to_string(), ..current.fields };
@@ -103,7 +117,7 @@ pub async fn update_sql(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes)
 }
 
 /// `DELETE /{family}/database/{id}`: one saved query.
-pub async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
+pub(super) async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
     let current = caller.saved(id)?;
     caller.app.state.native_delete_query(id)?;
     credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
@@ -112,7 +126,7 @@ pub async fn delete(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Va
 
 /// `DELETE /{family}/connection/{id}`: every query of connection `id` (the `connection` field
 /// of the saved items), and with them its credentials.
-pub async fn delete_connection(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
+pub(super) async fn delete_connection(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Value>> {
     let app = &caller.app;
     if !app.state.native_owns_connection(&caller.user.0, caller.family.as_str(), id)? {
         return Err(Error::NotFound(format!("there is no connection with id {id}")));
@@ -136,7 +150,7 @@ struct RowsBody {
 
 /// `POST /{family}/query/{id}`: one page of saved query `id` for the grid, as
 /// `{rows, data, schema, timestamp}`; `data` streams from the database.
-pub async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Response> {
+pub(super) async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Response> {
     let (body, query): (RowsBody, _) = caller.request(id, &bytes)?;
     let request = body.request.unwrap_or_default();
     let page = rowmodel::fetch(&caller.app, &query.link, &query.fields.query, &request, "workspace").await?;

@@ -5,9 +5,9 @@
 use super::auth::User;
 use super::credentials::{self, given, Body};
 use super::{Caller, Family};
-use crate::http::{parse_body, ApiPath};
 use crate::connections;
 use crate::error::{Error, Result};
+use crate::http::{parse_body, ApiPath};
 use axum::body::Bytes;
 use axum::Json;
 use connectors::dialect::Dialect;
@@ -22,7 +22,7 @@ const TABLES_PER_DATABASE: u64 = 10_000;
 const LISTING_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct TableEntry {
+pub(super) struct TableEntry {
     database: String,
     schema: String,
     table: String,
@@ -62,11 +62,11 @@ async fn list(engine: Arc<dyn Engine>, what: Listing) -> Result<Json<Vec<String>
     Ok(Json(engine.list(what).await?))
 }
 
-pub async fn roles(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+pub(super) async fn roles(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
     list(posted(&bytes).await?.1, Listing::Roles).await
 }
 
-pub async fn roles_saved(
+pub(super) async fn roles_saved(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
@@ -74,11 +74,11 @@ pub async fn roles_saved(
     list(saved(&caller, id, &bytes).await?.1, Listing::Roles).await
 }
 
-pub async fn warehouses(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+pub(super) async fn warehouses(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
     list(posted(&bytes).await?.1, Listing::Warehouses).await
 }
 
-pub async fn warehouses_saved(
+pub(super) async fn warehouses_saved(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,
@@ -86,21 +86,21 @@ pub async fn warehouses_saved(
     list(saved(&caller, id, &bytes).await?.1, Listing::Warehouses).await
 }
 
-pub async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+pub(super) async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
     list(posted(&bytes).await?.1, Listing::Databases).await
 }
 
 /// A GET has no body, so the saved session settings stand.
-pub async fn databases_saved(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Vec<String>>> {
+pub(super) async fn databases_saved(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Vec<String>>> {
     list(saved(&caller, id, &[]).await?.1, Listing::Databases).await
 }
 
-pub async fn validate(_user: User, bytes: Bytes) -> Result<Json<Vec<TableEntry>>> {
+pub(super) async fn validate(_user: User, bytes: Bytes) -> Result<Json<Vec<TableEntry>>> {
     let (body, engine) = posted(&bytes).await?;
     Ok(Json(tables(&*engine, &body).await?))
 }
 
-pub async fn validate_saved(
+pub(super) async fn validate_saved(
     caller: Caller,
     ApiPath(id): ApiPath<i64>,
     bytes: Bytes,

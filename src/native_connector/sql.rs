@@ -4,14 +4,14 @@
 use super::auth::User;
 use super::credentials::{self, Body};
 use super::{Caller, Family};
-use crate::http::{parse_body, ApiPath};
 use crate::connections;
 use crate::error::Result;
+use crate::http::{parse_body, ApiPath};
 use axum::body::Bytes;
 use axum::Json;
 use connectors::Listing;
 
-pub async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
+pub(super) async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
     let body: Body = parse_body(&bytes)?;
     // SQLite sends the placeholder "SQLITE" credentials here; its database is a file path the
     // user types next, so there is nothing to list yet.
@@ -22,7 +22,7 @@ pub async fn databases(_user: User, bytes: Bytes) -> Result<Json<Vec<String>>> {
     Ok(Json(engine.list(Listing::Databases).await?))
 }
 
-pub async fn databases_saved(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Vec<String>>> {
+pub(super) async fn databases_saved(caller: Caller, ApiPath(id): ApiPath<i64>) -> Result<Json<Vec<String>>> {
     let query = caller.saved(id)?;
     if query.database_type == "sqlite" {
         return Ok(Json(vec![query.fields.database]));

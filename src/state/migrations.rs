@@ -68,7 +68,7 @@ const STEPS: &[&str] = &[
     CREATE INDEX ws_queries_link ON ws_queries (link);",
 ];
 
-pub fn apply(conn: &mut Connection) -> Result<()> {
+pub(super) fn apply(conn: &mut Connection) -> Result<()> {
     let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?.max(0) as usize;
     if current > STEPS.len() {
         return Err(Error::State(format!(

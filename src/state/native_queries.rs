@@ -141,7 +141,12 @@ impl StateDb {
         .ok_or_else(|| Error::NotFound(format!("there is no saved query with id {id}")))
     }
 
-    pub fn native_insert_query(&self, connection: i64, link: &str, fields: &NativeQueryFields) -> Result<i64> {
+    pub fn native_insert_query(
+        &self,
+        connection: i64,
+        link: &str,
+        fields: &NativeQueryFields,
+    ) -> Result<i64> {
         let conn = self.conn()?;
         write_query(
             &conn,
