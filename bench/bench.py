@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end benchmark: our server streaming SQL results over HTTP, measured with curl, side by
-side with the databases' own command-line clients on the same data (SPEC §8).
+side with the databases' own command-line clients on the same data. README.md, "Speed", states
+the targets and the latest figures.
 
     bench/run.sh                # builds the release binary, then runs this
     bench/bench.py --bin target/release/data-connector [--rows 1000000] [--runs 5] [--skip-mysql]

@@ -1,6 +1,7 @@
-//! The guards a local server needs next to a web browser (SPEC §7): DNS-rebinding protection by
-//! `Host`, an `Origin` allow-list, CORS with Private Network Access, and the optional API key.
-//! Layered so that preflights are answered before any key is asked for.
+//! The guards a local server needs next to a web browser: DNS-rebinding protection by `Host`,
+//! an `Origin` allow-list, CORS with Private Network Access, and the optional API key. Layered
+//! so that preflights are answered before any key is asked for. docs/security.md states the
+//! rules they keep.
 
 use crate::error::detail_response;
 use axum::extract::{Request, State};

@@ -5,7 +5,7 @@
 
 mod auth;
 mod credentials;
-mod query;
+mod saved_queries;
 mod snowflake;
 mod sql;
 
@@ -88,9 +88,9 @@ impl Caller {
 
 pub fn router() -> Router<Arc<App>> {
     let mut router: Router<Arc<App>> = Router::new()
-        .route("/sql/databases", get(query::list).post(sql::databases))
+        .route("/sql/databases", get(saved_queries::list).post(sql::databases))
         .route("/sql/databases/{id}", get(sql::databases_saved))
-        .route("/snowflake/databases", get(query::list).post(snowflake::databases))
+        .route("/snowflake/databases", get(saved_queries::list).post(snowflake::databases))
         .route("/snowflake/databases/{id}", get(snowflake::databases_saved))
         .route("/snowflake/roles", post(snowflake::roles))
         .route("/snowflake/roles/{id}", post(snowflake::roles_saved))
@@ -100,13 +100,13 @@ pub fn router() -> Router<Arc<App>> {
         .route("/snowflake/database/validate/{id}", post(snowflake::validate_saved));
     for base in ["/sql", "/snowflake"] {
         router = router
-            .route(&format!("{base}/database"), post(query::create))
-            .route(&format!("{base}/database/{{id}}"), post(query::add).delete(query::delete))
-            .route(&format!("{base}/database/{{id}}/saveas"), post(query::save_as))
-            .route(&format!("{base}/database/{{id}}/nonsensitive"), patch(query::update))
-            .route(&format!("{base}/database/{{id}}/query"), patch(query::update_sql))
-            .route(&format!("{base}/connection/{{id}}"), delete(query::delete_connection))
-            .route(&format!("{base}/query/{{id}}"), post(query::run));
+            .route(&format!("{base}/database"), post(saved_queries::create))
+            .route(&format!("{base}/database/{{id}}"), post(saved_queries::add).delete(saved_queries::delete))
+            .route(&format!("{base}/database/{{id}}/saveas"), post(saved_queries::save_as))
+            .route(&format!("{base}/database/{{id}}/nonsensitive"), patch(saved_queries::update))
+            .route(&format!("{base}/database/{{id}}/query"), patch(saved_queries::update_sql))
+            .route(&format!("{base}/connection/{{id}}"), delete(saved_queries::delete_connection))
+            .route(&format!("{base}/query/{{id}}"), post(saved_queries::run));
     }
     router
 }
