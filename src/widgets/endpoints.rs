@@ -14,8 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use connectors::dialect::Dialect;
-use connectors::{Format, TableInfo};
+use connectors::{EngineKind, Format, TableInfo};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -59,7 +58,7 @@ pub async fn connection_options(State(app): State<Arc<App>>) -> Result<Json<Vec<
         .list_connections()?
         .into_iter()
         .map(|c| {
-            json!({"label": c.name, "value": c.name, "extraInfo": {"description": c.settings.kind(),
+            json!({"label": c.name, "value": c.name, "extraInfo": {"description": c.settings.kind().name(),
                    "rightOfDescription": target(&c.settings)}})
         })
         .collect();
@@ -82,7 +81,7 @@ pub async fn connections_table(State(app): State<Arc<App>>) -> Result<Json<Vec<V
         .list_connections()?
         .into_iter()
         .map(|c| {
-            json!({"name": c.name, "kind": c.settings.kind(), "target": target(&c.settings),
+            json!({"name": c.name, "kind": c.settings.kind().name(), "target": target(&c.settings),
                    "read_only": c.settings.read_only()})
         })
         .collect();
@@ -130,7 +129,7 @@ pub async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) -> Result
         input.insert(key, value);
     }
     required(&input.get("name").and_then(Value::as_str).map(str::to_string), "name")?;
-    if input.get("kind").and_then(Value::as_str) != Some("sqlite") {
+    if input.get("kind").and_then(Value::as_str) != Some(EngineKind::Sqlite.name()) {
         input.remove("path");
     }
     let created = connections::create(&app, input).await?;
@@ -264,9 +263,7 @@ pub async fn table_rows(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Res
     let request: RowRequest = serde_json::from_value(Value::Object(body))
         .map_err(|e| Error::Unprocessable(format!("invalid row request: {e}")))?;
     let found = resolve_table(&app, &connection, &table).await?;
-    let kind = connections::engine(&app, &connection).await?.engine.kind();
-    let dialect = Dialect::for_kind(kind)
-        .ok_or_else(|| Error::BadRequest(format!("the table browser does not support {kind} connections")))?;
+    let dialect = connections::engine(&app, &connection).await?.engine.kind().dialect();
     let sql =
         format!("SELECT * FROM {}.{}", dialect.quote_ident(&found.schema), dialect.quote_ident(&found.name));
     let page = rowmodel::fetch(&app, &connection, &sql, &request, "widget").await?;

@@ -32,7 +32,7 @@ pub async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Va
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let connection = app.state.ws_insert_connection(&caller.user.0, family.as_str(), database_type)?;
+    let connection = app.state.ws_insert_connection(&caller.user.0, family.as_str(), database_type.name())?;
     let mut links = Vec::new();
     let inserted = match credentials::create_link(app, connection, input).await {
         Ok(link) => {

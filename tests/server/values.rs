@@ -1,4 +1,4 @@
-//! Every SQLite value kind against the SPEC §6 table, checked on the exact bytes of the body.
+//! Every SQLite value kind against docs/type-mapping.md, checked on the exact bytes of the body.
 
 use crate::common::*;
 use serde_json::json;

@@ -30,7 +30,7 @@ const ACCOUNT_HELP: &str = "use the account identifier from your Snowflake URL, 
 /// `https://<account>[.privatelink].snowflakecomputing.com[/...]` address, or a Snowsight
 /// `https://app.snowflake.com/<org>/<account>/...` address. `base_url`, when given, wins over the
 /// host the account implies (private-link hosts, proxies, tests).
-pub fn resolve(account: &str, base_url: Option<&str>) -> Result<Target> {
+pub(super) fn resolve(account: &str, base_url: Option<&str>) -> Result<Target> {
     let (account, implied) = parse_account(account)?;
     let base_url = match base_url.map(str::trim).filter(|s| !s.is_empty()) {
         Some(url) => Some(parse_base_url(url)?),
