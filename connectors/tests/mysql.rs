@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use connectors::mysql::MysqlSettings;
-use connectors::{statement, ColumnKind, ConnectionSettings, EngineKind, ErrorKind, Listing, Param, Secrets};
+use connectors::{statement, ColumnKind, ConnectionSettings, EngineKind, ErrorKind, Listing, Secrets};
 use dc_test_support::engine::*;
 use dc_test_support::mysql::MysqlDb;
 use dc_test_support::types::{assert_type_cases, type_table, TypeCase};
@@ -116,23 +116,13 @@ async fn expressions_parameters_and_duplicate_names() {
         .await,
         r#"[{"a":1,"a_2":2,"d":1.50,"s":"x","n":null,"m":-7.00}]"#
     );
-    let params = vec![
-        Param::Null,
-        Param::Bool(true),
-        Param::Int(-9_007_199_254_740_993),
-        Param::Float(1.5),
-        Param::Text("it's 😀".into()),
-    ];
-    let out = run(
+    assert_parameters_bind(
         &*engine,
-        query_with("SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t", params, Duration::from_secs(10)),
+        "SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t",
+        r#"[{"n":1,"b":1,"i":"-9007199254740993","f":1.5,"t":"it's 😀"}]"#,
     )
-    .await
-    .unwrap();
-    assert_eq!(out.body, r#"[{"n":1,"b":1,"i":"-9007199254740993","f":1.5,"t":"it's 😀"}]"#);
-
-    let e = error(&*engine, query_with("SELECT ? AS a", vec![], Duration::from_secs(10))).await;
-    assert_kind(&e, ErrorKind::InvalidInput);
+    .await;
+    assert_missing_parameter_refused(&*engine, "SELECT ? AS a").await;
 
     assert_named_without_rows(&*engine, "SELECT 1 AS one, 'a' AS two FROM DUAL WHERE 1 = 0", &["one", "two"])
         .await;

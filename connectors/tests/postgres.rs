@@ -145,27 +145,12 @@ async fn expressions_parameters_and_duplicate_names() {
         .await,
         r#"[{"a":1,"a_2":2,"d":1.50,"s":"x","n":null,"r":"[1,\"b\"]","v":null}]"#
     );
-    let params = vec![
-        Param::Null,
-        Param::Bool(true),
-        Param::Int(-9_007_199_254_740_993),
-        Param::Float(1.5),
-        Param::Text("it's 😀".into()),
-    ];
-    let out = run(
+    assert_parameters_bind(
         &*engine,
-        query_with(
-            "SELECT $1::int IS NULL AS n, $2 AS b, $3 AS i, $4 AS f, $5 AS t, $5::text || '!' AS u",
-            params,
-            Duration::from_secs(10),
-        ),
+        "SELECT $1::int IS NULL AS n, $2 AS b, $3 AS i, $4 AS f, $5 AS t, $5::text || '!' AS u",
+        r#"[{"n":true,"b":true,"i":"-9007199254740993","f":1.5,"t":"it's 😀","u":"it's 😀!"}]"#,
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        out.body,
-        r#"[{"n":true,"b":true,"i":"-9007199254740993","f":1.5,"t":"it's 😀","u":"it's 😀!"}]"#
-    );
+    .await;
     // An untyped NULL takes the type its use gives it.
     let out = run(
         &*engine,
@@ -204,8 +189,7 @@ async fn expressions_parameters_and_duplicate_names() {
     .unwrap();
     assert_eq!(out.body, r#"[{"c":4}]"#);
 
-    let e = error(&*engine, query_with("SELECT $1::int AS a", vec![], Duration::from_secs(10))).await;
-    assert_kind(&e, ErrorKind::InvalidInput);
+    assert_missing_parameter_refused(&*engine, "SELECT $1::int AS a").await;
 
     assert_named_without_rows(&*engine, "SELECT 1 AS one, 'a' AS two WHERE false", &["one", "two"]).await;
 }

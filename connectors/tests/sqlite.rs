@@ -6,8 +6,8 @@
 
 use connectors::sqlite::SqliteSettings;
 use connectors::{
-    statement, ColumnKind, ConnectionSettings, Engine, EngineKind, ErrorKind, Format, Listing, Param,
-    ResultSink, Secrets, SinkOptions,
+    statement, ColumnKind, ConnectionSettings, Engine, EngineKind, ErrorKind, Format, Listing, ResultSink,
+    Secrets, SinkOptions,
 };
 use dc_test_support::engine::*;
 use dc_test_support::types::{assert_type_cases, type_table, TypeCase};
@@ -100,22 +100,13 @@ async fn expressions_parameters_and_duplicate_names() {
         body(&*engine, "SELECT 1 AS a, 2 AS a, 1.5 AS d, 'x' AS s, NULL AS n").await,
         r#"[{"a":1,"a_2":2,"d":1.5,"s":"x","n":null}]"#
     );
-    let params = vec![
-        Param::Null,
-        Param::Bool(true),
-        Param::Int(-9_007_199_254_740_993),
-        Param::Float(1.5),
-        Param::Text("it's 😀".into()),
-    ];
-    let out = run(
+    assert_parameters_bind(
         &*engine,
-        query_with("SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t", params, Duration::from_secs(10)),
+        "SELECT ? IS NULL AS n, ? AS b, ? AS i, ? AS f, ? AS t",
+        r#"[{"n":1,"b":1,"i":"-9007199254740993","f":1.5,"t":"it's 😀"}]"#,
     )
-    .await
-    .unwrap();
-    assert_eq!(out.body, r#"[{"n":1,"b":1,"i":"-9007199254740993","f":1.5,"t":"it's 😀"}]"#);
-    let e = error(&*engine, query_with("SELECT ? AS a", vec![], Duration::from_secs(10))).await;
-    assert_kind(&e, ErrorKind::InvalidInput);
+    .await;
+    assert_missing_parameter_refused(&*engine, "SELECT ? AS a").await;
     assert_named_without_rows(&*engine, "SELECT x AS one, 'a' AS two FROM t", &["one", "two"]).await;
 }
 

@@ -233,12 +233,7 @@ fn push_bound(out: &mut String, element: &PgType, b: &[u8]) -> Result<(), String
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn json(ty: &PgType, bytes: &[u8]) -> String {
-        let mut out = Vec::new();
-        write_json_value(&to_cell(ty, bytes).unwrap(), &mut out);
-        String::from_utf8(out).unwrap()
-    }
+    use crate::postgres::value::tests::json;
 
     fn array(elem_oid: u32, dims: &[(i32, i32)], items: &[Option<Vec<u8>>]) -> Vec<u8> {
         let mut b = Vec::new();

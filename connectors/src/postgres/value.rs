@@ -550,11 +550,12 @@ fn geometric_text(ty: &PgType, b: &[u8]) -> Result<String, String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::format::write_json_value;
 
-    fn json(ty: &PgType, bytes: &[u8]) -> String {
+    /// The value as it ends up in the flat JSON.
+    pub(in crate::postgres) fn json(ty: &PgType, bytes: &[u8]) -> String {
         let mut out = Vec::new();
         write_json_value(&to_cell(ty, bytes).unwrap(), &mut out);
         String::from_utf8(out).unwrap()

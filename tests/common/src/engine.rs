@@ -134,6 +134,30 @@ pub async fn assert_times_out(engine: &dyn Engine, sleep: &str) {
     assert_eq!(body(engine, "SELECT 1 AS x").await, r#"[{"x":1}]"#);
 }
 
+/// One parameter of each kind, with values that test the edges: NULL, a boolean, an integer past
+/// 2^53, a float, text with a quote and an emoji.
+pub fn every_param_kind() -> Vec<Param> {
+    vec![
+        Param::Null,
+        Param::Bool(true),
+        Param::Int(-9_007_199_254_740_993),
+        Param::Float(1.5),
+        Param::Text("it's 😀".into()),
+    ]
+}
+
+/// `sql`, whose placeholders take `every_param_kind` in order, returns exactly `expected`.
+pub async fn assert_parameters_bind(engine: &dyn Engine, sql: &str, expected: &str) {
+    let out = run(engine, query_with(sql, every_param_kind(), Duration::from_secs(10))).await.unwrap();
+    assert_eq!(out.body, expected, "{sql}");
+}
+
+/// A statement with a placeholder and no value for it is the caller's mistake, not the SQL's.
+pub async fn assert_missing_parameter_refused(engine: &dyn Engine, sql: &str) {
+    let e = error(engine, query_with(sql, vec![], Duration::from_secs(10))).await;
+    assert_kind(&e, ErrorKind::InvalidInput);
+}
+
 /// A result without rows still names its columns.
 pub async fn assert_named_without_rows(engine: &dyn Engine, sql: &str, names: &[&str]) {
     let out = run(engine, query(sql)).await.unwrap();

@@ -8,6 +8,7 @@
 //! the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod account;
 pub mod engine;
 pub mod fakesnow;
 pub mod mysql;

@@ -2,14 +2,16 @@
 //! the server `DC_TEST_MYSQL_URL` names (default: root without a password on 127.0.0.1:3306).
 //! Both are dropped when the fixture is.
 
-use crate::engine::{connect_engine, password_secrets};
+use crate::account::Account;
+use crate::engine::connect_engine;
 use crate::skip::{skipped, Need};
 use crate::{block_on_fresh, unique};
 use connectors::mysql::MysqlSettings;
 use connectors::settings::TlsMode;
-use connectors::{ConnectionSettings, Engine, Secrets};
+use connectors::{ConnectionSettings, Engine};
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
+use std::ops::Deref;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,11 +25,7 @@ const HOW_TO_START: &str = "start it with `start-stop-daemon --start --oknodo --
 const USER_HOSTS: [&str; 3] = ["%", "localhost", "127.0.0.1"];
 
 pub struct MysqlDb {
-    pub host: String,
-    pub port: u16,
-    pub db: String,
-    pub user: String,
-    pub password: String,
+    account: Account,
     /// The account of `DC_TEST_MYSQL_URL`, which creates and drops the database and user.
     pub admin_user: String,
     pub admin_password: Option<String>,
@@ -59,13 +57,15 @@ impl MysqlDb {
             .unwrap_or_else(|e| panic!("MySQL/MariaDB is not reachable at {url}: {e}; {HOW_TO_START}"));
         let version: String = sqlx::query_scalar("SELECT VERSION()").fetch_one(&admin).await.unwrap();
         let fixture = Self {
-            host: options.get_host().to_string(),
-            port: options.get_port(),
+            account: Account {
+                host: options.get_host().to_string(),
+                port: options.get_port(),
+                db: unique("dc_t"),
+                user: unique("dc_u"),
+                password: unique("Pw-secret"),
+            },
             admin_user: options.get_username().to_string(),
             admin_password: url_password(&url),
-            db: unique("dc_t"),
-            user: unique("dc_u"),
-            password: unique("Pw-secret"),
             mariadb: version.contains("MariaDB"),
             admin,
             admin_options: options,
@@ -127,17 +127,16 @@ impl MysqlDb {
         }
     }
 
-    pub fn secrets(&self) -> Secrets {
-        password_secrets(&self.password)
-    }
-
     pub async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
         connect_engine(ConnectionSettings::Mysql(self.settings(read_only)), &self.secrets()).await
     }
+}
 
-    /// `host:port`, as Workspace's connection dialogs send it.
-    pub fn address(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+impl Deref for MysqlDb {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.account
     }
 }
 

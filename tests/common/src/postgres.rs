@@ -2,14 +2,16 @@
 //! `DC_TEST_POSTGRES_URL` names (default: `postgres` with trust authentication on
 //! 127.0.0.1:5432). Both are dropped when the fixture is.
 
-use crate::engine::{connect_engine, password_secrets};
+use crate::account::Account;
+use crate::engine::connect_engine;
 use crate::skip::{skipped, Need};
 use crate::{block_on_fresh, unique};
 use connectors::postgres::PostgresSettings;
 use connectors::settings::TlsMode;
-use connectors::{ConnectionSettings, Engine, Secrets};
+use connectors::{ConnectionSettings, Engine};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
+use std::ops::Deref;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -20,11 +22,7 @@ const HOW_TO_START: &str =
     DC_SKIP_POSTGRES=1 skips these tests on a machine without PostgreSQL";
 
 pub struct PostgresDb {
-    pub host: String,
-    pub port: u16,
-    pub db: String,
-    pub user: String,
-    pub password: String,
+    account: Account,
     /// Connected to the test database as the test role. Fixtures are made by the role itself,
     /// which owns the database, so an engine connected as that role reads them without grants.
     owner: PgPool,
@@ -57,12 +55,14 @@ impl PostgresDb {
         let owner = PgPoolOptions::new().max_connections(3).connect_with(owner_options).await.unwrap();
         Some(Self {
             owner,
-            host: options.get_host().to_string(),
-            port: options.get_port(),
+            account: Account {
+                host: options.get_host().to_string(),
+                port: options.get_port(),
+                db,
+                user,
+                password,
+            },
             admin_options: options,
-            db,
-            user,
-            password,
         })
     }
 
@@ -111,17 +111,16 @@ impl PostgresDb {
         }
     }
 
-    pub fn secrets(&self) -> Secrets {
-        password_secrets(&self.password)
-    }
-
     pub async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
         connect_engine(ConnectionSettings::Postgres(self.settings(read_only)), &self.secrets()).await
     }
+}
 
-    /// `host:port`, as Workspace's connection dialogs send it.
-    pub fn address(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+impl Deref for PostgresDb {
+    type Target = Account;
+
+    fn deref(&self) -> &Account {
+        &self.account
     }
 }
 
