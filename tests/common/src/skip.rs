@@ -4,6 +4,8 @@
 //! other value, or none, runs them. Under CI (`CI` set to anything but empty, `0` or `false`) a
 //! skip request is refused with a panic, so CI never passes a test it did not run.
 
+use std::io::Write as _;
+
 /// What a test needs that a machine may lack, each with its opt-out variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Need {
@@ -79,7 +81,10 @@ fn decide(need: Need, value: Option<&std::ffi::OsStr>, ci: bool) -> bool {
     let variable = need.variable();
     let test = std::thread::current().name().unwrap_or("this test").to_string();
     assert!(!ci, "{variable}=1 asks to skip {test}, but CI is set and CI runs every test: unset {variable}");
-    eprintln!(
+    // Straight to the process's stderr: `eprintln!` would be captured, and shown only if the
+    // test failed, which a skipped test never does.
+    let _ = writeln!(
+        std::io::stderr(),
         "\n*** SKIPPED {test}: {variable}=1 opts out of tests that need {}. Unset it to run them. ***\n",
         need.what()
     );
