@@ -51,7 +51,19 @@ impl Need {
 /// Whether the calling test should return now because the developer opted out of `need`.
 /// Prints the skip where `cargo test` shows it; panics instead under CI.
 pub fn skipped(need: Need) -> bool {
-    decide(need, std::env::var_os(need.variable()).as_deref(), in_ci())
+    let test = std::thread::current().name().unwrap_or("this test").to_string();
+    let skip = decide(need, std::env::var_os(need.variable()).as_deref(), in_ci(), &test);
+    if skip {
+        // Straight to the process's stderr: `eprintln!` would be captured, and shown only if the
+        // test failed, which a skipped test never does.
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED {test}: {}=1 opts out of tests that need {}. Unset it to run them. ***\n",
+            need.variable(),
+            need.what()
+        );
+    }
+    skip
 }
 
 /// Whether a test that needs the real OS keyring may run: inside `scripts/with-keyring.sh`,
@@ -74,20 +86,12 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")))
 }
 
-fn decide(need: Need, value: Option<&std::ffi::OsStr>, ci: bool) -> bool {
+fn decide(need: Need, value: Option<&std::ffi::OsStr>, ci: bool, test: &str) -> bool {
     if value != Some("1".as_ref()) {
         return false;
     }
     let variable = need.variable();
-    let test = std::thread::current().name().unwrap_or("this test").to_string();
     assert!(!ci, "{variable}=1 asks to skip {test}, but CI is set and CI runs every test: unset {variable}");
-    // Straight to the process's stderr: `eprintln!` would be captured, and shown only if the
-    // test failed, which a skipped test never does.
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n*** SKIPPED {test}: {variable}=1 opts out of tests that need {}. Unset it to run them. ***\n",
-        need.what()
-    );
     true
 }
 
@@ -97,18 +101,18 @@ mod tests {
 
     #[test]
     fn only_1_skips() {
-        assert!(decide(Need::Mysql, Some("1".as_ref()), false));
+        assert!(decide(Need::Mysql, Some("1".as_ref()), false, "t"));
         for other in ["0", "", "yes", "true", " 1"] {
-            assert!(!decide(Need::Mysql, Some(other.as_ref()), false), "{other:?}");
+            assert!(!decide(Need::Mysql, Some(other.as_ref()), false, "t"), "{other:?}");
         }
-        assert!(!decide(Need::Mysql, None, false));
+        assert!(!decide(Need::Mysql, None, false, "t"));
         // Not asked to skip: CI runs it like anyone else.
-        assert!(!decide(Need::Keyring, None, true));
+        assert!(!decide(Need::Keyring, None, true, "t"));
     }
 
     #[test]
     #[should_panic(expected = "CI runs every test")]
     fn ci_refuses_to_skip() {
-        decide(Need::Postgres, Some("1".as_ref()), true);
+        decide(Need::Postgres, Some("1".as_ref()), true, "t");
     }
 }
