@@ -4,6 +4,25 @@ say() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# The tests' one skip rule (tests/common/src/skip.rs), for the scripts: DC_SKIP_<THING>=1 opts
+# out and says so; any other value runs. Under CI a skip request is refused, so CI never passes
+# what it did not run.
+in_ci() {
+    local ci="${CI:-}"
+    case "${ci,,}" in "" | 0 | false) return 1 ;; *) return 0 ;; esac
+}
+
+skip_requested() {
+    local var="DC_SKIP_$1"
+    [ "${!var:-}" = "1" ] || return 1
+    if in_ci; then
+        echo "$var=1 asks to skip, but CI is set and CI runs every test: unset $var" >&2
+        exit 1
+    fi
+    echo "*** SKIPPED: $var=1 opts out of $2. Unset it to run them. ***"
+    return 0
+}
+
 wait_port() {
     for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
     echo "$2 did not start listening on 127.0.0.1:$1" >&2

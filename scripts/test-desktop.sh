@@ -2,7 +2,7 @@
 # The desktop window's end-to-end test (src-tauri/tests/window.rs): installs what is missing,
 # builds the app, then drives the real window over WebDriver under Xvfb, inside a private D-Bus
 # session with an unlocked throwaway GNOME Keyring. Needs MariaDB on 127.0.0.1:3306 (root, no
-# password), as scripts/test.sh provides.
+# password), as scripts/test.sh provides, or DC_TEST_MYSQL_URL naming another server.
 #
 #   scripts/test-desktop.sh                  build and run the test
 #   scripts/test-desktop.sh --install-only   only install system packages and tauri-driver
@@ -66,7 +66,6 @@ say "desktop: system packages"
 packages=(libwebkit2gtk-4.1-dev build-essential libxdo-dev libssl-dev libayatana-appindicator3-dev
     librsvg2-dev pkg-config xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver python3
     python3-xlib)
-command -v mariadb >/dev/null || command -v mysql >/dev/null || packages+=(mariadb-client)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
@@ -80,9 +79,11 @@ if [ "${1:-}" = "--install-only" ]; then
     exit 0
 fi
 
-say "desktop: MariaDB"
-if [ -x /usr/sbin/mariadbd ]; then start_mariadb || true; fi
-port_open 3306 || { echo "MariaDB is not listening on 127.0.0.1:3306; the window test needs it" >&2; exit 1; }
+if [ -z "${DC_TEST_MYSQL_URL:-}" ]; then
+    say "desktop: MariaDB"
+    if [ -x /usr/sbin/mariadbd ]; then start_mariadb || true; fi
+    port_open 3306 || { echo "MariaDB is not listening on 127.0.0.1:3306; the window test needs it" >&2; exit 1; }
+fi
 
 say "desktop: build"
 # --workspace, as scripts/test.sh builds: with `-p` Cargo resolves features for the app alone and

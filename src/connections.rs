@@ -36,7 +36,7 @@ pub fn view(stored: &StoredConnection) -> ConnectionView {
     if let Ok(Value::Object(settings)) = serde_json::to_value(&stored.settings) {
         map.extend(settings);
     }
-    for field in ConnectionSettings::secret_fields(stored.settings.kind()) {
+    for field in stored.settings.kind().secret_fields() {
         let present = stored.secret_fields.iter().any(|f| f == field);
         map.insert(format!("has_{field}"), Value::Bool(present));
     }
@@ -88,7 +88,7 @@ pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Res
         Ok(Value::Object(map)) => map,
         _ => return Err(Error::Internal("cannot re-read stored settings".into())),
     };
-    let kind_changed = patch.get("kind").is_some_and(|k| k.as_str() != Some(stored.settings.kind()));
+    let kind_changed = patch.get("kind").is_some_and(|k| k.as_str() != Some(stored.settings.kind().name()));
     if kind_changed {
         merged.clear();
     }
@@ -106,7 +106,7 @@ pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Res
         load_secrets(app, name).await?
     };
     secrets.merge(new_secrets);
-    let allowed = ConnectionSettings::secret_fields(settings.kind());
+    let allowed = settings.kind().secret_fields();
     let stale: Vec<String> = secrets.fields().filter(|f| !allowed.contains(f)).map(str::to_string).collect();
     for field in stale {
         secrets.remove(&field);

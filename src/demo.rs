@@ -5,6 +5,7 @@
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::state::NewQuery;
+use connectors::EngineKind;
 use rusqlite::{params, Connection};
 use serde_json::json;
 use std::path::Path;
@@ -124,7 +125,8 @@ pub async fn ensure(app: &App) -> Result<()> {
         tracing::info!("created the demo database at {}", path.display());
     }
     if app.state.get_connection(CONNECTION)?.is_none() {
-        let input = json!({ "name": CONNECTION, "kind": "sqlite", "path": path, "read_only": true });
+        let input =
+            json!({ "name": CONNECTION, "kind": EngineKind::Sqlite.name(), "path": path, "read_only": true });
         let serde_json::Value::Object(input) = input else {
             return Err(Error::Internal("demo connection is not an object".into()));
         };

@@ -16,21 +16,7 @@ use std::process::{Command, Output};
 use connectors::Secrets;
 use data_connector::error::Error;
 use data_connector::secrets::{self, SERVICE};
-
-fn keyring_session() -> bool {
-    if std::env::var_os("DC_KEYRING_SESSION").is_some() {
-        return true;
-    }
-    if std::env::var("DC_SKIP_KEYRING").as_deref() == Ok("1") {
-        eprintln!("skipped: DC_SKIP_KEYRING=1 (this test needs the real OS keyring)");
-        return false;
-    }
-    panic!(
-        "This test needs the real OS keyring: run under scripts/with-keyring.sh \
-         (`scripts/with-keyring.sh cargo test --test keyring_store`), or set DC_SKIP_KEYRING=1 \
-         to skip it locally."
-    );
-}
+use dc_test_support::skip::keyring_session;
 
 /// Connection names unique per test and process, so parallel tests and reruns never collide.
 fn name(test: &str) -> String {

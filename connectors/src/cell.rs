@@ -1,6 +1,6 @@
 //! The value model every engine maps its native values into. Each engine has exactly one
 //! function from its driver's value to `Cell`; the output formats take it from there, so the
-//! SPEC §6 rules (2^53, NaN, exact decimals, base64) live in `format.rs` once.
+//! rules of docs/type-mapping.md (2^53, NaN, exact decimals, base64) live in `format.rs` once.
 
 use std::borrow::Cow;
 
@@ -14,7 +14,8 @@ pub enum Cell<'a> {
     /// Exact decimal digits as the database printed them (`-12.3400`, `1E+5`); written as a JSON
     /// number without passing through f64. `NaN`/`Infinity` are written as null.
     Decimal(Cow<'a, str>),
-    /// Text, and everything the SPEC renders as a string: dates, times, JSON documents, UUIDs.
+    /// Text, and everything docs/type-mapping.md renders as a string: dates, times, JSON
+    /// documents, UUIDs.
     Text(Cow<'a, str>),
     /// Binary data, written as standard base64.
     Bytes(Cow<'a, [u8]>),

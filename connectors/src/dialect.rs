@@ -2,7 +2,7 @@
 //! query (Workspace's row model: filters, sorting, paging). Only identifiers and placeholders
 //! are ever written into the SQL; every value is bound.
 
-/// The SQL dialect of an engine, chosen by its `kind()`.
+/// The SQL dialect of an engine: `EngineKind::dialect`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -16,16 +16,6 @@ pub enum Dialect {
 pub const LIKE_ESCAPE: char = '!';
 
 impl Dialect {
-    pub fn for_kind(kind: &str) -> Option<Self> {
-        match kind {
-            "sqlite" => Some(Self::Sqlite),
-            "mysql" => Some(Self::Mysql),
-            "postgres" => Some(Self::Postgres),
-            "snowflake" => Some(Self::Snowflake),
-            _ => None,
-        }
-    }
-
     /// A quoted identifier; the quote character is doubled inside, so any name is safe.
     pub fn quote_ident(self, name: &str) -> String {
         let quote = match self {
@@ -139,8 +129,8 @@ mod tests {
     fn placeholders_follow_the_dialect() {
         assert_eq!(Dialect::Postgres.placeholder(3), "$3");
         assert_eq!(Dialect::Mysql.placeholder(3), "?");
-        assert_eq!(Dialect::for_kind("snowflake"), Some(Dialect::Snowflake));
-        assert_eq!(Dialect::for_kind("oracle"), None);
+        assert_eq!(crate::EngineKind::Snowflake.dialect(), Dialect::Snowflake);
+        assert!("oracle".parse::<crate::EngineKind>().is_err());
         assert_eq!(Dialect::Postgres.bound(2, &crate::Param::Int(1)), "CAST($2 AS BIGINT)");
         assert_eq!(Dialect::Sqlite.bound(2, &crate::Param::Int(1)), "?");
     }

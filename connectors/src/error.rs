@@ -73,6 +73,13 @@ impl ConnectorError {
         Self::new(ErrorKind::Cancelled, "the client disconnected; the query was stopped")
     }
 
+    /// A value the engine cannot read (malformed bytes, text that is not UTF-8): the query fails
+    /// naming the column and its type, as docs/type-mapping.md promises, instead of showing
+    /// something the database does not hold.
+    pub(crate) fn unreadable(column: &str, db_type: &str, why: &str) -> Self {
+        Self::internal(format!("cannot read column \"{column}\" ({db_type}): {why}"))
+    }
+
     /// The same error with every occurrence of each secret replaced, for driver messages that echo
     /// connection strings or passwords back.
     pub fn scrubbed<'a>(mut self, secrets: impl IntoIterator<Item = &'a str>) -> Self {

@@ -1,6 +1,6 @@
-//! Output formats. One encoder per format, all fed the same `Cell`s, so SPEC §6 is implemented
-//! once: integers beyond ±(2^53−1) become strings, NaN/±Inf become null, decimals keep their
-//! digits, binary becomes base64, keys follow column order.
+//! Output formats. One encoder per format, all fed the same `Cell`s, so the rules of
+//! docs/type-mapping.md are implemented once: integers beyond ±(2^53−1) become strings, NaN/±Inf
+//! become null, decimals keep their digits, binary becomes base64, keys follow column order.
 
 use crate::cell::{Cell, Column};
 use base64::Engine as _;
@@ -124,7 +124,7 @@ impl Encoder {
     }
 }
 
-/// Writes one value as JSON per SPEC §6.
+/// Writes one value as JSON, by the rules of docs/type-mapping.md.
 pub fn write_json_value(cell: &Cell<'_>, out: &mut Vec<u8>) {
     match cell {
         Cell::Null => out.extend_from_slice(b"null"),

@@ -9,8 +9,10 @@ pub mod cell;
 pub mod dialect;
 pub mod error;
 pub mod format;
+pub mod kind;
 pub mod mysql;
 pub mod postgres;
+mod render;
 pub mod settings;
 pub mod sink;
 pub mod snowflake;
@@ -21,7 +23,8 @@ pub mod statement;
 pub use cell::{Cell, Column, ColumnKind};
 pub use error::{ConnectorError, ErrorKind, Result};
 pub use format::Format;
-pub use settings::{ConnectionSettings, Secrets};
+pub use kind::EngineKind;
+pub use settings::{ConnectionSettings, EngineSettings, Secrets};
 pub use sink::{ResultSink, SinkOptions, StreamEvent};
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +77,7 @@ pub struct ColumnInfo {
 
 #[async_trait::async_trait]
 pub trait Engine: Send + Sync {
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> EngineKind;
 
     /// One round trip to the database; the answer is its version string.
     async fn server_version(&self) -> Result<String>;

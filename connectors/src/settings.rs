@@ -1,6 +1,7 @@
 //! What a saved connection is made of: non-secret settings (stored in the state database and
 //! shown in the API) and secrets (kept only in the OS keyring and handed to `connect`).
 
+use crate::kind::EngineKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -15,33 +16,33 @@ pub enum ConnectionSettings {
 }
 
 impl ConnectionSettings {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> EngineKind {
         match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Mysql(_) => "mysql",
-            Self::Postgres(_) => "postgres",
-            Self::Snowflake(_) => "snowflake",
+            Self::Sqlite(_) => EngineKind::Sqlite,
+            Self::Mysql(_) => EngineKind::Mysql,
+            Self::Postgres(_) => EngineKind::Postgres,
+            Self::Snowflake(_) => EngineKind::Snowflake,
         }
     }
 
     pub fn read_only(&self) -> bool {
         match self {
-            Self::Sqlite(s) => s.read_only,
-            Self::Mysql(s) => s.read_only,
-            Self::Postgres(s) => s.read_only,
-            Self::Snowflake(s) => s.read_only,
+            Self::Sqlite(s) => s.read_only(),
+            Self::Mysql(s) => s.read_only(),
+            Self::Postgres(s) => s.read_only(),
+            Self::Snowflake(s) => s.read_only(),
         }
     }
+}
 
-    /// The JSON fields of this kind that are secrets: split off on input, kept in the keyring,
-    /// reported only as `has_<field>` on output.
-    pub fn secret_fields(kind: &str) -> &'static [&'static str] {
-        match kind {
-            "mysql" | "postgres" => &["password"],
-            "snowflake" => &["password", "passcode", "private_key", "private_key_passphrase", "oauth_token"],
-            _ => &[],
-        }
-    }
+/// What every engine's settings type declares about itself.
+pub trait EngineSettings {
+    /// The JSON fields of this engine's connections that are secrets: split off on input, kept in
+    /// the keyring, reported only as `has_<field>` on output.
+    const SECRET_FIELDS: &'static [&'static str];
+
+    /// Whether the connection refuses writes (the default for every engine).
+    fn read_only(&self) -> bool;
 }
 
 pub(crate) fn default_true() -> bool {
@@ -128,13 +129,16 @@ impl ConnectionSettings {
         let kind = match input.get("kind") {
             Some(serde_json::Value::String(kind)) => kind.clone(),
             _ => {
-                return Err(crate::ConnectorError::invalid(
-                    "\"kind\" is required: sqlite, mysql, postgres or snowflake",
-                ))
+                return Err(crate::ConnectorError::invalid(format!(
+                    "\"kind\" is required: {}",
+                    EngineKind::names()
+                )))
             }
         };
+        // An unknown kind has no secrets to split off; serde names the kinds it accepts below.
+        let secret_fields = kind.parse::<EngineKind>().map_or(&[][..], EngineKind::secret_fields);
         let mut secrets = Secrets::new();
-        for field in Self::secret_fields(&kind) {
+        for field in secret_fields {
             match input.remove(*field) {
                 Some(serde_json::Value::String(value)) if !value.is_empty() => secrets.insert(*field, value),
                 Some(serde_json::Value::String(_) | serde_json::Value::Null) | None => {}
@@ -196,19 +200,20 @@ impl TlsMode {
 /// password goes the way of every other secret.
 pub(crate) mod network_url {
     use super::TlsMode;
+    use crate::kind::EngineKind;
     use crate::{ConnectorError, Result};
     use serde_json::{Map, Value};
 
-    #[derive(Debug, Default, PartialEq)]
+    #[derive(Debug, PartialEq)]
     pub(crate) struct UrlParts {
-        pub kind: &'static str,
-        pub host: Option<String>,
-        pub port: Option<u16>,
-        pub user: Option<String>,
-        pub password: Option<String>,
-        pub database: Option<String>,
-        pub tls: Option<TlsMode>,
-        pub ca_file: Option<String>,
+        pub(crate) kind: EngineKind,
+        pub(crate) host: Option<String>,
+        pub(crate) port: Option<u16>,
+        pub(crate) user: Option<String>,
+        pub(crate) password: Option<String>,
+        pub(crate) database: Option<String>,
+        pub(crate) tls: Option<TlsMode>,
+        pub(crate) ca_file: Option<String>,
     }
 
     /// Replaces `url` in the input with the fields it holds. A field given both in the URL and
@@ -222,9 +227,9 @@ pub(crate) mod network_url {
         let parts = parse(&url)?;
         match input.get("kind") {
             None => {
-                input.insert("kind".into(), Value::String(parts.kind.into()));
+                input.insert("kind".into(), Value::String(parts.kind.name().into()));
             }
-            Some(Value::String(kind)) if kind == parts.kind => {}
+            Some(Value::String(kind)) if kind == parts.kind.name() => {}
             Some(other) => {
                 return Err(ConnectorError::invalid(format!(
                     "the url is for {} but \"kind\" is {other}",
@@ -263,15 +268,24 @@ pub(crate) mod network_url {
         let invalid = |why: &str| ConnectorError::invalid(format!("invalid connection url: {why}"));
         let (scheme, rest) = url.split_once("://").ok_or_else(|| invalid("it must start with scheme://"))?;
         let kind = match scheme.to_ascii_lowercase().as_str() {
-            "mysql" | "mariadb" => "mysql",
-            "postgres" | "postgresql" => "postgres",
+            "mysql" | "mariadb" => EngineKind::Mysql,
+            "postgres" | "postgresql" => EngineKind::Postgres,
             other => {
                 return Err(invalid(&format!(
                     "unknown scheme {other:?}; use mysql://, mariadb://, postgres:// or postgresql://"
                 )))
             }
         };
-        let mut parts = UrlParts { kind, ..UrlParts::default() };
+        let mut parts = UrlParts {
+            kind,
+            host: None,
+            port: None,
+            user: None,
+            password: None,
+            database: None,
+            tls: None,
+            ca_file: None,
+        };
         let (rest, query) = match rest.split_once('?') {
             Some((rest, query)) => (rest, Some(query)),
             None => (rest, None),
@@ -358,7 +372,7 @@ pub(crate) mod network_url {
         #[test]
         fn urls_split_into_fields() {
             let p = parse("mariadb://bob:p%40ss%2Fw:rd@db.example:3307/sales?ssl-mode=REQUIRED").unwrap();
-            assert_eq!(p.kind, "mysql");
+            assert_eq!(p.kind, EngineKind::Mysql);
             assert_eq!(p.user.as_deref(), Some("bob"));
             assert_eq!(p.password.as_deref(), Some("p@ss/w:rd"));
             assert_eq!((p.host.as_deref(), p.port), (Some("db.example"), Some(3307)));
@@ -366,7 +380,7 @@ pub(crate) mod network_url {
             assert_eq!(p.tls, Some(TlsMode::Require));
 
             let p = parse("postgresql://[::1]:6543/my%20db?sslmode=verify-full&sslrootcert=/ca.pem").unwrap();
-            assert_eq!(p.kind, "postgres");
+            assert_eq!(p.kind, EngineKind::Postgres);
             assert_eq!((p.host.as_deref(), p.port, p.user), (Some("::1"), Some(6543), None));
             assert_eq!(p.database.as_deref(), Some("my db"));
             assert_eq!((p.tls, p.ca_file.as_deref()), (Some(TlsMode::VerifyFull), Some("/ca.pem")));
@@ -383,7 +397,7 @@ pub(crate) mod network_url {
             let serde_json::Value::Object(input) = input else { unreachable!() };
             let (settings, secrets) = crate::ConnectionSettings::from_input(input).unwrap();
             assert_eq!(secrets.get("password"), Some("s3cret"));
-            assert_eq!(settings.kind(), "postgres");
+            assert_eq!(settings.kind(), EngineKind::Postgres);
             assert!(!settings.read_only());
             let stored = serde_json::to_string(&settings).unwrap();
             assert!(!stored.contains("s3cret") && !stored.contains("url"), "{stored}");

@@ -1,14 +1,17 @@
-//! What the MySQL/MariaDB and PostgreSQL engines share because both go through sqlx: pool
-//! limits, the guard that stops an abandoned query, the row-streaming loop and the part of
-//! error mapping that is about the network rather than the database.
+//! What the MySQL/MariaDB and PostgreSQL engines share because both go through sqlx: the pool
+//! and the first connection (`Server`), pool limits, the guard that stops an abandoned query,
+//! the row-streaming loop and the part of error mapping that is about the network rather than
+//! the database. Nothing here knows either engine.
 
 use crate::error::{scrub, ConnectorError, ErrorKind, Result};
+use crate::settings::Secrets;
 use crate::sink::ResultSink;
 use futures::{FutureExt as _, TryStreamExt as _};
-use sqlx::pool::{PoolConnection, PoolOptions};
-use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Executor, Row as _, Type};
+use sqlx::pool::{Pool, PoolConnection, PoolOptions};
+use sqlx::{AssertSqlSafe, ColumnIndex, Database, Decode, Encode, Executor, IntoArguments, Row as _, Type};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Connections per engine: enough for a dashboard's parallel widgets, few enough that one
@@ -47,6 +50,85 @@ where
             format!("no answer from {where_} within {} s", CONNECT_TIMEOUT.as_secs()),
         )
     })
+}
+
+/// The options a connection to `DB` is opened with.
+pub(crate) type OptionsOf<DB> = <<DB as Database>::Connection as sqlx::Connection>::Options;
+
+/// How an engine turns a driver error into ours.
+pub(crate) type MapError<S> = fn(sqlx::Error, &ErrorContext<'_, S>) -> ConnectorError;
+
+/// One saved connection's server: its settings, the pool, the options for the separate
+/// connections that stop abandoned queries, and the secret values to scrub from messages.
+pub(crate) struct Server<DB: Database, S> {
+    pub(crate) settings: S,
+    pool: Pool<DB>,
+    pub(crate) options: Arc<OptionsOf<DB>>,
+    pub(crate) secrets: Arc<[String]>,
+    map_error: MapError<S>,
+}
+
+impl<DB: Database, S> Server<DB, S>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    /// Connects once directly, so a wrong password or an unreachable host is reported as such
+    /// (the pool would retry a refused connection until its timeout and say only "timed out").
+    /// That first connection is handed back for the engine to ask what it needs to know about
+    /// the server; later ones come from the pool. `where_` names the server in messages.
+    pub(crate) async fn connect(
+        settings: S,
+        secrets: &Secrets,
+        options: OptionsOf<DB>,
+        where_: &str,
+        map_error: MapError<S>,
+    ) -> Result<(Self, DB::Connection)> {
+        let secrets: Arc<[String]> = secrets.values().map(str::to_string).collect();
+        let ctx = ErrorContext { secrets: &secrets, timeout: None, settings: &settings };
+        let conn = connect_once(&options, where_).await?.map_err(|e| map_error(e, &ctx))?;
+        let pool = pool_options().connect_lazy_with(options.clone());
+        Ok((Self { settings, pool, options: Arc::new(options), secrets, map_error }, conn))
+    }
+
+    /// The engine's error for `error`; `timeout` is the query's limit when the error may be the
+    /// server enforcing it.
+    pub(crate) fn error(&self, error: sqlx::Error, timeout: Option<Duration>) -> ConnectorError {
+        let ctx = ErrorContext { secrets: &self.secrets, timeout, settings: &self.settings };
+        (self.map_error)(error, &ctx)
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<PoolConnection<DB>> {
+        self.pool.acquire().await.map_err(|e| self.error(e, None))
+    }
+
+    /// Runs a fixed catalog query and returns its rows as text (`text` reads one value), bound
+    /// by the listing timeout.
+    pub(crate) async fn catalog(
+        &self,
+        sql: &'static str,
+        binds: &[Option<&str>],
+        text: impl Fn(&DB::Row, usize) -> Result<String>,
+    ) -> Result<Vec<Vec<String>>>
+    where
+        Option<String>: for<'t> Encode<'t, DB> + Type<DB>,
+        DB::Arguments: IntoArguments<DB>,
+    {
+        let work = async {
+            let mut conn = self.acquire().await?;
+            let mut query = sqlx::query::<DB>(sql);
+            for bind in binds {
+                query = query.bind(bind.map(str::to_string));
+            }
+            let rows = query.fetch_all(&mut *conn).await.map_err(|e| self.error(e, None))?;
+            rows.iter().map(|row| (0..row.len()).map(|i| text(row, i)).collect::<Result<Vec<_>>>()).collect()
+        };
+        within_listing_timeout(work).await
+    }
+}
+
+/// The first value of a catalog answer, such as a version.
+pub(crate) fn first_value(rows: Vec<Vec<String>>) -> Option<String> {
+    rows.into_iter().next().and_then(|row| row.into_iter().next())
 }
 
 pub(crate) async fn within_listing_timeout<T>(work: impl Future<Output = Result<T>>) -> Result<T> {

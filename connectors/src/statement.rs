@@ -143,7 +143,8 @@ fn skip_line(bytes: &[u8], i: usize) -> usize {
     find(bytes, i, b"\n").map(|p| p + 1).unwrap_or(bytes.len())
 }
 
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+/// Where `needle` next starts in `bytes` at or after `from`.
+pub(crate) fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes.get(from..)?.windows(needle.len()).position(|w| w == needle).map(|p| p + from)
 }
 

@@ -1,131 +1,30 @@
 //! The PostgreSQL engine against a real server (default: the local cluster as `postgres` with
 //! trust authentication; `DC_TEST_POSTGRES_URL` points elsewhere). Each test makes its own
-//! database and a role with a password, and drops both. Because trust authentication accepts any
-//! password, the wrong-password test starts a private scram-sha-256 cluster of its own.
+//! database and a role with a password (`dc_test_support::postgres::PostgresDb`), and drops both.
+//! Because trust authentication accepts any password, the wrong-password test starts a private
+//! scram-sha-256 cluster of its own.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "common/sqlx_db.rs"]
-#[macro_use]
-mod sqlx_db;
-
 use connectors::postgres::PostgresSettings;
 use connectors::settings::TlsMode;
-use connectors::{statement, ColumnKind, ConnectionSettings, Engine, ErrorKind, Listing, Param, Secrets};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, Executor as _};
-use sqlx_db::*;
+use connectors::{statement, ColumnKind, ConnectionSettings, EngineKind, ErrorKind, Listing, Param, Secrets};
+use dc_test_support::engine::*;
+use dc_test_support::postgres::PostgresDb;
+use dc_test_support::types::{assert_type_cases, type_table, TypeCase};
+use dc_test_support::{skipped, unique, Need};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-const HOW_TO_START: &str =
-    "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main \
-    start`, or point DC_TEST_POSTGRES_URL at a server (postgres://postgres@127.0.0.1:5432/test); \
-    DC_SKIP_POSTGRES=1 skips these tests on a machine without PostgreSQL";
-
-struct Fixture {
-    /// Connected to the test database as the test role, to build fixtures.
-    owner: PgPool,
-    /// The server's admin account, which creates and drops the role and database.
-    admin_options: PgConnectOptions,
-    host: String,
-    port: u16,
-    db: String,
-    user: String,
-    password: String,
-}
-
-impl Fixture {
-    /// `None` only when the developer opted out with DC_SKIP_POSTGRES=1.
-    async fn new() -> Option<Self> {
-        if skipped("DC_SKIP_POSTGRES") {
-            eprintln!("DC_SKIP_POSTGRES=1: skipping a PostgreSQL test");
-            return None;
+/// The test's database, or an early return when the developer opted out (`DC_SKIP_POSTGRES=1`).
+macro_rules! fixture {
+    () => {
+        match PostgresDb::create().await {
+            Some(f) => f,
+            None => return,
         }
-        let url = std::env::var("DC_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let options = PgConnectOptions::from_str(&url).expect("DC_TEST_POSTGRES_URL is a postgres:// URL");
-        let mut server = options
-            .connect()
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL is not reachable at {url}: {e}; {HOW_TO_START}"));
-        let (db, user, password) = (unique("dc_t"), unique("dc_u"), unique("Pw-secret"));
-        for sql in [
-            format!("CREATE ROLE {user} LOGIN PASSWORD '{password}'"),
-            format!("CREATE DATABASE {db} OWNER {user} ENCODING 'UTF8' TEMPLATE template0"),
-        ] {
-            server.execute(AssertSqlSafe(sql.clone())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        }
-        let _ = server.close().await;
-        // Fixtures are made by the test role itself, which owns the database, so the engine
-        // (connected as that role) can read them without grants.
-        let owner_options = options.clone().database(&db).username(&user).password(&password);
-        let owner = PgPoolOptions::new().max_connections(3).connect_with(owner_options).await.unwrap();
-        Some(Self {
-            owner,
-            host: options.get_host().to_string(),
-            port: options.get_port(),
-            admin_options: options,
-            db,
-            user,
-            password,
-        })
-    }
-
-    async fn exec_all(&self, statements: &[&str]) {
-        let mut conn = self.owner.acquire().await.unwrap();
-        exec_each(&mut *conn, statements).await;
-    }
-
-    async fn scalar(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(AssertSqlSafe(sql.to_string())).fetch_one(&self.owner).await.unwrap()
-    }
-
-    fn settings(&self, read_only: bool) -> PostgresSettings {
-        PostgresSettings {
-            host: self.host.clone(),
-            port: self.port,
-            database: Some(self.db.clone()),
-            user: self.user.clone(),
-            tls: TlsMode::Prefer,
-            ca_file: None,
-            read_only,
-        }
-    }
-
-    fn secrets(&self) -> Secrets {
-        password_secrets(&self.password)
-    }
-
-    async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
-        connect_engine(ConnectionSettings::Postgres(self.settings(read_only)), &self.secrets()).await
-    }
-
-    /// Whether a statement containing `marker` is running on the server (not counting ours).
-    async fn running(&self, marker: &str) -> bool {
-        let sql = format!(
-            "SELECT count(*) FROM pg_stat_activity \
-             WHERE query LIKE '%{marker}%' AND state = 'active' AND pid <> pg_backend_pid()"
-        );
-        self.scalar(&sql).await > 0
-    }
-}
-
-impl Drop for Fixture {
-    fn drop(&mut self) {
-        // The pool belongs to the test's runtime, which is blocked here: clean up over a new
-        // connection on the helper thread's own runtime.
-        let (options, db, user) = (self.admin_options.clone(), self.db.clone(), self.user.clone());
-        block_on_fresh(async move {
-            let Ok(mut admin) = options.connect().await else { return };
-            let _ = admin.execute(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).await;
-            let _ = admin.execute(AssertSqlSafe(format!("DROP ROLE IF EXISTS {user}"))).await;
-            let _ = admin.close().await;
-        });
-    }
+    };
 }
 
 #[tokio::test]
@@ -140,8 +39,7 @@ async fn every_type_maps_to_exact_json() {
         "CREATE EXTENSION citext",
     ])
     .await;
-    // (column type, inserted SQL value, expected JSON, expected kind)
-    let cases: Vec<(&str, &str, &str, ColumnKind)> = vec![
+    let cases: Vec<TypeCase> = vec![
         ("bool", "true", "true", ColumnKind::Boolean),
         ("int2", "-32768", "-32768", ColumnKind::Integer),
         ("int4", "2147483647", "2147483647", ColumnKind::Integer),
@@ -220,31 +118,17 @@ async fn every_type_maps_to_exact_json() {
         ("int4", "NULL", "null", ColumnKind::Integer),
         ("text", "NULL", "null", ColumnKind::Text),
     ];
-    let columns: Vec<String> = cases.iter().enumerate().map(|(i, (ty, ..))| format!("c{i} {ty}")).collect();
-    let values: Vec<&str> = cases.iter().map(|(_, v, ..)| *v).collect();
-    f.exec_all(&[
-        &format!("CREATE TABLE t ({})", columns.join(", ")),
-        &format!("INSERT INTO t VALUES ({})", values.join(", ")),
-    ])
-    .await;
-
+    let [create, insert] = type_table(EngineKind::Postgres, "t", &cases);
+    f.exec_all(&[&create, &insert]).await;
     let engine = f.engine(true).await;
-    for (i, (ty, value, expected, kind)) in cases.iter().enumerate() {
-        let out = run(&engine, query(&format!("SELECT c{i} FROM t"))).await.unwrap();
-        assert_eq!(out.body, format!("[{{\"c{i}\":{expected}}}]"), "{ty} holding {value}");
-        assert_eq!(out.columns[0].kind, *kind, "{ty}");
-    }
-    let all = body(&engine, "SELECT * FROM t").await;
-    let expected: Vec<String> =
-        cases.iter().enumerate().map(|(i, (_, _, e, _))| format!("\"c{i}\":{e}")).collect();
-    assert_eq!(all, format!("[{{{}}}]", expected.join(",")));
+    assert_type_cases(&*engine, "t", &cases).await;
 
     // A type without a decoder is refused up front, with the way around it.
-    let e = error(&engine, query("SELECT to_tsvector('simple', 'a b') AS doc")).await;
+    let e = error(&*engine, query("SELECT to_tsvector('simple', 'a b') AS doc")).await;
     assert_kind(&e, ErrorKind::Unsupported);
     assert!(e.message().contains("doc::text"), "{}", e.message());
     assert_eq!(
-        body(&engine, "SELECT to_tsvector('simple', 'a b')::text AS doc").await,
+        body(&*engine, "SELECT to_tsvector('simple', 'a b')::text AS doc").await,
         r#"[{"doc":"'a':1 'b':2"}]"#
     );
 }
@@ -255,36 +139,21 @@ async fn expressions_parameters_and_duplicate_names() {
     let engine = f.engine(true).await;
     assert_eq!(
         body(
-            &engine,
+            &*engine,
             "SELECT 1 AS a, 2 AS a, 1.50 AS d, 'x' AS s, NULL AS n, ROW(1, 'b') AS r, pg_sleep(0) AS v"
         )
         .await,
         r#"[{"a":1,"a_2":2,"d":1.50,"s":"x","n":null,"r":"[1,\"b\"]","v":null}]"#
     );
-    let params = vec![
-        Param::Null,
-        Param::Bool(true),
-        Param::Int(-9_007_199_254_740_993),
-        Param::Float(1.5),
-        Param::Text("it's 😀".into()),
-    ];
-    let out = run(
-        &engine,
-        query_with(
-            "SELECT $1::int IS NULL AS n, $2 AS b, $3 AS i, $4 AS f, $5 AS t, $5::text || '!' AS u",
-            params,
-            Duration::from_secs(10),
-        ),
+    assert_parameters_bind(
+        &*engine,
+        "SELECT $1::int IS NULL AS n, $2 AS b, $3 AS i, $4 AS f, $5 AS t, $5::text || '!' AS u",
+        r#"[{"n":true,"b":true,"i":"-9007199254740993","f":1.5,"t":"it's 😀","u":"it's 😀!"}]"#,
     )
-    .await
-    .unwrap();
-    assert_eq!(
-        out.body,
-        r#"[{"n":true,"b":true,"i":"-9007199254740993","f":1.5,"t":"it's 😀","u":"it's 😀!"}]"#
-    );
+    .await;
     // An untyped NULL takes the type its use gives it.
     let out = run(
-        &engine,
+        &*engine,
         query_with(
             "SELECT count(*) AS c FROM generate_series(1, 3) g WHERE g = $1",
             vec![Param::Null],
@@ -302,14 +171,14 @@ async fn expressions_parameters_and_duplicate_names() {
         (Param::Float(0.25), r#"[{"v":"0.25"}]"#),
         (Param::Bool(false), r#"[{"v":"false"}]"#),
     ] {
-        let out = run(&engine, query_with("SELECT $1::text AS v", vec![param], Duration::from_secs(10)))
+        let out = run(&*engine, query_with("SELECT $1::text AS v", vec![param], Duration::from_secs(10)))
             .await
             .unwrap();
         assert_eq!(out.body, expected);
     }
     // An int8 parameter against an int4 column.
     let out = run(
-        &engine,
+        &*engine,
         query_with(
             "SELECT count(*) AS c FROM generate_series(1, 9) g WHERE g <= $1",
             vec![Param::Int(4)],
@@ -320,10 +189,9 @@ async fn expressions_parameters_and_duplicate_names() {
     .unwrap();
     assert_eq!(out.body, r#"[{"c":4}]"#);
 
-    let e = error(&engine, query_with("SELECT $1::int AS a", vec![], Duration::from_secs(10))).await;
-    assert_kind(&e, ErrorKind::InvalidInput);
+    assert_missing_parameter_refused(&*engine, "SELECT $1::int AS a").await;
 
-    assert_named_without_rows(&engine, "SELECT 1 AS one, 'a' AS two WHERE false", &["one", "two"]).await;
+    assert_named_without_rows(&*engine, "SELECT 1 AS one, 'a' AS two WHERE false", &["one", "two"]).await;
 }
 
 #[tokio::test]
@@ -344,21 +212,21 @@ async fn read_only_connections_refuse_writes_at_the_server() {
         "INSERT INTO t VALUES (3, 'three')",
         "CREATE TABLE t3 (x int)",
     ] {
-        let e = error(&engine, query(sql)).await;
+        let e = error(&*engine, query(sql)).await;
         assert_kind(&e, ErrorKind::ReadOnly);
         assert!(e.message().contains("read-only"), "{}", e.message());
     }
     assert_eq!(
-        body(&engine, "SELECT id, v FROM t ORDER BY id").await,
+        body(&*engine, "SELECT id, v FROM t ORDER BY id").await,
         r#"[{"id":1,"v":"one"},{"id":2,"v":"two"}]"#
     );
     // READ ONLY lets large-object functions through; the transaction is rolled back, not committed.
-    run(&engine, query("SELECT lo_create(0) AS oid")).await.unwrap();
+    run(&*engine, query("SELECT lo_create(0) AS oid")).await.unwrap();
     assert_eq!(f.scalar("SELECT count(*) FROM pg_largeobject_metadata").await, 0);
 
     let writable = f.engine(false).await;
     let out = run(
-        &writable,
+        &*writable,
         query("WITH added AS (INSERT INTO t VALUES (3, 'three') RETURNING id) SELECT * FROM added"),
     )
     .await
@@ -371,10 +239,10 @@ async fn read_only_connections_refuse_writes_at_the_server() {
 async fn queries_stop_at_their_timeout() {
     let f = fixture!();
     let engine = f.engine(true).await;
-    assert_times_out(&engine, "pg_sleep(5)").await;
+    assert_times_out(&*engine, "pg_sleep(5)").await;
     // Writable connections have no transaction to scope the limit to; it still applies.
     let writable = f.engine(false).await;
-    let e = error(&writable, query_with("SELECT pg_sleep(5)", vec![], Duration::from_millis(300))).await;
+    let e = error(&*writable, query_with("SELECT pg_sleep(5)", vec![], Duration::from_millis(300))).await;
     assert_kind(&e, ErrorKind::Timeout);
 }
 
@@ -413,15 +281,15 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
     assert_kind(&e, ErrorKind::AccessDenied);
 
     let engine = f.engine(true).await;
-    let e = error(&engine, query("SELEC 1")).await;
+    let e = error(&*engine, query("SELEC 1")).await;
     assert_kind(&e, ErrorKind::Sql);
     assert!(e.message().contains("syntax error"), "{}", e.message());
     // The server quotes bad input back; a password typed into a query must not come out.
-    let e = error(&engine, query(&format!("SELECT '{}'::int", f.password))).await;
+    let e = error(&*engine, query(&format!("SELECT '{}'::int", f.password))).await;
     assert_kind(&e, ErrorKind::Sql);
     assert!(e.message().contains("invalid input syntax"), "{}", e.message());
     assert!(!secrets_shown(e.message()), "{}", e.message());
-    let e = error(&engine, query("SELECT * FROM no_such_table")).await;
+    let e = error(&*engine, query("SELECT * FROM no_such_table")).await;
     assert_kind(&e, ErrorKind::Sql);
 }
 
@@ -541,7 +409,7 @@ fn pg_bindir() -> Option<PathBuf> {
 
 #[tokio::test]
 async fn a_wrong_password_is_refused_and_never_shown() {
-    if skipped("DC_SKIP_POSTGRES") {
+    if skipped(Need::Postgres) {
         return;
     }
     let cluster = tokio::task::spawn_blocking(ScramCluster::start).await.unwrap();
@@ -618,7 +486,7 @@ async fn a_url_connection_keeps_its_password_out_of_the_settings() {
     assert!(settings.read_only());
     assert_eq!(secrets.get("password"), Some(f.password.as_str()));
     let engine = connectors::connect(&settings, &secrets).await.unwrap();
-    assert_eq!(body(&engine, "SELECT current_database() AS db").await, format!(r#"[{{"db":"{}"}}]"#, f.db));
+    assert_eq!(body(&*engine, "SELECT current_database() AS db").await, format!(r#"[{{"db":"{}"}}]"#, f.db));
 }
 
 #[tokio::test]
@@ -626,19 +494,19 @@ async fn large_results_stream_complete_and_row_caps_stop_the_server() {
     let f = fixture!();
     let engine = f.engine(true).await;
     let sql = "SELECT n, 'row ' || n AS label, n * 0.5 AS half FROM generate_series(1, 100000) n";
-    let rows = streamed_rows(&engine, sql).await;
+    let rows = streamed_rows(&*engine, sql).await;
     assert_eq!(rows[0], serde_json::json!({"n": 1, "label": "row 1", "half": 0.5}));
     assert_eq!(rows[99_999], serde_json::json!({"n": 100_000, "label": "row 100000", "half": 50000.0}));
 
     let marker = unique("dc_capped");
     let capped = format!("SELECT n, '{marker}' AS m FROM generate_series(1, 10000000) n");
-    let out = run_limited(&engine, query(&capped), 10).await.unwrap();
+    let out = run_limited(&*engine, query(&capped), 10).await.unwrap();
     assert_eq!((out.rows, out.truncated), (10, true));
     assert!(
         eventually(Duration::from_secs(5), || async { !f.running(&marker).await }).await,
         "the capped query kept running"
     );
-    assert_eq!(body(&engine, "SELECT 3 AS x").await, r#"[{"x":3}]"#);
+    assert_eq!(body(&*engine, "SELECT 3 AS x").await, r#"[{"x":3}]"#);
 
     let checked = statement::check(sql, true).unwrap();
     assert!(engine.exceeds(&checked, &query(sql), 99_999).await.unwrap());

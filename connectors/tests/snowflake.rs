@@ -1,230 +1,38 @@
 //! The Snowflake engine against Snowflake's wire protocol: fakesnow's server mode behind the
-//! test adapter in tests/snowflake/adapter.py (JSON rowsets, gzip result chunks, and the login
-//! checks and errors fakesnow does not have). One adapter process serves the whole test binary;
-//! tests keep apart by user and database names.
+//! test adapter (`dc_test_support::fakesnow`, tests/fixtures/fakesnow/adapter.py: JSON rowsets,
+//! gzip result chunks, and the login checks and errors fakesnow does not have). One adapter
+//! process serves the whole test binary; tests keep apart by user and database names.
 //!
-//! Needs the venv once: `tests/snowflake/start.sh setup`. Without it every test fails and says
-//! so; `DC_SKIP_SNOWFLAKE=1` skips them instead (a local opt-out, not for CI).
+//! Needs the venv once: `tests/fixtures/fakesnow/start.sh setup`. Without it every test fails and
+//! says so; `DC_SKIP_SNOWFLAKE=1` skips them instead (a local opt-out, refused under CI).
 
 // A test that cannot go on should stop right there, with the reason.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use connectors::{
-    connect, statement, Column, ColumnKind, ConnectionSettings, Engine, ErrorKind, Format, Listing, Param,
-    Query, ResultSink, Secrets, SinkOptions, StreamEvent,
+    statement, ColumnKind, EngineKind, ErrorKind, Format, Listing, Param, Query, ResultSink, SinkOptions,
+    StreamEvent,
 };
+use dc_test_support::engine::{error, output, query, query_with, run, run_limited};
+use dc_test_support::fakesnow::{self, control, Adapter, CHUNK_ROWS};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
-
-/// Rows per result part the adapter serves: 200k rows arrive as 1 inline part + 39 chunks.
-const CHUNK_ROWS: usize = 5000;
-const FIX: &str = "run `tests/snowflake/start.sh setup` in the repository root (it creates \
-                   .venv-fakesnow with fakesnow[server]==0.12.1), or set DC_SKIP_SNOWFLAKE=1 to \
-                   skip the Snowflake tests locally";
 
 /// The memory test takes this exclusively so no other test allocates while it samples RSS.
 static HEAVY: RwLock<()> = RwLock::const_new(());
 
-struct Adapter {
-    url: String,
-    /// Holds the adapter's stdin open: it exits when this process does, however that happens.
-    _process: Mutex<Child>,
-}
-
-static ADAPTER: OnceLock<Adapter> = OnceLock::new();
-
-fn adapter() -> Option<&'static Adapter> {
-    if std::env::var("DC_SKIP_SNOWFLAKE").is_ok_and(|v| v == "1") {
-        eprintln!("skipped: DC_SKIP_SNOWFLAKE=1");
-        return None;
-    }
-    Some(ADAPTER.get_or_init(start_adapter))
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("connectors/ has a parent").to_path_buf()
-}
-
-fn start_adapter() -> Adapter {
-    let root = repo_root();
-    let venv =
-        std::env::var_os("DC_FAKESNOW_VENV").map_or_else(|| root.join(".venv-fakesnow"), PathBuf::from);
-    let python = venv.join("bin").join("python");
-    assert!(
-        python.exists(),
-        "the Snowflake tests need fakesnow, but {} does not exist: {FIX}",
-        python.display()
-    );
-    let log_dir = root.join("target").join("fakesnow");
-    std::fs::create_dir_all(&log_dir).expect("create target/fakesnow");
-    let log_path = log_dir.join(format!("adapter-test-{}.log", std::process::id()));
-    let log = std::fs::File::create(&log_path).expect("create the adapter log");
-    let mut child = Command::new(&python)
-        .arg(root.join("tests").join("snowflake").join("adapter.py"))
-        .args(["--port", "0", "--chunk-rows", &CHUNK_ROWS.to_string(), "--exit-with-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}; {FIX}", python.display()));
-    let stdout = child.stdout.take().expect("piped stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("ADAPTER_URL=") {
-                let _ = tx.send(url.to_string());
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(90)) {
-        Ok(url) => Adapter { url, _process: Mutex::new(child) },
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("the fakesnow adapter did not start; its log ({}):\n{log}\n{FIX}", log_path.display());
-        }
-    }
-}
-
-/// A minimal HTTP/1.1 client for the adapter's control endpoints, off the async threads.
-async fn control(method: &'static str, url: String, body: Option<Value>) -> Value {
-    tokio::task::spawn_blocking(move || {
-        let rest = url.strip_prefix("http://").expect("http URL");
-        let (host, path) =
-            rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut stream = TcpStream::connect(host).expect("connect to the adapter");
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
-        let (_, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
-    })
-    .await
-    .expect("control request")
-}
-
-async fn setup(sf: &Adapter, body: Value) {
-    control("POST", format!("{}/_adapter/setup", sf.url), Some(body)).await;
-}
-
-async fn adapter_state(sf: &Adapter) -> Value {
-    control("GET", format!("{}/_adapter/state", sf.url), None).await
-}
-
-/// Settings and secrets for the adapter, split the way the API splits them.
-fn connection(sf: &Adapter, fields: Value) -> (ConnectionSettings, Secrets) {
-    let mut input = json!({
-        "kind": "snowflake", "account": "fake", "base_url": sf.url, "schema": "PUBLIC", "read_only": false
-    });
-    if let (Value::Object(base), Value::Object(extra)) = (&mut input, fields) {
-        base.extend(extra);
-    }
-    let Value::Object(map) = input else { unreachable!() };
-    ConnectionSettings::from_input(map).expect("valid settings")
-}
-
-async fn engine(sf: &Adapter, fields: Value) -> Arc<dyn Engine> {
-    let (settings, secrets) = connection(sf, fields);
-    connect(&settings, &secrets).await.unwrap_or_else(|e| panic!("connect: {e}"))
-}
-
-async fn connect_err(sf: &Adapter, fields: Value) -> connectors::ConnectorError {
-    let (settings, secrets) = connection(sf, fields);
-    match connect(&settings, &secrets).await {
-        Ok(_) => panic!("connect should have failed"),
-        Err(e) => e,
-    }
-}
-
-/// A user who logs in with a password and works in its own database.
-async fn password_user(sf: &Adapter, name: &str) -> Arc<dyn Engine> {
-    setup(sf, json!({"users": [{"account": "fake", "user": name, "password": format!("pw-{name}")}]})).await;
-    engine(sf, json!({"user": name, "password": format!("pw-{name}"), "database": format!("DB_{name}")}))
-        .await
-}
-
-struct Output {
-    columns: Vec<Column>,
-    body: Vec<u8>,
-    rows: u64,
-    truncated: bool,
-}
-
-impl Output {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("valid JSON")
-    }
-}
-
-async fn run_with(
-    engine: &dyn Engine,
-    sql: &str,
-    params: Vec<Param>,
-    limit: u64,
-    timeout: Duration,
-) -> connectors::Result<Output> {
-    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, limit));
-    let collect = tokio::spawn(async move {
-        let mut out = Output { columns: Vec::new(), body: Vec::new(), rows: 0, truncated: false };
-        while let Some(event) = rx.recv().await {
-            match event {
-                StreamEvent::Complete { columns, body, rows, truncated } => {
-                    out.columns = columns.to_vec();
-                    out.body.extend_from_slice(&body.concat());
-                    (out.rows, out.truncated) = (rows, truncated);
-                }
-                StreamEvent::Started { columns, first } => {
-                    out.columns = columns.to_vec();
-                    out.body.extend_from_slice(&first.concat());
-                }
-                StreamEvent::Chunk(chunk) => out.body.extend_from_slice(&chunk),
-                StreamEvent::Finished { rows, truncated } => (out.rows, out.truncated) = (rows, truncated),
-            }
-        }
-        out
-    });
-    let result = engine.query(Query { sql: sql.to_string(), params, timeout }, sink).await;
-    let out = collect.await.expect("collector");
-    result.map(|()| out)
-}
-
-async fn run(engine: &dyn Engine, sql: &str) -> Output {
-    run_with(engine, sql, Vec::new(), u64::MAX, Duration::from_secs(60))
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-}
-
-async fn run_err(engine: &dyn Engine, sql: &str) -> connectors::ConnectorError {
-    match run_with(engine, sql, Vec::new(), u64::MAX, Duration::from_secs(60)).await {
-        Ok(out) => panic!("{sql} should fail, got {}", String::from_utf8_lossy(&out.body)),
-        Err(e) => e,
-    }
-}
-
 #[tokio::test]
 async fn password_login_and_every_type() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    let db = password_user(sf, "TYPES").await;
-    assert_eq!(db.kind(), "snowflake");
+    let db = sf.password_user("TYPES").await;
+    assert_eq!(db.kind(), EngineKind::Snowflake);
     // fakesnow reports CURRENT_VERSION() as 10.0.0.
     assert_eq!(db.server_version().await.unwrap(), "Snowflake 10.0.0");
 
-    let out = run(
+    let out = output(
         &*db,
         r#"SELECT
              1 AS INT_SMALL,
@@ -249,7 +57,7 @@ async fn password_login_and_every_type() {
              NULL AS NUL"#,
     )
     .await;
-    let text = String::from_utf8(out.body.clone()).unwrap();
+    let text = out.body.clone();
     assert_eq!(
         text,
         concat!(
@@ -277,16 +85,16 @@ async fn password_login_and_every_type() {
 
     // The same values through a table: DDL, a DML result (JSON rowset from fakesnow itself) and
     // typed columns, plus duplicate output names.
-    run(&*db, "CREATE TABLE T (ID INT, AMT NUMBER(12,4), TS TIMESTAMP_NTZ, NOTE VARCHAR(20), RAW BINARY)")
+    output(&*db, "CREATE TABLE T (ID INT, AMT NUMBER(12,4), TS TIMESTAMP_NTZ, NOTE VARCHAR(20), RAW BINARY)")
         .await;
-    let inserted = run(
+    let inserted = output(
         &*db,
         "INSERT INTO T VALUES (1, 1234.5, '2001-02-03 04:05:06', 'a', TO_BINARY('00FF', 'HEX')), \
          (2, NULL, NULL, NULL, NULL)",
     )
     .await;
     assert_eq!(inserted.json(), json!([{"number of rows inserted": 2}]));
-    let out = run(&*db, "SELECT ID, AMT, TS, NOTE, RAW, ID FROM T ORDER BY ID").await;
+    let out = output(&*db, "SELECT ID, AMT, TS, NOTE, RAW, ID FROM T ORDER BY ID").await;
     assert_eq!(
         out.json(),
         json!([
@@ -295,7 +103,7 @@ async fn password_login_and_every_type() {
         ])
     );
     // Exact digits: the scale's trailing zeros survive.
-    assert!(String::from_utf8_lossy(&out.body).contains(r#""AMT":1234.5000"#));
+    assert!(out.body.contains(r#""AMT":1234.5000"#));
 }
 
 /// RSA key pair for the JWT login: (PKCS#8 PEM, encrypted PKCS#8 PEM, public key PEM).
@@ -319,16 +127,13 @@ fn key_pair(passphrase: &str) -> (String, String, String) {
 
 #[tokio::test]
 async fn key_pair_login() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
     let (pem, encrypted, public) = tokio::task::spawn_blocking(|| key_pair("correct horse")).await.unwrap();
-    setup(
-        sf,
-        json!({"users": [
-            {"account": "fake", "user": "KEYUSER", "public_key": public},
-            {"account": "fake", "user": "NOKEYUSER", "password": "irrelevant"}
-        ]}),
-    )
+    sf.setup(json!({"users": [
+        {"account": "fake", "user": "KEYUSER", "public_key": public},
+        {"account": "fake", "user": "NOKEYUSER", "password": "irrelevant"}
+    ]}))
     .await;
     let base = json!({"user": "keyuser", "database": "DB_KEYS"});
     let with = |extra: Value| {
@@ -341,12 +146,12 @@ async fn key_pair_login() {
 
     // The adapter verifies the RS256 signature against the registered public key and the
     // issuer's SHA256 fingerprint, as Snowflake does; fakesnow alone accepts anything.
-    let db = engine(sf, with(json!({"private_key": pem}))).await;
-    assert_eq!(run(&*db, "SELECT 7 AS N").await.json(), json!([{"N": 7}]));
+    let db = sf.engine(with(json!({"private_key": pem}))).await;
+    assert_eq!(output(&*db, "SELECT 7 AS N").await.json(), json!([{"N": 7}]));
     let db =
-        engine(sf, with(json!({"private_key": encrypted, "private_key_passphrase": "correct horse"}))).await;
-    assert_eq!(run(&*db, "SELECT 8 AS N").await.json(), json!([{"N": 8}]));
-    let logins = adapter_state(sf).await["logins"].clone();
+        sf.engine(with(json!({"private_key": encrypted, "private_key_passphrase": "correct horse"}))).await;
+    assert_eq!(output(&*db, "SELECT 8 AS N").await.json(), json!([{"N": 8}]));
+    let logins = sf.state().await["logins"].clone();
     let jwt_logins = logins
         .as_array()
         .unwrap()
@@ -357,157 +162,144 @@ async fn key_pair_login() {
 
     // A key pasted with literal \n (from a JSON or .env file) still works.
     let escaped = pem.trim().replace('\n', "\\n");
-    engine(sf, with(json!({"private_key": escaped}))).await;
+    sf.engine(with(json!({"private_key": escaped}))).await;
 
-    let err = connect_err(sf, with(json!({"private_key": encrypted}))).await;
+    let err = sf.connect_err(with(json!({"private_key": encrypted}))).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(err.message().contains("private_key_passphrase"), "{err}");
 
     let err =
-        connect_err(sf, with(json!({"private_key": encrypted, "private_key_passphrase": "wrong"}))).await;
+        sf.connect_err(with(json!({"private_key": encrypted, "private_key_passphrase": "wrong"}))).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(!err.message().contains("wrong"), "the passphrase leaked: {err}");
 
-    let err = connect_err(
-        sf,
-        with(json!({"private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"})),
-    )
-    .await;
+    let err = sf
+        .connect_err(with(
+            json!({"private_key": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"}),
+        ))
+        .await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 
     // A valid key the user has not registered: Snowflake's 390144.
-    let err = connect_err(sf, json!({"user": "NOKEYUSER", "private_key": pem, "database": "DB_KEYS"})).await;
+    let err = sf.connect_err(json!({"user": "NOKEYUSER", "private_key": pem, "database": "DB_KEYS"})).await;
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
     assert!(err.message().contains("JWT token is invalid"), "{err}");
 }
 
 #[tokio::test]
 async fn password_oauth_and_mfa_failures() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    setup(
-        sf,
-        json!({"users": [
-            {"account": "fake", "user": "PWUSER", "password": "s3cret-pass"},
-            {"account": "fake", "user": "MFAUSER", "password": "mfa-pass", "passcode": "123456"},
-            {"account": "fake", "user": "OAUTHUSER", "oauth_token": "token-abc-123"}
-        ]}),
-    )
+    sf.setup(json!({"users": [
+        {"account": "fake", "user": "PWUSER", "password": "s3cret-pass"},
+        {"account": "fake", "user": "MFAUSER", "password": "mfa-pass", "passcode": "123456"},
+        {"account": "fake", "user": "OAUTHUSER", "oauth_token": "token-abc-123"}
+    ]}))
     .await;
 
     let err =
-        connect_err(sf, json!({"user": "pwuser", "password": "not-the-pass", "database": "DB_AUTH"})).await;
+        sf.connect_err(json!({"user": "pwuser", "password": "not-the-pass", "database": "DB_AUTH"})).await;
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
     assert!(err.message().contains("Incorrect username or password"), "{err}");
     assert!(!err.message().contains("not-the-pass"), "{err}");
-    engine(sf, json!({"user": "pwuser", "password": "s3cret-pass", "database": "DB_AUTH"})).await;
+    sf.engine(json!({"user": "pwuser", "password": "s3cret-pass", "database": "DB_AUTH"})).await;
 
-    let err =
-        connect_err(sf, json!({"user": "mfauser", "password": "mfa-pass", "database": "DB_AUTH"})).await;
+    let err = sf.connect_err(json!({"user": "mfauser", "password": "mfa-pass", "database": "DB_AUTH"})).await;
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
     assert!(err.message().contains("MFA"), "{err}");
-    engine(
-        sf,
+    sf.engine(
         json!({"user": "mfauser", "password": "mfa-pass", "passcode": "123456", "database": "DB_AUTH"}),
     )
     .await;
 
-    let err =
-        connect_err(sf, json!({"user": "oauthuser", "oauth_token": "expired-token", "database": "DB_AUTH"}))
-            .await;
+    let err = sf
+        .connect_err(json!({"user": "oauthuser", "oauth_token": "expired-token", "database": "DB_AUTH"}))
+        .await;
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
     assert!(!err.message().contains("expired-token"), "{err}");
     let db =
-        engine(sf, json!({"user": "oauthuser", "oauth_token": "token-abc-123", "database": "DB_AUTH"})).await;
-    assert_eq!(run(&*db, "SELECT 'ok' AS R").await.json(), json!([{"R": "ok"}]));
+        sf.engine(json!({"user": "oauthuser", "oauth_token": "token-abc-123", "database": "DB_AUTH"})).await;
+    assert_eq!(output(&*db, "SELECT 'ok' AS R").await.json(), json!([{"R": "ok"}]));
 
-    let err = connect_err(sf, json!({"user": "pwuser", "database": "DB_AUTH"})).await;
+    let err = sf.connect_err(json!({"user": "pwuser", "database": "DB_AUTH"})).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
 
 #[tokio::test]
 async fn unknown_account_and_unreachable_host() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    setup(sf, json!({"unknown_accounts": ["NOPE12345.EU-CENTRAL-1"]})).await;
+    sf.setup(json!({"unknown_accounts": ["NOPE12345.EU-CENTRAL-1"]})).await;
     let err =
-        connect_err(sf, json!({"account": "nope12345.eu-central-1", "user": "u", "password": "p"})).await;
+        sf.connect_err(json!({"account": "nope12345.eu-central-1", "user": "u", "password": "p"})).await;
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(err.message().contains("nope12345.eu-central-1"), "{err}");
 
     // A port nothing listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let err = connect_err(
-        sf,
-        json!({"user": "u", "password": "p", "base_url": format!("http://127.0.0.1:{port}")}),
-    )
-    .await;
+    let err = sf
+        .connect_err(json!({"user": "u", "password": "p", "base_url": format!("http://127.0.0.1:{port}")}))
+        .await;
     assert_eq!(err.kind(), ErrorKind::Unreachable, "{err}");
 
-    let err = connect_err(sf, json!({"account": "not an account", "user": "u", "password": "p"})).await;
+    let err = sf.connect_err(json!({"account": "not an account", "user": "u", "password": "p"})).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
-    let err =
-        connect_err(sf, json!({"user": "u", "password": "p", "base_url": "http://snowflake.example.com"}))
-            .await;
+    let err = sf
+        .connect_err(json!({"user": "u", "password": "p", "base_url": "http://snowflake.example.com"}))
+        .await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
 
 #[tokio::test]
 async fn warehouse_privilege_and_sql_errors() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    setup(
-        sf,
-        json!({"users": [{"account": "fake", "user": "ERRUSER", "password": "err-pass-1",
-                          "warehouses": ["COMPUTE_WH"], "denied": ["SECRET_TABLE"]}]}),
-    )
-    .await;
+    sf.setup(json!({"users": [{"account": "fake", "user": "ERRUSER", "password": "err-pass-1",
+                          "warehouses": ["COMPUTE_WH"], "denied": ["SECRET_TABLE"]}]}))
+        .await;
     let fields = json!({"user": "erruser", "password": "err-pass-1", "database": "DB_ERRORS"});
-    let no_warehouse = engine(sf, fields.clone()).await;
+    let no_warehouse = sf.engine(fields.clone()).await;
     // Statements that read no table run without a warehouse, as on Snowflake.
-    run(&*no_warehouse, "SELECT 1 AS ONE").await;
-    let err = run_err(&*no_warehouse, "SELECT * FROM INFORMATION_SCHEMA.TABLES").await;
+    output(&*no_warehouse, "SELECT 1 AS ONE").await;
+    let err = error(&*no_warehouse, query("SELECT * FROM INFORMATION_SCHEMA.TABLES")).await;
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(err.message().contains("000606") && err.message().contains("warehouse"), "{err}");
 
     let mut with_warehouse = fields;
     with_warehouse["warehouse"] = json!("compute_wh");
-    let db = engine(sf, with_warehouse).await;
+    let db = sf.engine(with_warehouse).await;
     // The adapter refuses statements on SECRET_TABLE for this user with Snowflake's 003001.
-    let err = run_err(&*db, "SELECT * FROM SECRET_TABLE").await;
+    let err = error(&*db, query("SELECT * FROM SECRET_TABLE")).await;
     assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
     assert!(err.message().contains("003001") && err.message().contains("Insufficient privileges"), "{err}");
 
-    let err = run_err(&*db, "SELECT * FROM NO_SUCH_TABLE").await;
+    let err = error(&*db, query("SELECT * FROM NO_SUCH_TABLE")).await;
     assert_eq!(err.kind(), ErrorKind::Sql, "{err}");
     assert!(err.message().contains("002003") && err.message().contains("NO_SUCH_TABLE"), "{err}");
-    let err = run_err(&*db, "SELEC 1").await;
+    let err = error(&*db, query("SELEC 1")).await;
     assert_eq!(err.kind(), ErrorKind::Sql, "{err}");
     assert!(err.message().contains("001003"), "{err}");
 
     // A driver message that echoes a secret is scrubbed.
-    let err = run_err(&*db, "SELECT * FROM \"err-pass-1\"").await;
+    let err = error(&*db, query("SELECT * FROM \"err-pass-1\"")).await;
     assert!(!err.message().contains("err-pass-1") && err.message().contains("***"), "{err}");
 }
 
 #[tokio::test]
 async fn schema_browsing() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    setup(
-        sf,
-        json!({"users": [{"account": "fake", "user": "BROWSER", "password": "browse-pw",
-                          "roles": ["PUBLIC", "ANALYST", "SYSADMIN"]}]}),
-    )
-    .await;
-    let db = engine(sf, json!({"user": "browser", "password": "browse-pw", "database": "DB_BROWSE"})).await;
+    sf.setup(json!({"users": [{"account": "fake", "user": "BROWSER", "password": "browse-pw",
+                          "roles": ["PUBLIC", "ANALYST", "SYSADMIN"]}]}))
+        .await;
+    let db = sf.engine(json!({"user": "browser", "password": "browse-pw", "database": "DB_BROWSE"})).await;
     for sql in [
         "CREATE TABLE T1 (ID INT NOT NULL, NAME VARCHAR(20), AMT NUMBER(10,2), CREATED_AT TIMESTAMP_NTZ)",
         "CREATE VIEW V1 AS SELECT ID, NAME FROM T1",
         "CREATE SCHEMA S2",
         "CREATE TABLE S2.\"Mixed Case\" (X INT)",
     ] {
-        run(&*db, sql).await;
+        output(&*db, sql).await;
     }
 
     assert!(db.list(Listing::Databases).await.unwrap().contains(&"DB_BROWSE".to_string()));
@@ -548,45 +340,43 @@ async fn schema_browsing() {
 
 #[tokio::test]
 async fn bind_parameters() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    let db = password_user(sf, "BINDS").await;
-    let out = run_with(
-        &*db,
-        // fakesnow hands a REAL bind to DuckDB untyped, so `SELECT ?` would come back as text.
-        "SELECT ? AS I, CAST(? AS FLOAT) AS F, ? AS T, ? AS B, ? AS N",
-        vec![
-            Param::Int(42),
-            Param::Float(2.5),
-            Param::Text("it's \"quoted\"".into()),
-            Param::Bool(true),
-            Param::Null,
-        ],
-        u64::MAX,
-        Duration::from_secs(60),
-    )
-    .await
-    .unwrap();
+    let db = sf.password_user("BINDS").await;
+    // fakesnow hands a REAL bind to DuckDB untyped, so `SELECT ?` would come back as text.
+    let sql = "SELECT ? AS I, CAST(? AS FLOAT) AS F, ? AS T, ? AS B, ? AS N";
+    let params = vec![
+        Param::Int(42),
+        Param::Float(2.5),
+        Param::Text("it's \"quoted\"".into()),
+        Param::Bool(true),
+        Param::Null,
+    ];
+    let out = run(&*db, query_with(sql, params, Duration::from_secs(60))).await.unwrap();
     assert_eq!(out.json(), json!([{"I": 42, "F": 2.5, "T": "it's \"quoted\"", "B": true, "N": null}]));
 
-    run(&*db, "CREATE TABLE NUMS AS SELECT SEQ4() AS N FROM TABLE(GENERATOR(ROWCOUNT => 10))").await;
-    let out = run_with(
+    output(&*db, "CREATE TABLE NUMS AS SELECT SEQ4() AS N FROM TABLE(GENERATOR(ROWCOUNT => 10))").await;
+    let out = run_limited(
         &*db,
-        "SELECT N FROM NUMS WHERE N BETWEEN ? AND ? ORDER BY N",
-        vec![Param::Int(5), Param::Int(7)],
+        query_with(
+            "SELECT N FROM NUMS WHERE N BETWEEN ? AND ? ORDER BY N",
+            vec![Param::Int(5), Param::Int(7)],
+            Duration::from_secs(60),
+        ),
         u64::MAX,
-        Duration::from_secs(60),
     )
     .await
     .unwrap();
     assert_eq!(out.json(), json!([{"N": 5}, {"N": 6}, {"N": 7}]));
     // An injection attempt is just a value.
-    let out = run_with(
+    let out = run_limited(
         &*db,
-        "SELECT COUNT(*) AS C FROM NUMS WHERE CAST(N AS VARCHAR) = ?",
-        vec![Param::Text("1' OR '1'='1".into())],
+        query_with(
+            "SELECT COUNT(*) AS C FROM NUMS WHERE CAST(N AS VARCHAR) = ?",
+            vec![Param::Text("1' OR '1'='1".into())],
+            Duration::from_secs(60),
+        ),
         u64::MAX,
-        Duration::from_secs(60),
     )
     .await
     .unwrap();
@@ -595,20 +385,20 @@ async fn bind_parameters() {
 
 #[tokio::test]
 async fn read_only_refuses_writes_and_row_cap_truncates() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    setup(sf, json!({"users": [{"account": "fake", "user": "READER", "password": "reader-pw"}]})).await;
+    sf.setup(json!({"users": [{"account": "fake", "user": "READER", "password": "reader-pw"}]})).await;
     let fields =
         json!({"user": "reader", "password": "reader-pw", "database": "DB_READER", "read_only": true});
-    let db = engine(sf, fields).await;
-    let err = run_err(&*db, "CREATE TABLE X (A INT)").await;
+    let db = sf.engine(fields).await;
+    let err = error(&*db, query("CREATE TABLE X (A INT)")).await;
     assert_eq!(err.kind(), ErrorKind::ReadOnly, "{err}");
-    let err = run_err(&*db, "SELECT 1; DROP TABLE X").await;
+    let err = error(&*db, query("SELECT 1; DROP TABLE X")).await;
     assert_eq!(err.kind(), ErrorKind::ReadOnly, "{err}");
 
     // 20k rows are 4 parts; a cap of 10 stops after the first and says so.
     let sql = "SELECT SEQ4() AS N FROM TABLE(GENERATOR(ROWCOUNT => 20000)) ORDER BY N";
-    let out = run_with(&*db, sql, Vec::new(), 10, Duration::from_secs(60)).await.unwrap();
+    let out = run_limited(&*db, query_with(sql, Vec::new(), Duration::from_secs(60)), 10).await.unwrap();
     assert_eq!((out.rows, out.truncated), (10, true));
     assert_eq!(out.json().as_array().unwrap().len(), 10);
     let statement = statement::check(sql, true).unwrap();
@@ -619,13 +409,13 @@ async fn read_only_refuses_writes_and_row_cap_truncates() {
 
 #[tokio::test]
 async fn expired_session_logs_in_again() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    let db = password_user(sf, "EXPIRY").await;
-    run(&*db, "SELECT 1 AS A").await;
+    let db = sf.password_user("EXPIRY").await;
+    output(&*db, "SELECT 1 AS A").await;
     let logins =
         |state: &Value| state["logins"].as_array().unwrap().iter().filter(|l| l["user"] == "EXPIRY").count();
-    let before = logins(&adapter_state(sf).await);
+    let before = logins(&sf.state().await);
     let expired = control(
         "POST",
         format!("{}/_adapter/expire", sf.url),
@@ -633,14 +423,14 @@ async fn expired_session_logs_in_again() {
     )
     .await;
     assert_eq!(expired["expired"], 1);
-    assert_eq!(run(&*db, "SELECT 2 AS A").await.json(), json!([{"A": 2}]));
-    assert_eq!(logins(&adapter_state(sf).await), before + 1);
+    assert_eq!(output(&*db, "SELECT 2 AS A").await.json(), json!([{"A": 2}]));
+    assert_eq!(logins(&sf.state().await), before + 1);
 }
 
 /// The query ids of statements the adapter is holding (`/* adapter:sleep=N */`).
 async fn wait_for_running(sf: &Adapter, before: &[Value]) -> String {
     for _ in 0..200 {
-        let state = adapter_state(sf).await;
+        let state = sf.state().await;
         if let Some(id) = state["running"].as_array().unwrap().iter().find(|id| !before.contains(id)) {
             return id.as_str().unwrap().to_string();
         }
@@ -652,7 +442,7 @@ async fn wait_for_running(sf: &Adapter, before: &[Value]) -> String {
 async fn wait_for_abort(sf: &Adapter, request_id: &str, case: &str) {
     // Generous: the adapter answers one request at a time while it converts other results.
     for _ in 0..600 {
-        let state = adapter_state(sf).await;
+        let state = sf.state().await;
         if state["aborts"].as_array().unwrap().iter().any(|id| id == request_id) {
             return;
         }
@@ -663,16 +453,18 @@ async fn wait_for_abort(sf: &Adapter, request_id: &str, case: &str) {
 
 #[tokio::test]
 async fn timeout_and_disconnect_send_snowflakes_abort() {
-    let Some(sf) = adapter() else { return };
+    let Some(sf) = fakesnow::adapter() else { return };
     let _shared = HEAVY.read().await;
-    let db = password_user(sf, "ABORTS").await;
+    let db = sf.password_user("ABORTS").await;
     let slow = "SELECT /* adapter:sleep=60 */ 1 AS SLOW";
 
     // Timeout: the engine aborts the statement on Snowflake and reports Timeout.
-    let before = adapter_state(sf).await["running"].as_array().unwrap().clone();
+    let before = sf.state().await["running"].as_array().unwrap().clone();
     let started = Instant::now();
     let (err, id) = tokio::join!(
-        async { run_with(&*db, slow, Vec::new(), u64::MAX, Duration::from_secs(2)).await.err() },
+        async {
+            run_limited(&*db, query_with(slow, Vec::new(), Duration::from_secs(2)), u64::MAX).await.err()
+        },
         wait_for_running(sf, &before)
     );
     let err = err.expect("the slow statement should time out");
@@ -681,7 +473,7 @@ async fn timeout_and_disconnect_send_snowflakes_abort() {
     wait_for_abort(sf, &id, "timeout").await;
 
     // The client goes away while Snowflake is still running the statement.
-    let before = adapter_state(sf).await["running"].as_array().unwrap().clone();
+    let before = sf.state().await["running"].as_array().unwrap().clone();
     let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
     let query = Query { sql: slow.into(), params: Vec::new(), timeout: Duration::from_secs(60) };
     let db2 = Arc::clone(&db);
@@ -693,7 +485,7 @@ async fn timeout_and_disconnect_send_snowflakes_abort() {
     wait_for_abort(sf, &id, "client gone").await;
 
     // The server drops the query future (e.g. its request was cancelled).
-    let before = adapter_state(sf).await["running"].as_array().unwrap().clone();
+    let before = sf.state().await["running"].as_array().unwrap().clone();
     let (sink, _rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
     let query = Query { sql: slow.into(), params: Vec::new(), timeout: Duration::from_secs(60) };
     let db3 = Arc::clone(&db);
@@ -703,7 +495,7 @@ async fn timeout_and_disconnect_send_snowflakes_abort() {
     wait_for_abort(sf, &id, "future dropped").await;
 
     // The session is still good afterwards.
-    assert_eq!(run(&*db, "SELECT 3 AS A").await.json(), json!([{"A": 3}]));
+    assert_eq!(output(&*db, "SELECT 3 AS A").await.json(), json!([{"A": 3}]));
 }
 
 fn rss_bytes() -> u64 {
@@ -717,8 +509,8 @@ fn rss_bytes() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_result_streams_in_order_with_flat_memory() {
-    let Some(sf) = adapter() else { return };
-    let db = password_user(sf, "BIG").await;
+    let Some(sf) = fakesnow::adapter() else { return };
+    let db = sf.password_user("BIG").await;
     const ROWS: u64 = 200_000;
     // About 250 bytes of JSON per row: 50 MB in all, far more than the memory the engine may use.
     let sql = format!(
@@ -726,12 +518,14 @@ async fn large_result_streams_in_order_with_flat_memory() {
          FROM TABLE(GENERATOR(ROWCOUNT => {ROWS})) ORDER BY N"
     );
     // Warm up: the session and the first allocations of every code path.
-    run_with(
+    run_limited(
         &*db,
-        "SELECT SEQ4() AS N FROM TABLE(GENERATOR(ROWCOUNT => 12000))",
-        Vec::new(),
+        query_with(
+            "SELECT SEQ4() AS N FROM TABLE(GENERATOR(ROWCOUNT => 12000))",
+            Vec::new(),
+            Duration::from_secs(60),
+        ),
         u64::MAX,
-        Duration::from_secs(60),
     )
     .await
     .unwrap();

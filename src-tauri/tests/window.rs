@@ -3,11 +3,14 @@
 //!
 //! Run it with `scripts/test-desktop.sh`, which builds the app, starts Xvfb, a D-Bus session
 //! with an unlocked throwaway GNOME Keyring and tauri-driver, and sets `DC_DESKTOP_E2E=1`.
-//! Under a plain `cargo test` it fails and says so, unless `DC_SKIP_DESKTOP=1` opts out.
+//! Under a plain `cargo test` it fails and says so, unless `DC_SKIP_DESKTOP=1` opts out. The
+//! MariaDB user is made on `DC_TEST_MYSQL_URL`'s server (`dc_test_support::mysql`).
 
 // Test code: a failed expectation is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use dc_test_support::mysql::MysqlDb;
+use dc_test_support::{skipped, Need};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -26,8 +29,7 @@ const WAIT: Duration = Duration::from_secs(20);
 /// plain `cargo test` never passes them silently.
 fn desktop_session() -> Option<String> {
     if std::env::var("DC_DESKTOP_E2E").as_deref() != Ok("1") {
-        if std::env::var("DC_SKIP_DESKTOP").as_deref() == Ok("1") {
-            eprintln!("desktop window tests skipped (DC_SKIP_DESKTOP=1)");
+        if skipped(Need::Desktop) {
             return None;
         }
         panic!(
@@ -38,39 +40,6 @@ fn desktop_session() -> Option<String> {
     let app = std::env::var("TAURI_APP").expect("TAURI_APP must name the built data-connector-app binary");
     assert!(Path::new(&app).is_file(), "TAURI_APP={app} does not exist; build the app first");
     Some(app)
-}
-
-#[tokio::test]
-async fn desktop_window_end_to_end() {
-    let Some(app) = desktop_session() else { return };
-    let webdriver = std::env::var("WEBDRIVER_URL").unwrap_or_else(|_| "http://127.0.0.1:4444".into());
-    let shots = std::env::var_os("DC_SCREENSHOT_DIR").map(PathBuf::from);
-
-    // Several crates enable different rustls backends; without a choice rustls panics.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("wry"));
-    caps.insert("tauri:options".into(), json!({ "application": app }));
-    let client = ClientBuilder::rustls()
-        .expect("TLS setup for the WebDriver client")
-        .capabilities(caps)
-        .connect(&webdriver)
-        .await
-        .expect("cannot open a WebDriver session: is tauri-driver running?");
-
-    let outcome = run(&client, shots.as_deref()).await;
-    if outcome.is_err() {
-        if let Some(dir) = &shots {
-            if let Ok(png) = client.screenshot().await {
-                let _ = std::fs::write(dir.join("failure.png"), png);
-            }
-        }
-    }
-    // Ends the session, which closes the app (and stops its server).
-    let _ = client.close().await;
-    if let Err(e) = outcome {
-        panic!("{e}");
-    }
 }
 
 async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
@@ -134,15 +103,15 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 
     // 4. A MariaDB connection's password goes to the keyring, and nowhere in the window.
     eprintln!("window test: step 4");
-    let maria = MariaUser::create()?;
+    let maria = MysqlDb::create().await.ok_or("the window test needs MariaDB, but DC_SKIP_MYSQL=1 is set")?;
     c.find(Locator::Id("add-conn")).await?.click().await?;
     pick_kind(c, "mysql").await?;
     type_into(c, "f-name", "e2e-mariadb").await?;
-    type_into(c, "f-host", "127.0.0.1").await?;
-    type_into(c, "f-port", "3306").await?;
+    type_into(c, "f-host", &maria.host).await?;
+    type_into(c, "f-port", &maria.port.to_string()).await?;
     type_into(c, "f-user", &maria.user).await?;
     type_into(c, "f-password", &maria.password).await?;
-    type_into(c, "f-database", "test").await?;
+    type_into(c, "f-database", &maria.db).await?;
     c.find(Locator::Id("conn-save")).await?.click().await?;
     wait_for_connection_card(c, "e2e-mariadb").await?;
     let stored = keyring_lookup("e2e-mariadb")?.ok_or("no keyring entry for e2e-mariadb")?;
@@ -288,32 +257,6 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     assert_eq!(errors, json!([]), "console errors or warnings in the window");
     std::fs::remove_file(&db)?;
     Ok(())
-}
-
-/// Closing the window (as a window manager's close button does) stops the server and ends the
-/// app; with "keep running in the tray" chosen, the server keeps answering.
-#[tokio::test]
-async fn closing_the_window_stops_the_server() {
-    let Some(app) = desktop_session() else { return };
-
-    let mut plain = Launched::start(&app, false).expect("launch the app");
-    close_window(plain.pid());
-    let status =
-        plain.wait_exit(Duration::from_secs(15)).expect("the app did not exit after its window closed");
-    assert!(status.success(), "the app exited with {status}");
-    assert!(port_is_free(plain.port), "port {} is still taken after the window closed", plain.port);
-    let log = plain.log();
-    assert!(log.contains(&format!("server on port {} stopped", plain.port)), "app log:\n{log}");
-
-    let mut tray = Launched::start(&app, true).expect("launch the app");
-    close_window(tray.pid());
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(
-        tray.child.try_wait().expect("app status").is_none(),
-        "the app quit although it should stay in the tray"
-    );
-    let (status, _) = http(tray.port, "GET", "/", None).expect("the server went away with the window");
-    assert_eq!(status, 200);
 }
 
 /// The app started directly (not through WebDriver) on its own data folder, with the server
@@ -573,51 +516,68 @@ fn keyring_lookup(account: &str) -> TestResult<Option<String>> {
     Ok(Some(String::from_utf8(out.stdout)?.trim_end_matches('\n').to_string()))
 }
 
-/// A throwaway MariaDB user with a password, dropped again when the test ends.
-struct MariaUser {
-    user: String,
-    password: String,
-}
+/// The tests themselves, in one module so that `scripts/test.sh` can leave them out of its
+/// general `cargo test` run by name (`--skip window_e2e::`): they run in the step after it, in the
+/// session `scripts/test-desktop.sh` sets up.
+mod window_e2e {
+    use super::*;
 
-impl MariaUser {
-    fn create() -> TestResult<Self> {
-        let nonce = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.subsec_nanos();
-        let user = format!("dc_e2e_{}", std::process::id());
-        let password = format!("e2e-Pw-{nonce:x}");
-        let mut sql = String::new();
-        for host in ["%", "localhost", "127.0.0.1"] {
-            sql.push_str(&format!(
-                "DROP USER IF EXISTS '{user}'@'{host}'; CREATE USER '{user}'@'{host}' IDENTIFIED BY '{password}'; \
-                 GRANT SELECT ON test.* TO '{user}'@'{host}'; "
-            ));
+    #[tokio::test]
+    async fn desktop_window_end_to_end() {
+        let Some(app) = desktop_session() else { return };
+        let webdriver = std::env::var("WEBDRIVER_URL").unwrap_or_else(|_| "http://127.0.0.1:4444".into());
+        let shots = std::env::var_os("DC_SCREENSHOT_DIR").map(PathBuf::from);
+
+        // Several crates enable different rustls backends; without a choice rustls panics.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": app }));
+        let client = ClientBuilder::rustls()
+            .expect("TLS setup for the WebDriver client")
+            .capabilities(caps)
+            .connect(&webdriver)
+            .await
+            .expect("cannot open a WebDriver session: is tauri-driver running?");
+
+        let outcome = run(&client, shots.as_deref()).await;
+        if outcome.is_err() {
+            if let Some(dir) = &shots {
+                if let Ok(png) = client.screenshot().await {
+                    let _ = std::fs::write(dir.join("failure.png"), png);
+                }
+            }
         }
-        mariadb(&format!("CREATE DATABASE IF NOT EXISTS test; {sql}"))?;
-        Ok(Self { user, password })
+        // Ends the session, which closes the app (and stops its server).
+        let _ = client.close().await;
+        if let Err(e) = outcome {
+            panic!("{e}");
+        }
     }
-}
 
-impl Drop for MariaUser {
-    fn drop(&mut self) {
-        let user = &self.user;
-        let _ = mariadb(&format!(
-            "DROP USER IF EXISTS '{user}'@'%'; DROP USER IF EXISTS '{user}'@'localhost'; \
-             DROP USER IF EXISTS '{user}'@'127.0.0.1';"
-        ));
-    }
-}
+    /// Closing the window (as a window manager's close button does) stops the server and ends the
+    /// app; with "keep running in the tray" chosen, the server keeps answering.
+    #[tokio::test]
+    async fn closing_the_window_stops_the_server() {
+        let Some(app) = desktop_session() else { return };
 
-fn mariadb(sql: &str) -> TestResult {
-    let client = if Command::new("mariadb").arg("--version").output().is_ok() { "mariadb" } else { "mysql" };
-    let out = Command::new(client)
-        .args(["-h", "127.0.0.1", "-P", "3306", "-u", "root", "-e", sql])
-        .output()
-        .map_err(|e| format!("{client}: {e} (MariaDB client needed for the desktop test)"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "MariaDB at 127.0.0.1:3306 refused setup: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .into());
+        let mut plain = Launched::start(&app, false).expect("launch the app");
+        close_window(plain.pid());
+        let status =
+            plain.wait_exit(Duration::from_secs(15)).expect("the app did not exit after its window closed");
+        assert!(status.success(), "the app exited with {status}");
+        assert!(port_is_free(plain.port), "port {} is still taken after the window closed", plain.port);
+        let log = plain.log();
+        assert!(log.contains(&format!("server on port {} stopped", plain.port)), "app log:\n{log}");
+
+        let mut tray = Launched::start(&app, true).expect("launch the app");
+        close_window(tray.pid());
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            tray.child.try_wait().expect("app status").is_none(),
+            "the app quit although it should stay in the tray"
+        );
+        let (status, _) = http(tray.port, "GET", "/", None).expect("the server went away with the window");
+        assert_eq!(status, 200);
     }
-    Ok(())
 }

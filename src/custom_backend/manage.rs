@@ -10,6 +10,7 @@ use crate::state::LogEntry;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::Json;
+use connectors::EngineKind;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub(super) async fn connection_options(State(app): State<Arc<App>>) -> Result<Js
         .list_connections()?
         .into_iter()
         .map(|c| {
-            json!({"label": c.name, "value": c.name, "extraInfo": {"description": c.settings.kind(),
+            json!({"label": c.name, "value": c.name, "extraInfo": {"description": c.settings.kind().name(),
                    "rightOfDescription": target(&c.settings)}})
         })
         .collect();
@@ -44,7 +45,7 @@ pub(super) async fn connections_table(State(app): State<Arc<App>>) -> Result<Jso
         .list_connections()?
         .into_iter()
         .map(|c| {
-            json!({"name": c.name, "kind": c.settings.kind(), "target": target(&c.settings),
+            json!({"name": c.name, "kind": c.settings.kind().name(), "target": target(&c.settings),
                    "read_only": c.settings.read_only()})
         })
         .collect();
@@ -92,7 +93,7 @@ pub(super) async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) ->
         input.insert(key, value);
     }
     required(&input.get("name").and_then(Value::as_str).map(str::to_string), "name")?;
-    if input.get("kind").and_then(Value::as_str) != Some("sqlite") {
+    if input.get("kind").and_then(Value::as_str) != Some(EngineKind::Sqlite.name()) {
         input.remove("path");
     }
     let created = connections::create(&app, input).await?;

@@ -12,7 +12,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use connectors::dialect::Dialect;
 use connectors::TableInfo;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -94,9 +93,7 @@ pub(super) async fn table_rows(State(app): State<Arc<App>>, bytes: Bytes) -> Res
     let request: RowRequest = serde_json::from_value(Value::Object(body))
         .map_err(|e| Error::Unprocessable(format!("invalid row request: {e}")))?;
     let found = resolve_table(&app, &connection, &table).await?;
-    let kind = connections::engine(&app, &connection).await?.engine.kind();
-    let dialect = Dialect::for_kind(kind)
-        .ok_or_else(|| Error::BadRequest(format!("the table browser does not support {kind} connections")))?;
+    let dialect = connections::engine(&app, &connection).await?.engine.kind().dialect();
     let sql =
         format!("SELECT * FROM {}.{}", dialect.quote_ident(&found.schema), dialect.quote_ident(&found.name));
     let page = rowmodel::fetch(&app, &connection, &sql, &request, "widget").await?;

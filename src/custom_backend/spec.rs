@@ -9,7 +9,9 @@ use crate::error::Result;
 use crate::state::SavedQuery;
 use axum::extract::State;
 use axum::Json;
-use connectors::{statement, Column, ColumnKind, Format, Query, ResultSink, SinkOptions, StreamEvent};
+use connectors::{
+    statement, Column, ColumnKind, EngineKind, Format, Query, ResultSink, SinkOptions, StreamEvent,
+};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -230,11 +232,9 @@ fn connection_form() -> Value {
         "description": "Save a new connection; it is tested before it is saved",
         "inputParams": [
             text("name", "Name", "Letters, digits, spaces, '_', '-' or '.'"),
-            {"paramName": "kind", "label": "Database", "type": "text", "value": "sqlite",
+            {"paramName": "kind", "label": "Database", "type": "text", "value": EngineKind::Sqlite.name(),
              "description": "The kind of database",
-             "options": [
-                {"label": "SQLite", "value": "sqlite"}, {"label": "MySQL / MariaDB", "value": "mysql"},
-                {"label": "PostgreSQL", "value": "postgres"}, {"label": "Snowflake", "value": "snowflake"}]},
+             "options": EngineKind::ALL.map(|k| json!({"label": k.label(), "value": k.name()}))},
             text("path", "SQLite file", "SQLite: absolute path of the database file"),
             text("url", "URL", "MySQL/PostgreSQL: mysql://user@host:3306/db or postgres://..."),
             text("host", "Host", "MySQL/PostgreSQL host"),

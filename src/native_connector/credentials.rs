@@ -11,7 +11,7 @@ use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
 use crate::state::native_queries::NativeQueryFields;
-use connectors::{ConnectionSettings, Engine, Secrets};
+use connectors::{ConnectionSettings, Engine, EngineKind, Secrets};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -48,14 +48,14 @@ fn required<'a>(value: &'a Option<String>, field: &str) -> Result<&'a str> {
 }
 
 /// The engine kind and the `database_type` Workspace shows for it.
-pub(super) fn database_type(family: Family, body: &Body) -> Result<&'static str> {
+pub(super) fn database_type(family: Family, body: &Body) -> Result<EngineKind> {
     if family == Family::Snowflake {
-        return Ok("snowflake");
+        return Ok(EngineKind::Snowflake);
     }
     match required(&body.database_type, "database_type")?.to_ascii_lowercase().as_str() {
-        "sqlite" => Ok("sqlite"),
-        "mysql" | "mariadb" => Ok("mysql"),
-        "postgres" | "postgresql" => Ok("postgres"),
+        "sqlite" => Ok(EngineKind::Sqlite),
+        "mysql" | "mariadb" => Ok(EngineKind::Mysql),
+        "postgres" | "postgresql" => Ok(EngineKind::Postgres),
         other => Err(Error::Unprocessable(format!("unknown database_type {other:?}: use mysql or sqlite"))),
     }
 }
@@ -65,17 +65,17 @@ pub(super) fn database_type(family: Family, body: &Body) -> Result<&'static str>
 pub(super) fn input(family: Family, body: &Body) -> Result<Map<String, Value>> {
     let kind = database_type(family, body)?;
     let mut map = Map::new();
-    map.insert("kind".into(), kind.into());
+    map.insert("kind".into(), kind.name().into());
     map.insert("read_only".into(), true.into());
     match kind {
-        "sqlite" => {}
-        "snowflake" => {
+        EngineKind::Sqlite => {}
+        EngineKind::Snowflake => {
             map.insert("account".into(), required(&body.account_identifier, "account_identifier")?.into());
             map.insert("user".into(), required(&body.username, "username")?.into());
             insert_given(&mut map, "password", &body.password);
             insert_given(&mut map, "base_url", &body.base_url);
         }
-        _ => {
+        EngineKind::Mysql | EngineKind::Postgres => {
             let host = required(&body.host, "host")?;
             let (host, port) = split_port(host);
             map.insert("host".into(), host.into());
@@ -114,7 +114,7 @@ fn split_port(host: &str) -> (&str, Option<u16>) {
 /// Writes a query's context into a connection input: the SQLite file, the default database,
 /// Snowflake's role, warehouse and schema.
 pub(super) fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFields) {
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = map.get("kind").and_then(Value::as_str).and_then(|k| k.parse::<EngineKind>().ok());
     let mut set = |field: &str, value: Option<&str>| match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => {
             map.insert(field.into(), v.into());
@@ -123,15 +123,15 @@ pub(super) fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFi
             map.remove(field);
         }
     };
-    match kind.as_str() {
-        "sqlite" => set("path", Some(&fields.database)),
-        "snowflake" => {
+    match kind {
+        Some(EngineKind::Sqlite) => set("path", Some(&fields.database)),
+        Some(EngineKind::Snowflake) => {
             set("database", Some(&fields.database));
             set("role", fields.role.as_deref());
             set("warehouse", fields.warehouse.as_deref());
             set("schema", fields.database_schema.as_deref());
         }
-        _ => set("database", Some(&fields.database)),
+        Some(EngineKind::Mysql | EngineKind::Postgres) | None => set("database", Some(&fields.database)),
     }
 }
 

@@ -34,7 +34,8 @@ pub(super) async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, 
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let connection = app.state.native_insert_connection(&caller.user.0, family.as_str(), database_type)?;
+    let connection =
+        app.state.native_insert_connection(&caller.user.0, family.as_str(), database_type.name())?;
     let id = first_query(app, connection, input, &fields).await?;
     created(&caller, id)
 }

@@ -12,7 +12,6 @@ use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
 use crate::execution::{self, BodyStream, QueryInput};
-use connectors::dialect::Dialect;
 use connectors::{statement, Column, Format};
 use futures::StreamExt;
 use std::sync::Arc;
@@ -35,9 +34,7 @@ pub async fn fetch(
     source: &'static str,
 ) -> Result<Page> {
     let connected = connections::engine(app, connection).await?;
-    let kind = connected.engine.kind();
-    let dialect = Dialect::for_kind(kind)
-        .ok_or_else(|| Error::BadRequest(format!("the row model does not support {kind} connections")))?;
+    let dialect = connected.engine.kind().dialect();
     // The wrapper starts with SELECT, so the statement inside must pass the guard on its own.
     let checked = statement::check(query_sql, connected.read_only)?;
     let subquery = checked.as_subquery(ALIAS);

@@ -119,7 +119,7 @@ impl StateDb {
             let inserted = conn.execute(
                 "INSERT INTO connections (name, kind, settings, secret_fields, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
-                params![name, settings.kind(), to_json(settings)?, to_json(&secret_fields)?, now()],
+                params![name, settings.kind().name(), to_json(settings)?, to_json(&secret_fields)?, now()],
             )?;
             if inserted == 0 {
                 return Err(Error::Conflict(format!("a connection named {name:?} already exists")));
@@ -151,7 +151,7 @@ impl StateDb {
             let changed = conn.execute(
                 "UPDATE connections SET name = ?2, kind = ?3, settings = ?4, secret_fields = ?5, updated_at = ?6 \
                  WHERE name = ?1",
-                params![name, new_name, settings.kind(), to_json(settings)?, to_json(&secret_fields)?, now()],
+                params![name, new_name, settings.kind().name(), to_json(settings)?, to_json(&secret_fields)?, now()],
             )?;
             if changed == 0 {
                 return Err(no_connection(name));

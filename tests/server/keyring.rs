@@ -4,67 +4,21 @@
 //! reachable, with `--ephemeral-secrets` as the explicit way around it.
 //!
 //! Runs inside `scripts/with-keyring.sh` (the test command does that); elsewhere it fails and
-//! says so, unless DC_SKIP_KEYRING=1.
+//! says so, unless DC_SKIP_KEYRING=1. The MariaDB user comes from `DC_TEST_MYSQL_URL`'s server.
 
 use crate::common::*;
+use dc_test_support::mysql::MysqlDb;
+use dc_test_support::skip::keyring_session;
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_data-connector");
 
-/// False only when the developer opted out; panics when the keyring session is missing.
-fn keyring_session() -> bool {
-    if std::env::var_os("DC_SKIP_KEYRING").is_some() {
-        eprintln!("DC_SKIP_KEYRING is set: skipping a real-keyring test");
-        return false;
-    }
-    assert!(
-        std::env::var_os("DC_KEYRING_SESSION").is_some(),
-        "this test needs the real OS keyring: run it as `scripts/with-keyring.sh cargo test` \
-         (or set DC_SKIP_KEYRING=1 to skip it locally)"
-    );
-    true
-}
-
-/// A throwaway MariaDB user with a password, dropped at the end.
-struct MariaUser {
-    name: String,
-    password: String,
-}
-
-impl MariaUser {
-    fn create(tag: &str) -> Self {
-        let name = format!("dc_kr_{tag}_{}", std::process::id());
-        let password = format!("Pw-{}-{}!x", tag, std::process::id());
-        mariadb(&format!(
-            "DROP USER IF EXISTS '{name}'@'%'; CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'; \
-             GRANT SELECT ON test.* TO '{name}'@'%';"
-        ));
-        Self { name, password }
-    }
-
-    fn connection(&self, name: &str) -> Value {
-        json!({"name": name, "kind": "mysql", "host": "127.0.0.1", "port": 3306, "database": "test",
-               "user": self.name, "password": self.password, "tls": "disable"})
-    }
-}
-
-impl Drop for MariaUser {
-    fn drop(&mut self) {
-        mariadb(&format!("DROP USER IF EXISTS '{}'@'%';", self.name));
-    }
-}
-
-fn mariadb(sql: &str) {
-    let out = Command::new("mariadb").args(["-h", "127.0.0.1", "-u", "root", "-e", sql]).output();
-    match out {
-        Ok(out) if out.status.success() => {}
-        other => panic!(
-            "MariaDB at 127.0.0.1:3306 is needed (start it with \
-             `start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd`): {other:?}"
-        ),
-    }
+/// The connection input for `db`'s user, password included, as the API receives it.
+fn connection(db: &MysqlDb, name: &str) -> Value {
+    json!({"name": name, "kind": "mysql", "host": db.host, "port": db.port, "database": db.db,
+           "user": db.user, "password": db.password, "tls": "disable"})
 }
 
 fn secret_tool_lookup(name: &str) -> Option<String> {
@@ -95,7 +49,7 @@ async fn secrets_live_in_the_keyring_and_survive_a_restart() {
     if !keyring_session() {
         return;
     }
-    let user = MariaUser::create("life");
+    let Some(user) = MysqlDb::create().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().join("data");
     let name = format!("kr-life-{}", std::process::id());
@@ -105,7 +59,7 @@ async fn secrets_live_in_the_keyring_and_survive_a_restart() {
             c.ephemeral_secrets = false;
         })
         .await;
-        let (status, _, created) = s.post("/api/v1/connections", user.connection(&name)).await;
+        let (status, _, created) = s.post("/api/v1/connections", connection(&user, &name)).await;
         assert_eq!(status, 201, "{created}");
         assert_eq!(created["has_password"], true);
         assert!(created.get("password").is_none());
@@ -142,7 +96,7 @@ async fn secrets_live_in_the_keyring_and_survive_a_restart() {
 
     // An update without the password keeps it.
     let (status, _, patched) =
-        s.patch(&format!("/api/v1/connections/{name}"), json!({"read_only": true, "port": 3306})).await;
+        s.patch(&format!("/api/v1/connections/{name}"), json!({"read_only": true, "port": user.port})).await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["has_password"], true);
     assert!(secret_tool_lookup(&name).unwrap().contains(&user.password));
@@ -190,7 +144,7 @@ fn serve(
 
 #[tokio::test]
 async fn without_a_keyring_secrets_fail_clearly_and_ephemeral_secrets_is_the_opt_in() {
-    let user = MariaUser::create("nobus");
+    let Some(user) = MysqlDb::create().await else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = items_db(dir.path(), 2);
     let no_bus = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/dc-test-bus")];
@@ -207,7 +161,7 @@ async fn without_a_keyring_secrets_fail_clearly_and_ephemeral_secrets_is_the_opt
     assert_eq!(r.status().as_u16(), 201);
     let r = client
         .post(format!("{url}/api/v1/connections"))
-        .json(&user.connection("remote"))
+        .json(&connection(&user, "remote"))
         .send()
         .await
         .unwrap();
@@ -224,7 +178,7 @@ async fn without_a_keyring_secrets_fail_clearly_and_ephemeral_secrets_is_the_opt
     assert_eq!(about["ephemeral_secrets"], true, "{about}");
     let r = client
         .post(format!("{url}/api/v1/connections"))
-        .json(&user.connection("remote"))
+        .json(&connection(&user, "remote"))
         .send()
         .await
         .unwrap();

@@ -1,5 +1,6 @@
-//! SPEC §7 from the outside: Host, Origin, CORS with Private Network Access, the API key, and
-//! read-only connections that leave their file untouched.
+//! The rules README.md states (its "Security" and "Connections" sections and `--api-key`), from
+//! the outside: Host, Origin, CORS with Private Network Access, the API key, and read-only
+//! connections that leave their file untouched.
 
 use crate::common::*;
 use serde_json::json;

@@ -1,4 +1,4 @@
-//! Every SQLite value kind against the SPEC §6 table, checked on the exact bytes of the body.
+//! Every SQLite value kind against docs/type-mapping.md, checked on the exact bytes of the body.
 
 use crate::common::*;
 use serde_json::json;
@@ -73,4 +73,25 @@ async fn empty_results_and_csv_values() {
             "sql": "select 'a,b' as t, x'0102' as b, null as n, 9223372036854775807 as big, 'say \"hi\"' as q"}))
         .await;
     assert_eq!(csv, "t,b,n,big,q\n\"a,b\",AQI=,,9223372036854775807,\"say \"\"hi\"\"\"\n");
+}
+
+#[tokio::test]
+async fn text_that_is_not_utf8_is_an_error_naming_the_column_not_a_replacement() {
+    let s = start().await;
+    let path = s.dir.path().join("bad_text.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (name TEXT); INSERT INTO t VALUES (CAST(x'66ff6f' AS TEXT));")
+        .unwrap();
+    s.add_sqlite("bad", &path, true).await;
+    let (status, _, body) =
+        s.post("/api/v1/query", json!({"connection": "bad", "sql": "select name from t"})).await;
+    assert_eq!(status, 500, "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("column \"name\"") && detail.contains("not UTF-8"), "{detail}");
+    assert!(!detail.contains('\u{fffd}'), "{detail}");
+    // The server is still there, and the cast the message suggests reads the bytes.
+    let (status, _, body) =
+        s.query_text(json!({"connection": "bad", "sql": "select cast(name as blob) as raw from t"})).await;
+    assert_eq!((status, body.as_str()), (200, r#"[{"raw":"Zv9v"}]"#));
 }

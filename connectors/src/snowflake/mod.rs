@@ -11,62 +11,28 @@
 //! connection can actually change is decided by its role, which is the real guard.
 
 mod account;
-pub mod value;
+mod auth;
+mod error;
+mod params;
+mod schema;
+mod settings;
+mod value;
+
+pub use account::Target;
+pub use settings::{Authenticator, SnowflakeSettings};
 
 use crate::cell::Column;
-use crate::error::{scrub, ConnectorError, ErrorKind, Result};
-use crate::settings::{default_true, Secrets};
+use crate::error::{ConnectorError, ErrorKind, Result};
+use crate::kind::EngineKind;
+use crate::settings::Secrets;
 use crate::sink::{CancelSignal, ResultSink};
 use crate::{statement, ColumnInfo, Engine, Listing, Param, Query, TableInfo};
-use serde::{Deserialize, Serialize};
 use snowflake_connector_rs as sf;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Mutex};
 use tokio::time::Instant;
-use value::SnowflakeType;
-
-pub use account::Target;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SnowflakeSettings {
-    /// `xy12345.eu-central-1`, `orgname-account`, or a pasted `https://….snowflakecomputing.com`.
-    #[serde(alias = "account_identifier")]
-    pub account: String,
-    #[serde(alias = "username")]
-    pub user: String,
-    /// How to log in; inferred from the secrets given when absent (key pair, then OAuth, then
-    /// password).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub authenticator: Option<Authenticator>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warehouse: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub database: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub schema: Option<String>,
-    /// Overrides the host the account implies: private-link hosts, proxies, tests.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    #[serde(default = "default_true")]
-    pub read_only: bool,
-}
-
-/// Snowflake's names for the login methods (the `authenticator` of its own connectors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Authenticator {
-    /// User and password, plus `passcode` when MFA asks for one.
-    Snowflake,
-    /// Key pair: a JWT signed with `private_key`.
-    SnowflakeJwt,
-    /// An OAuth access token obtained elsewhere.
-    Oauth,
-}
+use value::{RawRow, SnowflakeType};
 
 /// What identifies the session in Snowflake's query history.
 const QUERY_TAG: &str = "OpenBB Data Connector";
@@ -104,7 +70,7 @@ impl SnowflakeEngine {
             return Err(ConnectorError::invalid("\"user\" is required for Snowflake"));
         }
         let target = account::resolve(&settings.account, settings.base_url.as_deref())?;
-        let auth = auth_config(settings.authenticator, secrets)?;
+        let auth = auth::auth_config(settings.authenticator, secrets)?;
         let non_empty =
             |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let mut session =
@@ -201,7 +167,7 @@ impl SnowflakeEngine {
             let options =
                 sf::QueryOptions::new().with_query_response_timeout(timeout.saturating_add(ABORT_TIMEOUT));
             let handle = session
-                .query_handle_with_options(statement_with(sql, params), options)
+                .query_handle_with_options(params::statement_with(sql, params), options)
                 .map_err(|e| self.scrubbed(self.query_error(&e, timeout)))?;
             let mut abort = AbortOnDrop(Some(handle.canceller()));
             let outcome = tokio::select! {
@@ -260,7 +226,7 @@ impl SnowflakeEngine {
     /// The values of column `name` (case-insensitive) of a metadata statement.
     async fn fetch_column(&self, sql: &str, name: &str) -> Result<Vec<String>> {
         let (names, rows) = self.fetch(sql).await?;
-        let index = column_index(&names, name, sql)?;
+        let index = schema::column_index(&names, name, sql)?;
         Ok(rows.iter().filter_map(|r| r.get(index).map(str::to_string)).collect())
     }
 
@@ -309,177 +275,28 @@ impl SnowflakeEngine {
         }
         sink.finish().await
     }
-
-    fn login_error(&self, e: &sf::Error) -> ConnectorError {
-        let host = self.target.host();
-        let user = self.settings.user.trim();
-        match e.kind() {
-            sf::ErrorKind::Auth => match e.snowflake_message() {
-                Some(message) => ConnectorError::new(
-                    ErrorKind::AccessDenied,
-                    format!("Snowflake refused the login of user {user}: {}", message.trim()),
-                ),
-                None if is_key_error(e) => ConnectorError::invalid(format!(
-                    "the private key could not be used ({e}): it must be an RSA key in PKCS#8 PEM, \
-                     and an encrypted key needs its private_key_passphrase; check the passphrase"
-                )),
-                None => ConnectorError::new(
-                    ErrorKind::AccessDenied,
-                    format!("Snowflake refused the login of user {user}"),
-                ),
-            },
-            sf::ErrorKind::Network => match http_status(e) {
-                Some(403 | 404) => ConnectorError::not_found(format!(
-                    "Snowflake account {} was not found at {host} (HTTP {}); use the account identifier \
-                     from your Snowflake URL, e.g. xy12345.eu-central-1 or myorg-myaccount",
-                    self.target.account,
-                    http_status(e).unwrap_or_default()
-                )),
-                Some(status) => ConnectorError::new(
-                    ErrorKind::Unreachable,
-                    format!("Snowflake at {host} answered the login with HTTP {status}: {e}"),
-                ),
-                None => ConnectorError::new(
-                    ErrorKind::Unreachable,
-                    format!("cannot reach Snowflake at {host}: {}", error_chain(e)),
-                ),
-            },
-            sf::ErrorKind::Timeout => ConnectorError::new(
-                ErrorKind::Unreachable,
-                format!("Snowflake at {host} did not answer the login in time: {e}"),
-            ),
-            sf::ErrorKind::Server => self.server_error(e),
-            sf::ErrorKind::Config => {
-                ConnectorError::invalid(format!("invalid Snowflake connection settings: {e}"))
-            }
-            _ => ConnectorError::internal(format!("Snowflake login failed: {}", error_chain(e))),
-        }
-    }
-
-    fn query_error(&self, e: &sf::Error, timeout: Duration) -> ConnectorError {
-        match e.kind() {
-            sf::ErrorKind::Server | sf::ErrorKind::SessionExpired => self.server_error(e),
-            sf::ErrorKind::Timeout => ConnectorError::timeout(timeout),
-            sf::ErrorKind::Cancelled => ConnectorError::cancelled(),
-            sf::ErrorKind::BindEncode => {
-                ConnectorError::invalid(format!("a query parameter cannot be sent to Snowflake: {e}"))
-            }
-            sf::ErrorKind::Network => ConnectorError::new(
-                ErrorKind::Unreachable,
-                format!("lost the connection to Snowflake at {}: {}", self.target.host(), error_chain(e)),
-            ),
-            sf::ErrorKind::Auth => self.login_error(e),
-            _ => ConnectorError::internal(format!(
-                "Snowflake answered in a way this connector cannot read: {}",
-                error_chain(e)
-            )),
-        }
-    }
-
-    /// Snowflake's own error, with its message and code, classified by the code.
-    fn server_error(&self, e: &sf::Error) -> ConnectorError {
-        let message = e.snowflake_message().map(str::trim).unwrap_or("no message");
-        let code = e.snowflake_code().unwrap_or("");
-        let (kind, hint) = classify_code(code, message);
-        let mut text = if code.is_empty() {
-            format!("Snowflake: {message}")
-        } else {
-            format!("Snowflake error {code}: {message}")
-        };
-        if let Some(hint) = hint {
-            text.push_str(" (");
-            text.push_str(hint);
-            text.push(')');
-        }
-        ConnectorError::new(kind, text)
-    }
 }
 
 #[async_trait::async_trait]
 impl Engine for SnowflakeEngine {
-    fn kind(&self) -> &'static str {
-        "snowflake"
+    fn kind(&self) -> EngineKind {
+        EngineKind::Snowflake
     }
 
     async fn server_version(&self) -> Result<String> {
-        let (_, rows) = self.fetch("SELECT CURRENT_VERSION()").await?;
-        let version = rows.first().and_then(|r| r.get(0)).unwrap_or("unknown");
-        Ok(format!("Snowflake {version}"))
+        schema::version(self).await
     }
 
     async fn list(&self, what: Listing) -> Result<Vec<String>> {
-        let mut names = match what {
-            Listing::Databases => self.fetch_column("SHOW TERSE DATABASES", "name").await?,
-            Listing::Schemas => self.fetch_column("SHOW TERSE SCHEMAS", "name").await?,
-            Listing::Warehouses => self.fetch_column("SHOW WAREHOUSES", "name").await?,
-            Listing::Roles => {
-                // The roles this user may switch to (granted ones and their hierarchy), not every
-                // role of the account that SHOW ROLES would list.
-                let (_, rows) = self.fetch("SELECT CURRENT_AVAILABLE_ROLES()").await?;
-                let text = rows.first().and_then(|r| r.get(0)).unwrap_or("[]");
-                serde_json::from_str::<Vec<String>>(text).map_err(|e| {
-                    ConnectorError::internal(format!(
-                        "CURRENT_AVAILABLE_ROLES() did not return a list of names: {e}"
-                    ))
-                })?
-            }
-        };
-        names.sort();
-        names.dedup();
-        Ok(names)
+        schema::list(self, what).await
     }
 
     async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
-        let sql = match schema {
-            Some(schema) => format!("SHOW TERSE OBJECTS IN SCHEMA {}", quote_ident(schema)?),
-            None => "SHOW TERSE OBJECTS IN DATABASE".to_string(),
-        };
-        let (names, rows) = self.fetch(&sql).await.map_err(|e| not_found_as(e, || schema_missing(schema)))?;
-        let name_at = column_index(&names, "name", &sql)?;
-        let kind_at = column_index(&names, "kind", &sql)?;
-        let schema_at = column_index(&names, "schema_name", &sql)?;
-        let mut tables: Vec<TableInfo> = rows
-            .iter()
-            .filter_map(|row| {
-                let name = row.get(name_at)?.to_string();
-                let kind = row.get(kind_at).unwrap_or("TABLE").to_ascii_uppercase();
-                let schema = row.get(schema_at).map(str::to_string).or_else(|| schema.map(str::to_string))?;
-                let kind = if kind.contains("VIEW") { "view" } else { "table" };
-                Some(TableInfo { schema, name, kind: kind.to_string() })
-            })
-            .collect();
-        tables.sort_by(|a, b| (&a.schema, &a.name).cmp(&(&b.schema, &b.name)));
-        Ok(tables)
+        schema::tables(self, schema).await
     }
 
     async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>> {
-        let qualified = match schema {
-            Some(schema) => format!("{}.{}", quote_ident(schema)?, quote_ident(table)?),
-            None => quote_ident(table)?,
-        };
-        let sql = format!("DESCRIBE TABLE {qualified}");
-        let shown = schema.map_or_else(|| table.to_string(), |s| format!("{s}.{table}"));
-        let missing = || {
-            ConnectorError::not_found(format!("table {shown} does not exist or is not visible to this role"))
-        };
-        let (names, rows) = self.fetch(&sql).await.map_err(|e| not_found_as(e, missing))?;
-        let name_at = column_index(&names, "name", &sql)?;
-        let type_at = column_index(&names, "type", &sql)?;
-        let null_at = column_index(&names, "null?", &sql)?;
-        let columns: Vec<ColumnInfo> = rows
-            .iter()
-            .filter_map(|row| {
-                Some(ColumnInfo {
-                    name: row.get(name_at)?.to_string(),
-                    db_type: row.get(type_at).unwrap_or_default().to_string(),
-                    nullable: !row.get(null_at).is_some_and(|v| v.eq_ignore_ascii_case("N")),
-                })
-            })
-            .collect();
-        if columns.is_empty() {
-            return Err(missing());
-        }
-        Ok(columns)
+        schema::columns(self, schema, table).await
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
@@ -492,149 +309,6 @@ impl Engine for SnowflakeEngine {
             Err(_) => Err(ConnectorError::timeout(query.timeout)),
         }
     }
-}
-
-/// The login method and its credentials, from the secrets (never from settings).
-fn auth_config(authenticator: Option<Authenticator>, secrets: &Secrets) -> Result<sf::AuthConfig> {
-    let given = |field: &str| secrets.get(field).filter(|v| !v.trim().is_empty());
-    let authenticator = match authenticator {
-        Some(a) => a,
-        None if given("private_key").is_some() => Authenticator::SnowflakeJwt,
-        None if given("oauth_token").is_some() => Authenticator::Oauth,
-        None if given("password").is_some() => Authenticator::Snowflake,
-        None => {
-            return Err(ConnectorError::invalid(
-                "Snowflake needs a password, a private_key (key-pair login) or an oauth_token",
-            ))
-        }
-    };
-    match authenticator {
-        Authenticator::Snowflake => {
-            let password = given("password")
-                .ok_or_else(|| ConnectorError::invalid("\"password\" is required for password login"))?;
-            let mut config = sf::PasswordConfig::new(password);
-            if let Some(passcode) = given("passcode") {
-                config = config.with_passcode(passcode.trim());
-            }
-            Ok(sf::AuthConfig::password(config))
-        }
-        Authenticator::SnowflakeJwt => {
-            let pem = given("private_key")
-                .ok_or_else(|| ConnectorError::invalid("\"private_key\" is required for key-pair login"))?;
-            key_pair_config(pem, given("private_key_passphrase")).map(sf::AuthConfig::key_pair)
-        }
-        Authenticator::Oauth => {
-            let token = given("oauth_token")
-                .ok_or_else(|| ConnectorError::invalid("\"oauth_token\" is required for OAuth login"))?;
-            Ok(sf::AuthConfig::oauth(token.trim()))
-        }
-    }
-}
-
-/// Checks the PEM's kind before the crate parses it, so each mistake gets its own message.
-fn key_pair_config(pem: &str, passphrase: Option<&str>) -> Result<sf::KeyPairConfig> {
-    // Keys pasted through JSON or env files often arrive with literal `\n`s.
-    let pem = if pem.contains('\n') { pem.trim().to_string() } else { pem.trim().replace("\\n", "\n") };
-    if pem.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
-        return match passphrase {
-            Some(passphrase) => Ok(sf::KeyPairConfig::from_encrypted_pem(pem, passphrase.as_bytes().to_vec())),
-            None => Err(ConnectorError::invalid(
-                "the private key is encrypted (BEGIN ENCRYPTED PRIVATE KEY): give its passphrase as private_key_passphrase",
-            )),
-        };
-    }
-    if pem.contains("-----BEGIN RSA PRIVATE KEY-----") {
-        return Err(ConnectorError::invalid(
-            "the private key is in PKCS#1 form (BEGIN RSA PRIVATE KEY); Snowflake key-pair login needs PKCS#8: \
-             convert it with `openssl pkcs8 -topk8 -in rsa_key.pem -out rsa_key.p8 -nocrypt` \
-             (or `-v2 aes-256-cbc` instead of `-nocrypt` to keep it encrypted)",
-        ));
-    }
-    if pem.contains("-----BEGIN PRIVATE KEY-----") {
-        // An unencrypted key with a passphrase given: the passphrase has nothing to unlock.
-        return Ok(sf::KeyPairConfig::from_pem(pem));
-    }
-    Err(ConnectorError::invalid(
-        "private_key must be a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN ENCRYPTED PRIVATE KEY-----)",
-    ))
-}
-
-/// Error kind and a hint for the user, from Snowflake's error code (and message where codes are
-/// shared).
-fn classify_code(code: &str, message: &str) -> (ErrorKind, Option<&'static str>) {
-    let lower = message.to_ascii_lowercase();
-    match code {
-        // No active warehouse / the warehouse is suspended and cannot resume / does not exist.
-        "000606" | "000625" | "000627" => (
-            ErrorKind::InvalidInput,
-            Some("set \"warehouse\" on the connection to one this role may use; list them with the warehouses listing"),
-        ),
-        "003001" | "003003" | "003011" => (ErrorKind::AccessDenied, Some("the connection's role lacks this privilege")),
-        "000604" => (ErrorKind::Cancelled, None),
-        "000630" => (ErrorKind::Timeout, None),
-        "090105" | "090106" => (
-            ErrorKind::InvalidInput,
-            Some("set \"database\" and \"schema\" on the connection, or qualify names as database.schema.table"),
-        ),
-        // Login, session and authentication codes (incorrect password, JWT invalid, OAuth token
-        // invalid or expired, MFA required, user locked, IP not allowed, session expired).
-        _ if code.starts_with("390") || code.starts_with("394") => (ErrorKind::AccessDenied, None),
-        _ if lower.contains("insufficient privileges") => {
-            (ErrorKind::AccessDenied, Some("the connection's role lacks this privilege"))
-        }
-        _ => (ErrorKind::Sql, None),
-    }
-}
-
-/// A missing schema or table shows up as a SQL error (002003, "does not exist or not
-/// authorized"); listings report it as `NotFound`.
-fn not_found_as(error: ConnectorError, not_found: impl FnOnce() -> ConnectorError) -> ConnectorError {
-    let message = error.message().to_ascii_lowercase();
-    if error.kind() == ErrorKind::Sql
-        && (message.contains("002003")
-            || message.contains("does not exist")
-            || message.contains("not authorized"))
-    {
-        not_found()
-    } else {
-        error
-    }
-}
-
-fn schema_missing(schema: Option<&str>) -> ConnectorError {
-    match schema {
-        Some(schema) => ConnectorError::not_found(format!(
-            "schema {schema} does not exist or is not visible to this role"
-        )),
-        None => ConnectorError::not_found(
-            "the connection's database does not exist or is not visible to this role",
-        ),
-    }
-}
-
-/// A name as it is stored (as the listings return it), quoted so that case and spaces survive.
-fn quote_ident(name: &str) -> Result<String> {
-    if name.is_empty() || name.contains('\0') {
-        return Err(ConnectorError::invalid("an empty name is not a Snowflake identifier"));
-    }
-    Ok(format!("\"{}\"", name.replace('"', "\"\"")))
-}
-
-fn column_index(names: &[String], wanted: &str, sql: &str) -> Result<usize> {
-    names
-        .iter()
-        .position(|n| n.eq_ignore_ascii_case(wanted))
-        .ok_or_else(|| ConnectorError::internal(format!("{sql} returned no {wanted} column")))
-}
-
-fn statement_with(sql: &str, params: &[Param]) -> sf::Statement<sf::PositionalBinds> {
-    params.iter().fold(sf::Statement::new_positional(sql.to_string()), |statement, param| match param {
-        Param::Null => statement.bind(Option::<String>::None),
-        Param::Bool(v) => statement.bind(*v),
-        Param::Int(v) => statement.bind(*v),
-        Param::Float(v) => statement.bind(*v),
-        Param::Text(v) => statement.bind(v.clone()),
-    })
 }
 
 /// Now + `timeout`, saturating: a huge timeout means "no deadline", not a panic.
@@ -696,70 +370,7 @@ impl Drop for AbortOnDropTask {
     }
 }
 
-/// One row's cells as Snowflake sent them, copied out of the partition in one buffer: the
-/// crate's row API yields owned values only.
-#[derive(Debug, Default)]
-struct RawRow {
-    text: String,
-    cells: Vec<Option<Range<usize>>>,
-}
-
-impl RawRow {
-    fn get(&self, index: usize) -> Option<&str> {
-        let range = self.cells.get(index)?.clone()?;
-        self.text.get(range)
-    }
-}
-
-impl sf::FromRow for RawRow {
-    type Plan = usize;
-
-    fn build_plan(ctx: sf::RowPlanContext<'_>) -> sf::decode::PlanBuildResult<usize> {
-        Ok(ctx.schema().len())
-    }
-
-    fn from_row_with_plan(row: sf::RowRef<'_>, columns: &usize) -> sf::decode::RowDecodeResult<Self> {
-        let mut out = RawRow { text: String::new(), cells: Vec::with_capacity(*columns) };
-        for index in 0..*columns {
-            let cell = row.cell_at(index)?.raw().map(|raw| {
-                let start = out.text.len();
-                out.text.push_str(raw);
-                start..out.text.len()
-            });
-            out.cells.push(cell);
-        }
-        Ok(out)
-    }
-}
-
-fn is_key_error(e: &sf::Error) -> bool {
-    matches!(e.to_string().as_str(), "private key error" | "DER error" | "JWT error")
-}
-
-/// The HTTP status of a `NetworkError::HttpStatus`, which the crate shows as `HTTP 404: ...`.
-fn http_status(e: &sf::Error) -> Option<u16> {
-    let text = e.to_string();
-    let rest = text.strip_prefix("HTTP ")?;
-    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
-}
-
-/// The error and its causes, since the crate's own message is often just "network error".
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    scrub(&text, std::iter::empty())
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -770,100 +381,6 @@ mod tests {
     fn settings() -> SnowflakeSettings {
         serde_json::from_value(serde_json::json!({"account": "xy12345.eu-central-1", "user": "ANALYST"}))
             .unwrap()
-    }
-
-    #[test]
-    fn settings_parse_with_defaults_and_aliases() {
-        let s = settings();
-        assert!(s.read_only);
-        assert_eq!(s.authenticator, None);
-        let s: SnowflakeSettings = serde_json::from_value(serde_json::json!({
-            "account_identifier": "myorg-acct", "username": "u", "authenticator": "snowflake_jwt",
-            "role": "ANALYST", "warehouse": "WH", "database": "DB", "schema": "PUBLIC", "read_only": false
-        }))
-        .unwrap();
-        assert_eq!(s.account, "myorg-acct");
-        assert_eq!(s.authenticator, Some(Authenticator::SnowflakeJwt));
-        assert!(!s.read_only);
-        let err = serde_json::from_value::<SnowflakeSettings>(
-            serde_json::json!({"account": "a", "user": "u", "pasword": "x"}),
-        );
-        assert!(err.is_err());
-    }
-
-    #[test]
-    fn secrets_are_split_off_by_from_input() {
-        let input = serde_json::json!({
-            "kind": "snowflake", "account": "xy12345", "user": "u", "password": "hunter2",
-            "passcode": "123456", "private_key": "pem", "private_key_passphrase": "pp", "oauth_token": "tok"
-        });
-        let serde_json::Value::Object(map) = input else { unreachable!() };
-        let (settings, secrets) = crate::ConnectionSettings::from_input(map).unwrap();
-        assert_eq!(settings.kind(), "snowflake");
-        assert!(settings.read_only());
-        assert_eq!(secrets.fields().count(), 5);
-        let shown = serde_json::to_string(&settings).unwrap();
-        for secret in ["hunter2", "123456", "pem", "\"pp\"", "tok"] {
-            assert!(!shown.contains(secret), "{shown}");
-        }
-    }
-
-    #[test]
-    fn authenticator_is_inferred_from_the_secrets() {
-        assert!(auth_config(None, &secrets(&[("password", "pw")])).is_ok());
-        assert!(auth_config(None, &secrets(&[("oauth_token", "t")])).is_ok());
-        let err = auth_config(None, &secrets(&[])).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        let err = auth_config(Some(Authenticator::Oauth), &secrets(&[("password", "pw")])).unwrap_err();
-        assert!(err.message().contains("oauth_token"), "{err}");
-        let err = auth_config(Some(Authenticator::Snowflake), &secrets(&[("password", "  ")])).unwrap_err();
-        assert!(err.message().contains("password"), "{err}");
-    }
-
-    #[test]
-    fn key_mistakes_get_their_own_messages() {
-        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----";
-        let err = key_pair_config(encrypted, None).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert!(err.message().contains("private_key_passphrase"), "{err}");
-        assert!(key_pair_config(encrypted, Some("pp")).is_ok());
-        let pkcs1 = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----";
-        assert!(key_pair_config(pkcs1, None).unwrap_err().message().contains("openssl pkcs8 -topk8"));
-        assert_eq!(key_pair_config("not a key", None).unwrap_err().kind(), ErrorKind::InvalidInput);
-        let escaped = "-----BEGIN PRIVATE KEY-----\\nMIIB\\n-----END PRIVATE KEY-----";
-        assert!(key_pair_config(escaped, None).is_ok());
-        // Through auth_config, the inference picks the key over a stale password.
-        let s = secrets(&[("password", "old"), ("private_key", encrypted)]);
-        assert!(auth_config(None, &s).unwrap_err().message().contains("private_key_passphrase"));
-    }
-
-    #[test]
-    fn codes_classify() {
-        assert_eq!(classify_code("000606", "No active warehouse").0, ErrorKind::InvalidInput);
-        assert_eq!(classify_code("003001", "SQL access control error").0, ErrorKind::AccessDenied);
-        assert_eq!(
-            classify_code("390100", "Incorrect username or password was specified.").0,
-            ErrorKind::AccessDenied
-        );
-        assert_eq!(classify_code("390144", "JWT token is invalid.").0, ErrorKind::AccessDenied);
-        assert_eq!(classify_code("002003", "Object 'X' does not exist or not authorized.").0, ErrorKind::Sql);
-        assert_eq!(classify_code("001003", "syntax error").0, ErrorKind::Sql);
-        assert_eq!(
-            classify_code("000630", "Statement reached its statement or warehouse timeout").0,
-            ErrorKind::Timeout
-        );
-        assert_eq!(
-            classify_code("", "Insufficient privileges to operate on schema").0,
-            ErrorKind::AccessDenied
-        );
-    }
-
-    #[test]
-    fn identifiers_are_quoted_exactly() {
-        assert_eq!(quote_ident("PUBLIC").unwrap(), "\"PUBLIC\"");
-        assert_eq!(quote_ident("Mixed Case").unwrap(), "\"Mixed Case\"");
-        assert_eq!(quote_ident("a\"b").unwrap(), "\"a\"\"b\"");
-        assert!(quote_ident("").is_err());
     }
 
     #[test]
@@ -882,18 +399,5 @@ mod tests {
         );
         let engine = SnowflakeEngine::build(settings(), &secrets(&[("password", "pw")])).unwrap();
         assert_eq!(engine.target().host(), "https://xy12345.eu-central-1.snowflakecomputing.com");
-    }
-
-    #[test]
-    fn not_found_is_recognised_in_sql_errors() {
-        let err = not_found_as(
-            ConnectorError::sql("Snowflake error 002003: Table 'T' does not exist or not authorized."),
-            || ConnectorError::not_found("gone"),
-        );
-        assert_eq!(err.kind(), ErrorKind::NotFound);
-        let err = not_found_as(ConnectorError::sql("Snowflake error 001003: syntax error"), || {
-            ConnectorError::not_found("gone")
-        });
-        assert_eq!(err.kind(), ErrorKind::Sql);
     }
 }

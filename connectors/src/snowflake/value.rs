@@ -1,4 +1,4 @@
-//! Snowflake's JSON rowset values → `Cell` (SPEC §6).
+//! The one Snowflake value → `Cell` mapping (docs/snowflake.md, "Values → JSON").
 //!
 //! Snowflake sends every value of a JSON rowset as a string (or null), whose meaning depends on
 //! the column type: FIXED and REAL as decimal text, BOOLEAN as `1`/`0`, DATE as days since the
@@ -8,24 +8,28 @@
 //! those strings; it borrows them wherever the output is the same text.
 
 use crate::cell::{Cell, Column, ColumnKind};
-use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use crate::render::calendar::{civil_from_days, push_clock, push_date, push_offset, push_trimmed_fraction};
+use snowflake_connector_rs as sf;
 use snowflake_connector_rs::ColumnType;
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::ops::{Range, RangeInclusive};
 
 const NANOS_PER_SECOND: i128 = 1_000_000_000;
 /// TIMESTAMP_TZ's time zone field is the offset in minutes plus this.
 const TZ_INDEX_UTC: i64 = 1440;
 /// Older servers pack TIMESTAMP_TZ into one integer: `epoch_nanos * 16384 + tz_index`.
 const LEGACY_TZ_SHIFT: i128 = 16_384;
-/// Days from 0001-01-01 (chrono's day 1) to 1970-01-01.
-const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
+/// The years a date or timestamp may fall in. Snowflake's own values stay far inside; a wire
+/// value beyond is corrupt, and is refused (DATE) or shown as the raw instant (timestamps) rather
+/// than given a calendar date.
+const YEARS: RangeInclusive<i64> = -262_143..=262_142;
+const SECONDS_PER_DAY: i64 = 86_400;
 
 /// A column's Snowflake type, reduced to what decides how its values are read and shown. Built
 /// from the driver's `ColumnType` through its public tag and scale, so it stays correct when the
 /// driver adds variants (they arrive as `Other` and pass through as text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SnowflakeType {
+pub(super) enum SnowflakeType {
     /// FIXED with scale 0: NUMBER(p,0), INT, BIGINT, ...
     Integer,
     /// FIXED with a scale: NUMBER(p,s), DECIMAL.
@@ -46,12 +50,12 @@ pub enum SnowflakeType {
 }
 
 impl SnowflakeType {
-    pub fn of(ty: &ColumnType) -> Self {
+    pub(super) fn of(ty: &ColumnType) -> Self {
         Self::from_tag(ty.as_str(), ty.scale())
     }
 
     /// `tag` is the rowtype `type` field (`fixed`, `timestamp_tz`, ...), case-insensitive.
-    pub fn from_tag(tag: &str, scale: Option<u8>) -> Self {
+    pub(super) fn from_tag(tag: &str, scale: Option<u8>) -> Self {
         match tag.to_ascii_lowercase().as_str() {
             "fixed" if scale.unwrap_or(0) == 0 => Self::Integer,
             "fixed" => Self::Decimal,
@@ -69,7 +73,7 @@ impl SnowflakeType {
         }
     }
 
-    pub fn kind(self) -> ColumnKind {
+    pub(super) fn kind(self) -> ColumnKind {
         match self {
             Self::Integer => ColumnKind::Integer,
             Self::Decimal => ColumnKind::Decimal,
@@ -88,14 +92,14 @@ impl SnowflakeType {
 
 /// The one Snowflake value → `Cell` mapping. `raw` is the cell exactly as the JSON rowset carries
 /// it (`None` for SQL NULL). An `Err` says what was malformed; the caller adds the column.
-pub fn to_cell(ty: SnowflakeType, raw: Option<&str>) -> Result<Cell<'_>, String> {
+pub(super) fn to_cell(ty: SnowflakeType, raw: Option<&str>) -> Result<Cell<'_>, String> {
     let Some(raw) = raw else {
         return Ok(Cell::Null);
     };
     let cell = match ty {
         SnowflakeType::Integer => match raw.parse::<i64>() {
             Ok(v) => Cell::Int(v),
-            // Beyond i64 (NUMBER(38,0) reaches 10^38): SPEC §6 writes such integers as strings.
+            // Beyond i64 (NUMBER(38,0) reaches 10^38): docs/type-mapping.md writes such integers as strings.
             Err(_) if is_integer_text(raw) => Cell::Text(Cow::Borrowed(raw)),
             Err(_) => return Err(format!("'{raw}' is not an integer NUMBER")),
         },
@@ -119,7 +123,7 @@ pub fn to_cell(ty: SnowflakeType, raw: Option<&str>) -> Result<Cell<'_>, String>
             Cell::Text(Cow::Owned(format_timestamp(instant, Some(offset_minutes))))
         }
         SnowflakeType::Binary => Cell::Bytes(Cow::Owned(decode_hex(raw)?)),
-        // VARIANT/OBJECT/ARRAY: their JSON text, as SPEC §6 asks. VECTOR (`[1,2]`; float vectors
+        // VARIANT/OBJECT/ARRAY: their JSON text, as docs/type-mapping.md asks. VECTOR (`[1,2]`; float vectors
         // may hold `inf`/`nan`, so it is not always JSON), GEOGRAPHY/GEOMETRY (GeoJSON or WKT per
         // the session's output format) and unknown types: the text Snowflake sent.
         SnowflakeType::Text | SnowflakeType::SemiStructured | SnowflakeType::Other => {
@@ -130,7 +134,7 @@ pub fn to_cell(ty: SnowflakeType, raw: Option<&str>) -> Result<Cell<'_>, String>
 }
 
 /// The result column as clients see it: Snowflake's SQL type name and our kind.
-pub fn column(name: &str, ty: &ColumnType) -> Column {
+pub(super) fn column(name: &str, ty: &ColumnType) -> Column {
     Column::new(
         name,
         sql_type_name(ty.as_str(), ty.precision(), ty.scale(), ty.length()),
@@ -139,7 +143,12 @@ pub fn column(name: &str, ty: &ColumnType) -> Column {
 }
 
 /// Snowflake's own spelling of a type (`NUMBER(38,0)`, `TIMESTAMP_TZ(9)`) from its wire tag.
-pub fn sql_type_name(tag: &str, precision: Option<u8>, scale: Option<u8>, length: Option<u32>) -> String {
+pub(super) fn sql_type_name(
+    tag: &str,
+    precision: Option<u8>,
+    scale: Option<u8>,
+    length: Option<u32>,
+) -> String {
     let tag = tag.to_ascii_lowercase();
     let with_scale = |base: &str| match scale {
         Some(s) => format!("{base}({s})"),
@@ -178,21 +187,23 @@ fn parse_real(raw: &str) -> Result<f64, String> {
 fn format_date(raw: &str) -> Result<String, String> {
     let days: i64 =
         raw.trim().parse().map_err(|_| format!("'{raw}' is not a DATE (days since 1970-01-01)"))?;
-    let date = i32::try_from(days)
+    let (year, month, day) = i32::try_from(days)
         .ok()
-        .and_then(|d| d.checked_add(UNIX_EPOCH_DAYS_FROM_CE))
-        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .map(|days| civil_from_days(i64::from(days)))
+        .filter(|(year, ..)| YEARS.contains(year))
         .ok_or_else(|| format!("DATE {raw} days from 1970-01-01 is out of range"))?;
-    Ok(date.format("%Y-%m-%d").to_string())
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, year, month, day);
+    Ok(out)
 }
 
 fn format_time(raw: &str) -> Result<String, String> {
     let (seconds, nanos) = parse_epoch(raw)?;
-    if !(0..86_400).contains(&seconds) {
+    if !(0..SECONDS_PER_DAY).contains(&seconds) {
         return Err(format!("'{raw}' is not a TIME (seconds since midnight)"));
     }
-    let mut out = format!("{:02}:{:02}:{:02}", seconds / 3600, seconds / 60 % 60, seconds % 60);
-    push_fraction(&mut out, nanos);
+    let mut out = String::with_capacity(18);
+    push_seconds_of_day(&mut out, seconds, nanos);
     Ok(out)
 }
 
@@ -252,29 +263,25 @@ fn parse_timestamp_tz(raw: &str) -> Result<((i64, u32), i64), String> {
 /// then local to that offset). Fractions keep every non-zero digit and drop trailing zeros.
 fn format_timestamp((seconds, nanos): (i64, u32), offset_minutes: Option<i64>) -> String {
     let local_seconds = seconds.saturating_add(offset_minutes.unwrap_or(0) * 60);
-    let naive: NaiveDateTime = match DateTime::from_timestamp(local_seconds, 0) {
-        Some(dt) => dt.naive_utc(),
-        // Outside chrono's ±262,000 years: no real timestamp; show the raw instant instead of
-        // failing the whole result.
-        None => return format!("{seconds}.{nanos:09}"),
-    };
-    let mut out = naive.format("%Y-%m-%dT%H:%M:%S").to_string();
-    push_fraction(&mut out, nanos);
+    let (year, month, day) = civil_from_days(local_seconds.div_euclid(SECONDS_PER_DAY));
+    if !YEARS.contains(&year) {
+        return format!("{seconds}.{nanos:09}");
+    }
+    let mut out = String::with_capacity(35);
+    push_date(&mut out, year, month, day);
+    out.push('T');
+    push_seconds_of_day(&mut out, local_seconds.rem_euclid(SECONDS_PER_DAY), nanos);
     if let Some(offset) = offset_minutes {
-        let sign = if offset < 0 { '-' } else { '+' };
-        let abs = offset.abs();
-        let _ = write!(out, "{sign}{:02}:{:02}", abs / 60, abs % 60);
+        push_offset(&mut out, offset * 60);
     }
     out
 }
 
-fn push_fraction(out: &mut String, nanos: u32) {
-    if nanos == 0 {
-        return;
-    }
-    let digits = format!("{nanos:09}");
-    out.push('.');
-    out.push_str(digits.trim_end_matches('0'));
+/// `HH:MM:SS[.f]` for a second of the day (0..86400) and its nanoseconds.
+fn push_seconds_of_day(out: &mut String, seconds: i64, nanos: u32) {
+    let seconds = seconds.unsigned_abs();
+    push_clock(out, seconds / 3600, (seconds / 60 % 60) as u8, (seconds % 60) as u8);
+    push_trimmed_fraction(out, u64::from(nanos), 9);
 }
 
 fn decode_hex(raw: &str) -> Result<Vec<u8>, String> {
@@ -291,6 +298,42 @@ fn decode_hex(raw: &str) -> Result<Vec<u8>, String> {
     pairs.map(|pair| Ok((nibble(pair[0])? << 4) | nibble(pair[1])?)).collect()
 }
 
+/// One row's cells as Snowflake sent them, copied out of the partition in one buffer: the
+/// crate's row API yields owned values only.
+#[derive(Debug, Default)]
+pub(super) struct RawRow {
+    text: String,
+    cells: Vec<Option<Range<usize>>>,
+}
+
+impl RawRow {
+    pub(super) fn get(&self, index: usize) -> Option<&str> {
+        let range = self.cells.get(index)?.clone()?;
+        self.text.get(range)
+    }
+}
+
+impl sf::FromRow for RawRow {
+    type Plan = usize;
+
+    fn build_plan(ctx: sf::RowPlanContext<'_>) -> sf::decode::PlanBuildResult<usize> {
+        Ok(ctx.schema().len())
+    }
+
+    fn from_row_with_plan(row: sf::RowRef<'_>, columns: &usize) -> sf::decode::RowDecodeResult<Self> {
+        let mut out = RawRow { text: String::new(), cells: Vec::with_capacity(*columns) };
+        for index in 0..*columns {
+            let cell = row.cell_at(index)?.raw().map(|raw| {
+                let start = out.text.len();
+                out.text.push_str(raw);
+                start..out.text.len()
+            });
+            out.cells.push(cell);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -298,7 +341,7 @@ mod tests {
     use crate::format::write_json_value;
     use SnowflakeType as T;
 
-    /// The value as it ends up in the flat JSON, so each case shows the whole SPEC §6 path.
+    /// The value as it ends up in the flat JSON, so each case shows the whole path to the output.
     fn json(ty: SnowflakeType, raw: Option<&str>) -> String {
         let mut out = Vec::new();
         write_json_value(&to_cell(ty, raw).unwrap(), &mut out);
@@ -357,7 +400,7 @@ mod tests {
         assert_eq!(to_cell(T::Integer, Some("42")).unwrap(), Cell::Int(42));
         assert_eq!(json(T::Integer, Some("-7")), "-7");
         assert_eq!(json(T::Integer, Some("9007199254740991")), "9007199254740991");
-        // Past 2^53 and past i64 the SPEC wants strings, digits intact.
+        // Past 2^53 and past i64 docs/type-mapping.md wants strings, digits intact.
         assert_eq!(json(T::Integer, Some("9007199254740993")), "\"9007199254740993\"");
         assert_eq!(
             json(T::Integer, Some("99999999999999999999999999999999999999")),

@@ -6,7 +6,7 @@
 //! skips it locally.
 
 use crate::common::*;
-use crate::skipped;
+use dc_test_support::{skipped, Need};
 use serde_json::{json, Value};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -151,8 +151,7 @@ impl Driver {
 
 #[tokio::test]
 async fn chromium_on_workspace_origin_loads_widgets_and_runs_a_query() {
-    if skipped("DC_SKIP_BROWSER") {
-        eprintln!("DC_SKIP_BROWSER=1: skipping the browser test");
+    if skipped(Need::Browser) {
         return;
     }
     assert!(Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing; {FIX}");

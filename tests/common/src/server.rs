@@ -1,3 +1,6 @@
+//! The real server on port 0 with real HTTP through reqwest (or raw TCP where a client would
+//! rewrite what a test needs to send), and the small SQLite databases the server tests query.
+
 use data_connector::{server, App, Config};
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};

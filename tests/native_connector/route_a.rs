@@ -1,7 +1,8 @@
 //! Route A, replayed as `api/dataConnectors.ts` and the Data Connector dialogs send it.
 
 use crate::common::*;
-use crate::{skipped, Ws};
+use crate::Ws;
+use dc_test_support::mysql::MysqlDb;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -220,79 +221,21 @@ async fn bad_bodies_get_detail() {
     assert!(status == 422 || status == 404, "{body}");
 }
 
-fn mariadb(sql: &str) {
-    let output = std::process::Command::new("mariadb")
-        .args(["-h", "127.0.0.1", "-u", "root", "-e", sql])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("the mariadb client is needed for the MySQL tests (DC_SKIP_MYSQL=1 skips): {e}")
-        });
-    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
-}
-
-/// A throwaway database and user with a password, so the secret store is exercised.
-pub struct MysqlFixture {
-    pub db: String,
-    pub user: String,
-    pub password: String,
-}
-
-impl MysqlFixture {
-    pub fn new(tag: &str) -> Option<Self> {
-        if skipped("DC_SKIP_MYSQL") {
-            eprintln!("DC_SKIP_MYSQL=1: skipping a MySQL test");
-            return None;
-        }
-        let n = std::process::id();
-        let f = Self {
-            db: format!("dc_ws_{tag}_{n}"),
-            user: format!("dc_ws_{tag}_{n}"),
-            password: format!("Pw-{n}-secret"),
-        };
-        mariadb(&format!(
-            "DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}; DROP USER IF EXISTS '{u}'@'%'; \
-             CREATE USER '{u}'@'%' IDENTIFIED BY '{p}'; GRANT SELECT ON {db}.* TO '{u}'@'%'; \
-             DROP USER IF EXISTS '{u}'@'localhost'; CREATE USER '{u}'@'localhost' IDENTIFIED BY '{p}'; \
-             GRANT SELECT ON {db}.* TO '{u}'@'localhost';",
-            db = f.db,
-            u = f.user,
-            p = f.password
-        ));
-        Some(f)
-    }
-
-    pub fn exec(&self, sql: &str) {
-        mariadb(&format!("USE {}; {sql}", self.db));
-    }
-}
-
-impl Drop for MysqlFixture {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("mariadb")
-            .args(["-h", "127.0.0.1", "-u", "root", "-e"])
-            .arg(format!(
-                "DROP DATABASE IF EXISTS {db}; DROP USER IF EXISTS '{u}'@'%'; DROP USER IF EXISTS '{u}'@'localhost';",
-                db = self.db,
-                u = self.user
-            ))
-            .output();
-    }
-}
-
 #[tokio::test]
 async fn mysql_lists_databases_saves_and_serves_pages() {
-    let Some(f) = MysqlFixture::new("a") else { return };
-    f.exec("CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c');");
+    let Some(f) = MysqlDb::create().await else { return };
+    f.exec_all(&["CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO t VALUES (1,'a'),(2,'b'),(3,'c');"]).await;
     let s = start().await;
     let ws = Ws::new(&s, "mysql-user");
-    let creds = json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": "127.0.0.1:3306"});
+    let creds =
+        json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": f.address()});
     let (status, dbs) = ws.post("/sql/databases", creds.clone()).await;
     assert_eq!(status, 200, "{dbs}");
     assert!(dbs.as_array().unwrap().iter().any(|d| d == &json!(f.db)), "{dbs}");
     let (status, body) = ws
         .post(
             "/sql/databases",
-            json!({"database_type": "mysql", "username": f.user, "password": "wrong", "host": "127.0.0.1"}),
+            json!({"database_type": "mysql", "username": f.user, "password": "wrong", "host": f.address()}),
         )
         .await;
     assert!(status >= 400, "{body}");

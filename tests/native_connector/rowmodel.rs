@@ -2,8 +2,9 @@
 //! every filter type, combined conditions, sorting, paging, grouping, and injection attempts.
 
 use crate::common::*;
-use crate::route_a::MysqlFixture;
-use crate::{skipped, Ws};
+use crate::Ws;
+use dc_test_support::mysql::MysqlDb;
+use dc_test_support::postgres::PostgresDb;
 use serde_json::{json, Value};
 
 const ROWS: &[&str] = &[
@@ -211,50 +212,33 @@ async fn sqlite_row_model() {
 
 #[tokio::test]
 async fn mysql_row_model() {
-    let Some(f) = MysqlFixture::new("rm") else { return };
-    f.exec(&format!(
+    let Some(f) = MysqlDb::create().await else { return };
+    f.exec_all(&[&format!(
         "CREATE TABLE prices (id INT PRIMARY KEY, sym VARCHAR(10), px DOUBLE, day DATE, note VARCHAR(20));
          INSERT INTO prices VALUES {};",
         ROWS.join(",")
-    ));
+    )])
+    .await;
     let s = start().await;
     let ws = Ws::new(&s, "grid-user");
     let login =
-        json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": "127.0.0.1"});
+        json!({"database_type": "mysql", "username": f.user, "password": f.password, "host": f.address()});
     check_prices(&ws, login, json!(f.db), "SELECT * FROM prices").await;
-}
-
-fn psql(database: &str, sql: &str) {
-    let output = std::process::Command::new("psql")
-        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("psql is needed for the PostgreSQL tests (DC_SKIP_POSTGRES=1 skips): {e}")
-        });
-    assert!(output.status.success(), "{sql}: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[tokio::test]
 async fn postgres_row_model() {
-    if skipped("DC_SKIP_POSTGRES") {
-        return;
-    }
-    let db = format!("dc_ws_rm_{}", std::process::id());
-    psql("postgres", &format!("DROP DATABASE IF EXISTS {db}"));
-    psql("postgres", &format!("CREATE DATABASE {db}"));
-    psql(
-        &db,
-        &format!(
-            "CREATE TABLE prices (id INT PRIMARY KEY, sym TEXT, px DOUBLE PRECISION, day DATE, note TEXT);
-             INSERT INTO prices VALUES {};",
-            ROWS.join(",")
-        ),
-    );
+    let Some(db) = PostgresDb::create().await else { return };
+    db.exec(&format!(
+        "CREATE TABLE prices (id INT PRIMARY KEY, sym TEXT, px DOUBLE PRECISION, day DATE, note TEXT);
+         INSERT INTO prices VALUES {};",
+        ROWS.join(",")
+    ))
+    .await;
     let s = start().await;
     let ws = Ws::new(&s, "grid-user");
-    let login = json!({"database_type": "postgres", "username": "postgres", "password": "", "host": "127.0.0.1:5432"});
-    let id = check_prices(&ws, login, json!(db), "SELECT * FROM prices").await;
+    let login = json!({"database_type": "postgres", "username": db.user, "password": db.password,
+                       "host": db.address()});
+    let id = check_prices(&ws, login, json!(db.db), "SELECT * FROM prices").await;
     ws.delete(&format!("/sql/database/{id}")).await;
-    drop(s);
-    psql("postgres", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
 }

@@ -1,18 +1,13 @@
-//! Workspace integration: Route A (the native Data Connector protocol) replayed with the exact
-//! requests Workspace's frontend sends, the AG Grid row model on every engine we can reach,
-//! Route B's widgets.json/apps.json checked against the frontend's validation rules, and a real
-//! Chromium calling the server from https://pro.openbb.co.
+//! The native Data Connector protocol (Route A: what Workspace's Data Connectors page calls)
+//! replayed with the exact requests Workspace's frontend sends, and the AG Grid row model over
+//! saved queries on every engine we can reach.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../server/common.rs"]
-#[allow(dead_code)]
-mod common;
+use dc_test_support::server as common;
 
-mod browser;
 mod route_a;
 mod rowmodel;
-mod widgets;
 
 use common::*;
 use reqwest::Method;
@@ -56,8 +51,4 @@ impl<'a> Ws<'a> {
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.call(Method::DELETE, path, None).await
     }
-}
-
-pub fn skipped(var: &str) -> bool {
-    std::env::var(var).is_ok_and(|v| v == "1")
 }

@@ -1,34 +1,18 @@
-//! Helpers shared by the MySQL/MariaDB and PostgreSQL engine tests: unique names for throwaway
-//! databases, running a query through a real `ResultSink` and reading back the exact body, and the
-//! checks both engines must pass in the same way.
-
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Running queries through an engine the way the server does (a real `ResultSink`), and the
+//! checks every engine must pass in the same way.
 
 use connectors::{
     Column, ConnectionSettings, ConnectorError, Engine, ErrorKind, Format, Param, Query, ResultSink, Secrets,
     SinkOptions, StreamEvent,
 };
-use sqlx::{AssertSqlSafe, Executor as _};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 use tokio::task::JoinHandle;
 
-/// A name no other test run uses: pid, time and a counter.
-pub fn unique(prefix: &str) -> String {
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("{prefix}_{}_{nanos:x}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Whether the developer opted out of this engine's tests (`DC_SKIP_MYSQL=1`, ...). CI never sets it.
-pub fn skipped(var: &str) -> bool {
-    std::env::var(var).is_ok_and(|v| v == "1")
-}
+/// The time limit of `query`: generous, so that a busy 2-core machine does not fail a test that
+/// is not about time.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What one query produced, reassembled from the sink's events.
 #[derive(Debug)]
@@ -41,8 +25,14 @@ pub struct Output {
     pub streamed: bool,
 }
 
+impl Output {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("the body is JSON")
+    }
+}
+
 pub fn query(sql: &str) -> Query {
-    Query { sql: sql.to_string(), params: Vec::new(), timeout: Duration::from_secs(30) }
+    query_with(sql, Vec::new(), QUERY_TIMEOUT)
 }
 
 pub fn query_with(sql: &str, params: Vec<Param>, timeout: Duration) -> Query {
@@ -51,11 +41,7 @@ pub fn query_with(sql: &str, params: Vec<Param>, timeout: Duration) -> Query {
 
 /// Runs the query with a row cap, reading the events while the engine writes them (the channel
 /// is bounded, so a long result would otherwise stall).
-pub async fn run_limited(
-    engine: &Arc<dyn Engine>,
-    query: Query,
-    limit: u64,
-) -> Result<Output, ConnectorError> {
+pub async fn run_limited(engine: &dyn Engine, query: Query, limit: u64) -> Result<Output, ConnectorError> {
     let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, limit));
     let reader = async move {
         let mut out =
@@ -89,20 +75,28 @@ pub async fn run_limited(
     Ok(out)
 }
 
-pub async fn run(engine: &Arc<dyn Engine>, query: Query) -> Result<Output, ConnectorError> {
+pub async fn run(engine: &dyn Engine, query: Query) -> Result<Output, ConnectorError> {
     run_limited(engine, query, u64::MAX).await
 }
 
-pub async fn body(engine: &Arc<dyn Engine>, sql: &str) -> String {
+/// The output of `sql`, which must succeed.
+pub async fn output(engine: &dyn Engine, sql: &str) -> Output {
     match run(engine, query(sql)).await {
-        Ok(out) => out.body,
+        Ok(out) => out,
         Err(e) => panic!("{sql}: {e} ({:?})", e.kind()),
     }
 }
 
-pub async fn error(engine: &Arc<dyn Engine>, query: Query) -> ConnectorError {
+/// The body of `sql`, which must succeed.
+pub async fn body(engine: &dyn Engine, sql: &str) -> String {
+    output(engine, sql).await.body
+}
+
+/// The error of `query`, which must fail.
+pub async fn error(engine: &dyn Engine, query: Query) -> ConnectorError {
+    let sql = query.sql.clone();
     match run(engine, query).await {
-        Ok(out) => panic!("expected an error, got {}", out.body),
+        Ok(out) => panic!("{sql} should fail, got {}", out.body),
         Err(e) => e,
     }
 }
@@ -129,30 +123,9 @@ where
     }
 }
 
-/// Runs async clean-up from `Drop`, which may happen while a test's runtime is unwinding: a
-/// fresh thread with its own runtime always can.
-pub fn block_on_fresh<F: std::future::Future<Output = ()> + Send + 'static>(work: F) {
-    let _ = std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            rt.block_on(work);
-        }
-    })
-    .join();
-}
-
-/// The including file's `Fixture`, or an early return from the test when the developer opted out.
-macro_rules! fixture {
-    () => {
-        match Fixture::new().await {
-            Some(f) => f,
-            None => return,
-        }
-    };
-}
-
 /// A query that outlives its 500 ms limit fails as a timeout, promptly, and leaves the pool usable;
 /// `sleep` is the dialect's `SLEEP(5)`.
-pub async fn assert_times_out(engine: &Arc<dyn Engine>, sleep: &str) {
+pub async fn assert_times_out(engine: &dyn Engine, sleep: &str) {
     let started = std::time::Instant::now();
     let e = error(engine, query_with(&format!("SELECT {sleep}"), vec![], Duration::from_millis(500))).await;
     assert_kind(&e, ErrorKind::Timeout);
@@ -161,8 +134,32 @@ pub async fn assert_times_out(engine: &Arc<dyn Engine>, sleep: &str) {
     assert_eq!(body(engine, "SELECT 1 AS x").await, r#"[{"x":1}]"#);
 }
 
+/// One parameter of each kind, with values that test the edges: NULL, a boolean, an integer past
+/// 2^53, a float, text with a quote and an emoji.
+pub fn every_param_kind() -> Vec<Param> {
+    vec![
+        Param::Null,
+        Param::Bool(true),
+        Param::Int(-9_007_199_254_740_993),
+        Param::Float(1.5),
+        Param::Text("it's 😀".into()),
+    ]
+}
+
+/// `sql`, whose placeholders take `every_param_kind` in order, returns exactly `expected`.
+pub async fn assert_parameters_bind(engine: &dyn Engine, sql: &str, expected: &str) {
+    let out = run(engine, query_with(sql, every_param_kind(), Duration::from_secs(10))).await.unwrap();
+    assert_eq!(out.body, expected, "{sql}");
+}
+
+/// A statement with a placeholder and no value for it is the caller's mistake, not the SQL's.
+pub async fn assert_missing_parameter_refused(engine: &dyn Engine, sql: &str) {
+    let e = error(engine, query_with(sql, vec![], Duration::from_secs(10))).await;
+    assert_kind(&e, ErrorKind::InvalidInput);
+}
+
 /// A result without rows still names its columns.
-pub async fn assert_named_without_rows(engine: &Arc<dyn Engine>, sql: &str, names: &[&str]) {
+pub async fn assert_named_without_rows(engine: &dyn Engine, sql: &str, names: &[&str]) {
     let out = run(engine, query(sql)).await.unwrap();
     assert_eq!(out.body, "[]");
     let found: Vec<_> = out.columns.iter().map(|c| c.name.as_str()).collect();
@@ -179,13 +176,11 @@ pub async fn connect_engine(settings: ConnectionSettings, secrets: &Secrets) -> 
     connectors::connect(&settings, secrets).await.unwrap_or_else(|e| panic!("connect: {e}"))
 }
 
-/// Runs fixture statements one after another on one connection, naming the one that fails.
-pub async fn exec_each<C>(conn: &mut C, statements: &[&str])
-where
-    for<'c> &'c mut C: sqlx::Executor<'c>,
-{
-    for sql in statements {
-        (&mut *conn).execute(AssertSqlSafe(sql.to_string())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+/// The error connecting with these settings gives; panics if the connection succeeds.
+pub async fn connect_error(settings: ConnectionSettings, secrets: &Secrets) -> ConnectorError {
+    match connectors::connect(&settings, secrets).await {
+        Ok(_) => panic!("connecting should have failed"),
+        Err(e) => e,
     }
 }
 
@@ -194,15 +189,10 @@ pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The error connecting with these settings gives; panics if the connection succeeds.
-pub async fn connect_error(settings: ConnectionSettings, secrets: &Secrets) -> ConnectorError {
-    connectors::connect(&settings, secrets).await.err().unwrap()
-}
-
 /// Settings and secrets from a connection dialog's URL input, checked to keep the password out
 /// of what is stored.
 pub fn settings_from_url(input: serde_json::Value, password: &str) -> (ConnectionSettings, Secrets) {
-    let serde_json::Value::Object(input) = input else { unreachable!() };
+    let serde_json::Value::Object(input) = input else { panic!("the input must be a JSON object") };
     let (settings, secrets) = ConnectionSettings::from_input(input).unwrap();
     let stored = serde_json::to_string(&settings).unwrap();
     assert!(!stored.contains(password) && !stored.contains("url"), "{stored}");
@@ -210,7 +200,7 @@ pub fn settings_from_url(input: serde_json::Value, password: &str) -> (Connectio
 }
 
 /// Runs a result long enough to stream and returns its rows, checked to be complete.
-pub async fn streamed_rows(engine: &Arc<dyn Engine>, sql: &str) -> Vec<serde_json::Value> {
+pub async fn streamed_rows(engine: &dyn Engine, sql: &str) -> Vec<serde_json::Value> {
     let out = run(engine, query(sql)).await.unwrap();
     assert!(out.streamed, "100k rows should stream past the held-back window");
     assert_eq!((out.rows, out.truncated), (100_000, false));
@@ -239,7 +229,7 @@ where
     let (marker, _rx, task) = start_sleeping(engine, sleep, "dc_dropped", &running).await;
     task.abort();
     assert_stops(&marker, &running).await;
-    assert_eq!(body(engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
+    assert_eq!(body(&**engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
 }
 
 async fn start_sleeping<F, Fut>(
@@ -252,7 +242,7 @@ where
     F: Fn(String) -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let marker = unique(prefix);
+    let marker = crate::unique(prefix);
     let sql = format!("SELECT {sleep} AS s, '{marker}' AS m");
     let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
     let task = tokio::spawn({

@@ -131,7 +131,7 @@ const APP_KEYS: &[&str] = &[
 ];
 
 /// Every rule violation, as "widget: problem".
-pub fn check_widgets(file: &Value) -> Vec<String> {
+pub(crate) fn check_widgets(file: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     let Some(widgets) = file.as_object() else {
         return vec!["widgets.json must be an object keyed by widget id".into()];
@@ -300,7 +300,7 @@ fn check_column(column: &Value) -> Vec<String> {
     errors
 }
 
-pub fn check_apps(apps: &Value, widgets: &Value) -> Vec<String> {
+pub(crate) fn check_apps(apps: &Value, widgets: &Value) -> Vec<String> {
     let mut errors = Vec::new();
     let Some(list) = apps.as_array() else { return vec!["apps.json must be an array".into()] };
     for app in list {

@@ -1,0 +1,188 @@
+//! PostgreSQL through sqlx. sqlx asks for every result column in binary, so each value is read
+//! from its binary wire format (`value.rs`).
+//!
+//! Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` and are rolled back
+//! afterwards; a client-side deadline backs the time limit up. A query that is abandoned (client
+//! gone, row cap, deadline, dropped future) is stopped with `pg_cancel_backend` from a separate
+//! connection, and its connection is closed rather than returned to the pool.
+
+mod error;
+mod nested;
+mod params;
+mod schema;
+mod settings;
+mod value;
+
+pub use settings::PostgresSettings;
+
+use crate::error::{ConnectorError, Result};
+use crate::kind::EngineKind;
+use crate::settings::{Secrets, TlsMode};
+use crate::sink::ResultSink;
+use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
+use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
+use error::{map_error, server_name};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow, PgSslMode, PgTypeInfo, Postgres};
+use sqlx::{
+    AssertSqlSafe, Column as _, ConnectOptions as _, Connection as _, Executor as _, Row as _,
+    SqlSafeStr as _, Statement as _, TypeInfo as _,
+};
+use value::PgType;
+
+pub struct PostgresEngine {
+    server: Server<Postgres, PostgresSettings>,
+    /// Fraction digits of `money` in the server's `lc_monetary`; the wire value is an integer.
+    money_scale: u8,
+}
+
+impl PostgresEngine {
+    pub async fn connect(settings: PostgresSettings, secrets: &Secrets) -> Result<Self> {
+        let mut options = PgConnectOptions::new_without_pgpass()
+            .host(&settings.host)
+            .port(settings.port)
+            .username(&settings.user)
+            .database(settings.database.as_deref().unwrap_or("postgres"))
+            .application_name("data-connector")
+            .ssl_mode(match settings.tls {
+                TlsMode::Disable => PgSslMode::Disable,
+                TlsMode::Prefer => PgSslMode::Prefer,
+                TlsMode::Require => PgSslMode::Require,
+                TlsMode::VerifyCa => PgSslMode::VerifyCa,
+                TlsMode::VerifyFull => PgSslMode::VerifyFull,
+            });
+        if let Some(password) = secrets.get("password") {
+            options = options.password(password);
+        }
+        if let Some(ca) = &settings.ca_file {
+            options = options.ssl_root_cert(ca);
+        }
+        let where_ = server_name(&settings);
+        let (server, mut conn) =
+            Server::<Postgres, _>::connect(settings, secrets, options, &where_, map_error).await?;
+        let scale: i32 = sqlx::query_scalar("SELECT scale(0::money::numeric)")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| server.error(e, None))?;
+        let _ = conn.close().await;
+        Ok(Self { server, money_scale: u8::try_from(scale).unwrap_or(2) })
+    }
+
+    async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
+        let map_error = |e| self.server.error(e, Some(query.timeout));
+        let read_only = self.server.settings.read_only;
+        let mut running = Running::new(self.server.acquire().await?);
+
+        let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);
+        // SET LOCAL ends with the transaction; a writable connection runs outside one (so that
+        // e.g. VACUUM works) and sets the session value before every statement instead.
+        let (setup, end) = if read_only {
+            // Rolled back, never committed: a read has nothing to keep, and the few writes READ
+            // ONLY does not catch (`lo_create`) are undone.
+            (
+                format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
+                "ROLLBACK",
+            )
+        } else {
+            (
+                format!("SET statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
+                "RESET statement_timeout",
+            )
+        };
+        let pid: i32 = running.session_id(setup, "pg_backend_pid()", map_error).await?;
+        let options = self.server.options.clone();
+        running.stop_with(
+            format!("cancel PostgreSQL query of backend {pid}"),
+            self.server.secrets.clone(),
+            async move {
+                let mut conn = options.connect().await?;
+                sqlx::query("SELECT pg_cancel_backend($1)").bind(pid).execute(&mut conn).await?;
+                conn.close().await
+            },
+        );
+
+        // Parameter types go into the statement (the server must know them to read the binary
+        // values), but sqlx caches prepared statements by their text alone; the type signature
+        // in a trailing comment keeps the same SQL with other parameter types apart.
+        let types: Vec<PgTypeInfo> = query.params.iter().map(params::param_type).collect();
+        let sql = if types.is_empty() {
+            query.sql.clone()
+        } else {
+            let signature: Vec<&str> = types.iter().map(|t| t.name()).collect();
+            format!("{}\n/* dc:{} */", query.sql, signature.join(","))
+        };
+        let prepared = (&mut *running.conn).prepare_with(AssertSqlSafe(sql).into_sql_str(), &types).await;
+        let statement = match prepared {
+            Ok(statement) => statement,
+            Err(e) => return running.fail(end, map_error(e)).await,
+        };
+        if let Err(error) = check_parameter_count(statement.parameters(), query.params.len()) {
+            return running.fail(end, error).await;
+        }
+        let (columns, types) = value::describe(statement.columns(), self.money_scale);
+        if let Some((column, why)) =
+            columns.iter().zip(&types).find_map(|(c, t)| t.unsupported().map(|w| (c, w)))
+        {
+            let error = ConnectorError::unsupported(format!(
+                "column \"{}\" has type {why}, which cannot be shown yet; cast it in the query, e.g. \
+                 {}::text",
+                column.name, column.name
+            ));
+            return running.fail(end, error).await;
+        }
+        sink.set_columns(columns);
+        let mut args = PgArguments::default();
+        for param in &query.params {
+            params::bind(&mut args, param)?;
+        }
+
+        let outcome = {
+            let mut rows = statement.query_with(args).fetch(&mut *running.conn);
+            stream_rows(&mut rows, &mut sink, &mut Decoders(&types), map_error).await
+        };
+        running.conclude(outcome, sink, end).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for PostgresEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Postgres
+    }
+
+    async fn server_version(&self) -> Result<String> {
+        schema::version(&self.server).await
+    }
+
+    async fn list(&self, what: Listing) -> Result<Vec<String>> {
+        schema::list(&self.server, what).await
+    }
+
+    async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
+        schema::tables(&self.server, schema).await
+    }
+
+    async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>> {
+        schema::columns(&self.server, schema, table).await
+    }
+
+    async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
+        within_deadline(query.timeout, self.run(&query, sink)).await
+    }
+}
+
+/// The result's decoders, known from the prepared statement before any row arrives.
+struct Decoders<'a>(&'a [PgType]);
+
+impl RowWriter<PgRow> for Decoders<'_> {
+    fn write(&mut self, row: &PgRow, sink: &mut ResultSink) -> Result<()> {
+        for (i, ty) in self.0.iter().enumerate() {
+            let cell = value::cell_at(row, i, ty).map_err(|why| {
+                let column = row.columns().get(i).map_or("?", |c| c.name());
+                let type_name = row.columns().get(i).map_or("?", |c| c.type_info().name());
+                ConnectorError::unreadable(column, type_name, &why)
+            })?;
+            sink.cell(&cell);
+        }
+        Ok(())
+    }
+}

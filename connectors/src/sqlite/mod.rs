@@ -1,0 +1,234 @@
+//! SQLite through rusqlite (bundled). Files open read-only (`SQLITE_OPEN_READ_ONLY`) unless the
+//! connection says otherwise, with ATTACH disabled by limit, defensive mode on and extension
+//! loading never compiled in. Statements run on blocking threads; a progress handler stops a
+//! statement at its deadline or when the client has gone.
+
+mod error;
+mod params;
+mod schema;
+mod settings;
+mod value;
+
+pub use settings::SqliteSettings;
+
+use crate::cell::ColumnKind;
+use crate::error::{ConnectorError, Result};
+use crate::kind::EngineKind;
+use crate::sink::{CancelSignal, ResultSink};
+use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
+use error::{describe, is_interrupt, map_error};
+use rusqlite::{limits::Limit, Connection, OpenFlags};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Idle connections kept for reuse; opening one costs a file open and schema read.
+const MAX_IDLE: usize = 4;
+/// SQLite VM steps between checks of the deadline and the client.
+const PROGRESS_STEPS: i32 = 10_000;
+
+pub struct SqliteEngine {
+    settings: SqliteSettings,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl SqliteEngine {
+    /// Opens the file once to prove it is a readable SQLite database.
+    pub async fn open(settings: SqliteSettings) -> Result<Self> {
+        if !settings.path.is_absolute() {
+            return Err(ConnectorError::invalid(format!(
+                "the SQLite path must be absolute, got {}",
+                settings.path.display()
+            )));
+        }
+        let engine = Self { settings, idle: Mutex::new(Vec::new()) };
+        engine
+            .with_connection(|conn| {
+                conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+                    .map_err(|e| map_error(e, None))
+            })
+            .await?;
+        Ok(engine)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let path = &self.settings.path;
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                ConnectorError::not_found(format!("SQLite file {} does not exist", path.display()))
+            }
+            _ => ConnectorError::invalid(format!("cannot read SQLite file {}: {e}", path.display())),
+        })?;
+        if !meta.is_file() {
+            return Err(ConnectorError::invalid(format!("{} is not a file", path.display())));
+        }
+        let mode = if self.settings.read_only {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        let conn =
+            Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| {
+                ConnectorError::invalid(format!(
+                    "cannot open SQLite file {}: {}",
+                    path.display(),
+                    describe(&e)
+                ))
+            })?;
+        conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0);
+        // Results stream through once, so a big private page cache buys little (the OS caches
+        // the file for every connection) and costs memory per pooled connection.
+        conn.pragma_update(None, "cache_size", -512).map_err(|e| map_error(e, None))?;
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+            .and_then(|_| {
+                conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)
+            })
+            .map_err(|e| map_error(e, None))?;
+        Ok(conn)
+    }
+
+    /// Runs `work` on a blocking thread with a pooled connection.
+    async fn with_connection<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => self.connect_blocking().await?,
+        };
+        let (conn, result) = tokio::task::spawn_blocking(move || {
+            let result = work(&conn);
+            (conn, result)
+        })
+        .await
+        .map_err(|e| ConnectorError::internal(format!("SQLite worker failed: {e}")))?;
+        conn.progress_handler(0, None::<fn() -> bool>);
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+
+    async fn connect_blocking(&self) -> Result<Connection> {
+        // Opening touches the file system; it is quick, so it runs inline rather than paying
+        // for a second thread hop.
+        self.connect()
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for SqliteEngine {
+    fn kind(&self) -> EngineKind {
+        EngineKind::Sqlite
+    }
+
+    async fn server_version(&self) -> Result<String> {
+        self.with_connection(|conn| {
+            conn.query_row("SELECT 'SQLite ' || sqlite_version()", [], |r| r.get(0))
+                .map_err(|e| map_error(e, None))
+        })
+        .await
+    }
+
+    async fn list(&self, what: Listing) -> Result<Vec<String>> {
+        schema::list(what)
+    }
+
+    async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
+        schema::only_main(schema)?;
+        self.with_connection(schema::tables).await
+    }
+
+    async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>> {
+        schema::only_main(schema)?;
+        let table = table.to_string();
+        self.with_connection(move |conn| schema::columns(conn, &table)).await
+    }
+
+    async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
+        let read_only = self.settings.read_only;
+        self.with_connection(move |conn| run(conn, &query, sink, read_only)).await
+    }
+}
+
+fn run(conn: &Connection, query: &Query, mut sink: ResultSink, read_only: bool) -> Result<()> {
+    let started = Instant::now();
+    let deadline = started + query.timeout;
+    let cancel: CancelSignal = sink.cancel_signal();
+    let watch = cancel.clone();
+    conn.progress_handler(PROGRESS_STEPS, Some(move || watch.is_cancelled() || Instant::now() >= deadline));
+    let interrupted = |e: rusqlite::Error| {
+        if is_interrupt(&e) {
+            if cancel.is_cancelled() {
+                ConnectorError::cancelled()
+            } else {
+                ConnectorError::timeout(query.timeout)
+            }
+        } else {
+            map_error(e, Some(read_only))
+        }
+    };
+
+    let mut stmt = conn.prepare(&query.sql).map_err(interrupted)?;
+    if read_only && !stmt.readonly() {
+        return Err(ConnectorError::read_only(
+            "the connection is read-only and this statement would write; the file was not changed",
+        ));
+    }
+    let expected = stmt.parameter_count();
+    if expected != query.params.len() {
+        return Err(ConnectorError::invalid(format!(
+            "the query has {expected} parameter(s) but {} value(s) were given",
+            query.params.len()
+        )));
+    }
+    for (i, param) in query.params.iter().enumerate() {
+        params::bind(&mut stmt, i + 1, param).map_err(|e| map_error(e, None))?;
+    }
+    let declared: Vec<(String, Option<String>)> =
+        stmt.columns().iter().map(|c| (c.name().to_string(), c.decl_type().map(str::to_string))).collect();
+    let hints: Vec<ColumnKind> = declared
+        .iter()
+        .map(|(_, t)| t.as_deref().map_or(ColumnKind::Other, value::kind_of_decltype))
+        .collect();
+
+    let mut rows = stmt.raw_query();
+    let mut first = true;
+    while let Some(row) = rows.next().map_err(interrupted)? {
+        if first {
+            first = false;
+            sink.set_columns(value::columns_from(&declared, &hints, Some(row)));
+        }
+        if !sink.accept_row() {
+            break;
+        }
+        for (i, hint) in hints.iter().enumerate() {
+            let raw = row.get_ref(i).map_err(|e| map_error(e, None))?;
+            let cell = value::to_cell(raw, *hint).map_err(|why| unreadable(&declared[i], raw, &why))?;
+            sink.cell(&cell);
+        }
+        sink.end_row_blocking()?;
+    }
+    if first {
+        sink.set_columns(value::columns_from(&declared, &hints, None));
+    }
+    drop(rows);
+    sink.finish_blocking()
+}
+
+/// The error for a value SQLite stores but we cannot show, with the cast that reads it anyway.
+fn unreadable(
+    (name, declared): &(String, Option<String>),
+    raw: rusqlite::types::ValueRef<'_>,
+    why: &str,
+) -> ConnectorError {
+    let db_type = declared.clone().unwrap_or_else(|| value::storage_class(raw).0);
+    ConnectorError::unreadable(
+        name,
+        &db_type,
+        &format!("{why}; CAST({name} AS BLOB) in the query returns the stored bytes"),
+    )
+}
