@@ -60,6 +60,9 @@ echo "MariaDB and PostgreSQL are up"
 say "fakesnow (Snowflake wire protocol)"
 tests/snowflake/start.sh setup
 
+say "MCP Python SDK (the client tests/mcp drives)"
+tests/mcp/setup.sh
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings

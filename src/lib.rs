@@ -2,7 +2,8 @@
 //!
 //! `server` binds and serves; `api` is our documented HTTP API; `execution` runs one query from
 //! any caller and streams it; `connections` keeps saved connections (settings in `state`, secrets
-//! in `secrets`); engines live in the `connectors` crate.
+//! in `secrets`); `mcp` serves AI clients read-only tools over the same core; engines live in
+//! the `connectors` crate.
 
 pub mod api;
 pub mod app;
@@ -12,6 +13,7 @@ pub mod connections;
 pub mod demo;
 pub mod error;
 pub mod execution;
+pub mod mcp;
 pub mod rowmodel;
 pub mod secrets;
 pub mod security;

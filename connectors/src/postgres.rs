@@ -147,7 +147,7 @@ impl PostgresEngine {
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
         let ctx = self.ctx(Some(query.timeout));
-        let read_only = self.settings.read_only;
+        let read_only = query.access(self.settings.read_only).read_only();
         let mut running = Running::new(self.acquire().await?);
 
         let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);

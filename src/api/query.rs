@@ -58,6 +58,7 @@ pub async fn post(
         params: request.params,
         limit: request.limit,
         timeout_ms: request.timeout_ms,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }
@@ -76,6 +77,7 @@ pub async fn get(
         params: Vec::new(),
         limit: params.limit,
         timeout_ms: params.timeout_ms,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }

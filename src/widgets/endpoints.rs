@@ -45,11 +45,17 @@ fn number(value: Option<&Value>) -> Result<Option<u64>> {
 }
 
 pub async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
-    Ok(Json(spec::widgets(&app).await?))
+    let mut widgets = spec::widgets(&app).await?;
+    crate::mcp::workspace::link_widgets(&app, &mut widgets)?;
+    Ok(Json(widgets))
 }
 
-pub async fn apps_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
-    Ok(Json(spec::apps(&spec::widgets(&app).await?)))
+pub async fn apps_json(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Result<Json<Value>> {
+    let mut apps = spec::apps(&spec::widgets(&app).await?);
+    if let Some(host) = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
+        crate::mcp::workspace::advertise(&mut apps, host);
+    }
+    Ok(Json(apps))
 }
 
 /// `optionsEndpoint` of the connection pickers: `[{label, value, extraInfo}]`.
@@ -158,6 +164,7 @@ pub async fn sql_query(
         params: Vec::new(),
         limit: Some(limit),
         timeout_ms: None,
+        force_read_only: false,
     };
     Ok(crate::api::query::stream_response(execution::run(&app, input, Format::Json, "widget").await?))
 }
@@ -172,7 +179,14 @@ pub async fn sql_omni(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Respo
     let sql = required(&prompt, "prompt")?.to_string();
     let connection = required(&text("connection"), "connection")?.to_string();
     let limit = number(body.get("limit"))?.unwrap_or(DEFAULT_WIDGET_ROWS);
-    let input = QueryInput { connection, sql, params: Vec::new(), limit: Some(limit), timeout_ms: None };
+    let input = QueryInput {
+        connection,
+        sql,
+        params: Vec::new(),
+        limit: Some(limit),
+        timeout_ms: None,
+        force_read_only: false,
+    };
     match execution::run(&app, input, Format::Json, "widget").await {
         Ok(output) => Ok(crate::workspace::json_object_stream(
             "{\"content\":".into(),
@@ -299,6 +313,7 @@ pub async fn saved_query(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>)
         params: saved.params,
         limit: Some(app.config.limits.default_rows),
         timeout_ms: None,
+        force_read_only: false,
     };
     Ok(crate::api::query::stream_response(execution::run(&app, input, Format::Json, "widget").await?))
 }

@@ -301,6 +301,7 @@ async fn probe_columns(app: &Arc<App>, query: &SavedQuery) -> Option<Vec<Column>
         sql: format!("SELECT * FROM {} LIMIT 0", checked.as_subquery("dc_q")),
         params: query.params.clone(),
         timeout: COLUMN_PROBE,
+        force_read_only: true,
     };
     let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, 1));
     tokio::time::timeout(COLUMN_PROBE, connected.engine.query(probe, sink)).await.ok()?.ok()?;

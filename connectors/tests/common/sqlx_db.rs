@@ -42,11 +42,11 @@ pub struct Output {
 }
 
 pub fn query(sql: &str) -> Query {
-    Query { sql: sql.to_string(), params: Vec::new(), timeout: Duration::from_secs(30) }
+    Query::new(sql, Vec::new(), Duration::from_secs(30))
 }
 
 pub fn query_with(sql: &str, params: Vec<Param>, timeout: Duration) -> Query {
-    Query { sql: sql.to_string(), params, timeout }
+    Query::new(sql, params, timeout)
 }
 
 /// Runs the query with a row cap, reading the events while the engine writes them (the channel
