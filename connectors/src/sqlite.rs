@@ -70,11 +70,8 @@ impl SqliteEngine {
         if !meta.is_file() {
             return Err(ConnectorError::invalid(format!("{} is not a file", path.display())));
         }
-        let mode = if read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-        };
+        let mode =
+            if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
         let conn =
             Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| {
                 ConnectorError::invalid(format!(

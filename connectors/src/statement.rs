@@ -42,11 +42,12 @@ impl Access {
         self != Self::ReadWrite
     }
 
-    /// What refuses a write, to start an error message with.
+    /// What refuses a write, to start an error message with. A read-only request does not
+    /// mention the connection's setting: changing it would not help.
     pub fn refuser(self) -> &'static str {
         match self {
             Self::ReadWrite | Self::ReadOnlyConnection => "the connection is read-only",
-            Self::ReadOnlyRequest => "this request may only read, whatever the connection allows",
+            Self::ReadOnlyRequest => "this request is read-only",
         }
     }
 }
@@ -292,7 +293,7 @@ mod tests {
     fn a_read_only_request_refuses_writes_without_blaming_the_connection() {
         let error = check_for("delete from t", Access::ReadOnlyRequest).expect_err("a write");
         assert_eq!(error.kind(), ErrorKind::ReadOnly);
-        assert!(error.message().starts_with("this request may only read"), "{error}");
+        assert!(error.message().starts_with("this request is read-only and DELETE"), "{error}");
         assert!(!error.message().contains("read_only"), "{error}");
         let error = check_for("delete from t", Access::ReadOnlyConnection).expect_err("a write");
         assert!(error.message().contains("\"read_only\": false"), "{error}");

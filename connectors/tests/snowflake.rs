@@ -792,9 +792,7 @@ async fn large_result_streams_in_order_with_flat_memory() {
         (next, bytes, served_at_start, finished)
     });
     let started = Instant::now();
-    db.query(Query::new(sql.clone(), Vec::new(), Duration::from_secs(300)), sink)
-        .await
-        .unwrap();
+    db.query(Query::new(sql.clone(), Vec::new(), Duration::from_secs(300)), sink).await.unwrap();
     let (rows, bytes, served_at_start, finished) = reader.await.unwrap();
     let elapsed = started.elapsed();
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);

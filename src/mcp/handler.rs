@@ -45,7 +45,12 @@ impl DataConnectorMcp {
         description = "List the user's saved database connections: name, kind (sqlite, mysql, \
             postgres, snowflake) and the database each points to. Every other tool takes one of \
             these names as `connection`.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn list_connections(&self) -> Result<CallToolResult, ErrorData> {
         Ok(tools::list_connections(&self.app).await)
@@ -54,16 +59,29 @@ impl DataConnectorMcp {
     #[tool(
         description = "List the tables and views of a connection, optionally of one schema \
             (a database on MySQL/MariaDB; SQLite has only `main`).",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn list_tables(&self, Parameters(args): Parameters<ListTablesArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn list_tables(
+        &self,
+        Parameters(args): Parameters<ListTablesArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(tools::list_tables(&self.app, args).await)
     }
 
     #[tool(
         description = "Describe one table or view: its columns with their database types and \
             nullability, and a few sample rows.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
     async fn describe_table(
         &self,
@@ -78,9 +96,17 @@ impl DataConnectorMcp {
             more (up to the server's maximum, 1000 by default); the answer says plainly when more \
             rows exist. Writes are refused whatever the connection allows. Values go in `params`, \
             bound to placeholders, never spliced into the SQL.",
-        annotations(read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(
+            read_only_hint = true,
+            destructive_hint = false,
+            idempotent_hint = true,
+            open_world_hint = false
+        )
     )]
-    async fn run_query(&self, Parameters(args): Parameters<RunQueryArgs>) -> Result<CallToolResult, ErrorData> {
+    async fn run_query(
+        &self,
+        Parameters(args): Parameters<RunQueryArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
         Ok(tools::run_query(&self.app, args).await)
     }
 
@@ -99,9 +125,13 @@ impl DataConnectorMcp {
             .into_iter()
             .zip(queries)
             .map(|(name, query)| {
-                let tool = Tool::new(name, saved::description(&query), Arc::new(saved::input_schema(&query, max_rows)))
-                    .with_title(format!("Saved query: {}", query.name))
-                    .with_annotations(read_only_annotations());
+                let tool = Tool::new(
+                    name,
+                    saved::description(&query),
+                    Arc::new(saved::input_schema(&query, max_rows)),
+                )
+                .with_title(format!("Saved query: {}", query.name))
+                .with_annotations(read_only_annotations());
                 (tool, query)
             })
             .collect()
@@ -122,7 +152,8 @@ impl ServerHandler for DataConnectorMcp {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build())
             .with_server_info(
-                Implementation::new("data-connector", env!("CARGO_PKG_VERSION")).with_title(super::SERVER_NAME),
+                Implementation::new("data-connector", env!("CARGO_PKG_VERSION"))
+                    .with_title(super::SERVER_NAME),
             )
             .with_instructions(INSTRUCTIONS)
     }
@@ -152,7 +183,9 @@ impl ServerHandler for DataConnectorMcp {
         let name = request.name.to_string();
         let found = self.saved_tools().into_iter().find(|(tool, _)| tool.name == name);
         let result = match found {
-            Some((_, query)) => tools::run_saved(&self.app, query, request.arguments.unwrap_or_default()).await,
+            Some((_, query)) => {
+                tools::run_saved(&self.app, query, request.arguments.unwrap_or_default()).await
+            }
             // A saved query renamed or deleted since the client listed the tools: say so in words
             // the model reads, rather than as a protocol error it may never see.
             None => tools::failed(format!(

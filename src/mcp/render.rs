@@ -288,7 +288,10 @@ mod tests {
 
     #[test]
     fn rows_keep_column_order_types_and_digits() {
-        let t = table(&[r#"{"name":"a","id":1,"price":12.3456789012345678901}"#, r#"{"id":2,"name":null,"price":true}"#]);
+        let t = table(&[
+            r#"{"name":"a","id":1,"price":12.3456789012345678901}"#,
+            r#"{"id":2,"name":null,"price":true}"#,
+        ]);
         assert_eq!(
             t.rows[0],
             vec![
@@ -351,7 +354,9 @@ mod tests {
         assert_eq!(summary(&t), "2 rows.");
         t.truncated = Truncation::Yes;
         let said = summary(&t);
-        assert!(said.starts_with("2 rows shown: the result was cut at the row limit of 2, and more rows exist."));
+        assert!(
+            said.starts_with("2 rows shown: the result was cut at the row limit of 2, and more rows exist.")
+        );
         t.truncated = Truncation::Unknown;
         assert!(summary(&t).contains("more rows may exist"));
         assert_eq!(structured(&t, Map::new())["truncated"], Value::Null);

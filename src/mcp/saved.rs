@@ -57,8 +57,7 @@ fn json_type(param: &Param) -> Option<&'static str> {
 /// The values to bind, in placeholder order: each declared parameter's argument, or its default.
 pub fn bind(query: &SavedQuery, arguments: &Map<String, Value>) -> Result<Vec<Param>, String> {
     let specs = declared_params(query);
-    let known: HashSet<&str> =
-        specs.iter().map(|s| s.name.as_str()).chain(["limit", "format"]).collect();
+    let known: HashSet<&str> = specs.iter().map(|s| s.name.as_str()).chain(["limit", "format"]).collect();
     if let Some(unknown) = arguments.keys().find(|k| !known.contains(k.as_str())) {
         let mut names: Vec<&str> = known.into_iter().collect();
         names.sort_unstable();
@@ -139,11 +138,8 @@ pub fn names(queries: &[SavedQuery]) -> Vec<String> {
     let mut out = Vec::with_capacity(queries.len());
     for query in queries {
         let base = base_name(&query.name);
-        let name = if base.len() > PREFIX.len() && !taken.contains(&base) {
-            base
-        } else {
-            with_id(&base, query.id)
-        };
+        let name =
+            if base.len() > PREFIX.len() && !taken.contains(&base) { base } else { with_id(&base, query.id) };
         taken.insert(name.clone());
         out.push(name);
     }

@@ -132,7 +132,11 @@ pub async fn list_tables(app: &Arc<App>, args: ListTablesArgs) -> CallToolResult
     let shown = tables.len().min(MAX_LISTED);
     let mut table = Table::new(vec!["schema".into(), "name".into(), "kind".into()], MAX_LISTED as u64);
     for t in &tables[..shown] {
-        table.push(vec![Shown::Text(t.schema.clone()), Shown::Text(t.name.clone()), Shown::Text(t.kind.clone())]);
+        table.push(vec![
+            Shown::Text(t.schema.clone()),
+            Shown::Text(t.name.clone()),
+            Shown::Text(t.kind.clone()),
+        ]);
     }
     let mut text = if tables.len() > shown {
         format!(
@@ -246,7 +250,8 @@ async fn find_table(
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => {
-            let mut names: Vec<String> = tables.iter().take(50).map(|t| format!("{}.{}", t.schema, t.name)).collect();
+            let mut names: Vec<String> =
+                tables.iter().take(50).map(|t| format!("{}.{}", t.schema, t.name)).collect();
             if tables.len() > names.len() {
                 names.push(format!("… {} more", tables.len() - names.len()));
             }
@@ -273,7 +278,13 @@ pub async fn run_query(app: &Arc<App>, args: RunQueryArgs) -> CallToolResult {
         Ok(limit) => limit,
         Err(message) => return failed(message),
     };
-    let params = match args.params.iter().enumerate().map(|(i, v)| param(v).map_err(|why| format!("params[{i}]: {why}"))).collect() {
+    let params = match args
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, v)| param(v).map_err(|why| format!("params[{i}]: {why}")))
+        .collect()
+    {
         Ok(params) => params,
         Err(message) => return failed(message),
     };
@@ -294,7 +305,9 @@ pub async fn run_saved(app: &Arc<App>, query: SavedQuery, arguments: Map<String,
         None | Some(Value::Null) => TextFormat::default(),
         Some(value) => match serde_json::from_value(value.clone()) {
             Ok(format) => format,
-            Err(_) => return failed(format!("format must be one of {}, not {value}", TextFormat::NAMES.join(", "))),
+            Err(_) => {
+                return failed(format!("format must be one of {}, not {value}", TextFormat::NAMES.join(", ")))
+            }
         },
     };
     let limit = match row_limit(app, limit) {
@@ -311,7 +324,12 @@ pub async fn run_saved(app: &Arc<App>, query: SavedQuery, arguments: Map<String,
     rows_result(app, input, format, extra).await
 }
 
-async fn rows_result(app: &Arc<App>, input: QueryInput, format: TextFormat, mut extra: Map<String, Value>) -> CallToolResult {
+async fn rows_result(
+    app: &Arc<App>,
+    input: QueryInput,
+    format: TextFormat,
+    mut extra: Map<String, Value>,
+) -> CallToolResult {
     extra.insert("connection".into(), json!(input.connection));
     match read(app, input).await {
         Ok(table) => ok(render::text(&table, format), render::structured(&table, extra)),
@@ -436,7 +454,13 @@ fn rows_only(table: &Table) -> String {
     out
 }
 
-fn logged_failure(app: &App, connection: &str, what: String, started: Instant, error: Error) -> CallToolResult {
+fn logged_failure(
+    app: &App,
+    connection: &str,
+    what: String,
+    started: Instant,
+    error: Error,
+) -> CallToolResult {
     log(app, connection, what, started, 0, Some(&error));
     failed(error)
 }

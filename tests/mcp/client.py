@@ -121,15 +121,15 @@ async def scenario(session, api, key, maria_db, notifications):
 
     # Never a write, on connections that allow writes.
     for connection, sql, expected in [
-        ("shop", "DELETE FROM items", "may only read"),
+        ("shop", "DELETE FROM items", "this request is read-only"),
         ("shop", "WITH x AS (SELECT 1) DELETE FROM items", "would write"),
-        ("shop", "UPDATE items SET price = 0", "may only read"),
-        ("shop", "CREATE TABLE agent_was_here (x)", "may only read"),
+        ("shop", "UPDATE items SET price = 0", "this request is read-only"),
+        ("shop", "CREATE TABLE agent_was_here (x)", "this request is read-only"),
         ("shop", "SELECT 1; DROP TABLE items", "only one SQL statement"),
-        ("maria", "UPDATE items SET price = 0", "may only read"),
-        ("maria", "DROP TABLE items", "may only read"),
+        ("maria", "UPDATE items SET price = 0", "this request is read-only"),
+        ("maria", "DROP TABLE items", "this request is read-only"),
         ("maria", "SELECT bump()", "READ ONLY"),
-        ("maria", "SELECT * FROM items INTO OUTFILE '/tmp/dc_mcp_out'", "may only read"),
+        ("maria", "SELECT * FROM items INTO OUTFILE '/tmp/dc_mcp_out'", "this request is read-only"),
     ]:
         refused = await call(session, "run_query", {"connection": connection, "sql": sql}, error=True)
         check(expected.lower() in text_of(refused).lower(), f"{connection}: {sql} refused", text_of(refused))
@@ -139,8 +139,8 @@ async def scenario(session, api, key, maria_db, notifications):
     check('"shop"' in text_of(unknown) and '"maria"' in text_of(unknown), "an unknown connection names the known ones", text_of(unknown))
     for name in ("list_tables", "describe_table"):
         await call(session, name, {"connection": "nope", "table": "t"} if name == "describe_table" else {"connection": "nope"}, error=True)
-    syntax = await call(session, "run_query", {"connection": "shop", "sql": "SELEC 1"}, error=True)
-    check("syntax error" in text_of(syntax), "the database's own message", text_of(syntax))
+    syntax = await call(session, "run_query", {"connection": "shop", "sql": "SELECT nope FROM items"}, error=True)
+    check("no such column: nope" in text_of(syntax), "the database's own message", text_of(syntax))
     bad_param = await call(session, "run_query", {"connection": "shop", "sql": "SELECT ?", "params": [[1, 2]]}, error=True)
     check("params[0]" in text_of(bad_param), "a bad parameter", text_of(bad_param))
     extra = await call(session, "run_query", {"connection": "shop", "sql": "SELECT 1", "rows": 3}, error=True)

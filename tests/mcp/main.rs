@@ -58,7 +58,8 @@ struct MariaDb {
 
 impl MariaDb {
     fn create() -> Self {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         let name = format!("dc_mcp_{}_{nanos:x}", std::process::id());
         // `bump()` writes from inside a SELECT: only the engine's read-only transaction can stop it.
         mariadb(&format!(
@@ -112,8 +113,10 @@ fn mariadb(sql: &str) -> String {
 fn shop_db(dir: &Path) -> PathBuf {
     let path = dir.join("shop.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL, note TEXT);")
-        .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price REAL, note TEXT);",
+    )
+    .unwrap();
     let tx = conn.unchecked_transaction().unwrap();
     for i in 1..=SHOP_ROWS {
         let note = (i == 1).then(|| "n".repeat(600));
@@ -163,7 +166,12 @@ async fn fixture() -> Fixture {
         connections::create(&app, settings.as_object().unwrap().clone()).await.unwrap();
     }
     for (connection, name, sql, params) in [
-        ("shop", "Cheap items", "SELECT id, name, price FROM items WHERE price < ? ORDER BY id", vec![json!(5.0)]),
+        (
+            "shop",
+            "Cheap items",
+            "SELECT id, name, price FROM items WHERE price < ? ORDER BY id",
+            vec![json!(5.0)],
+        ),
         ("maria", "Maria totals", "SELECT count(*) AS n, sum(price) AS total FROM items", vec![]),
     ] {
         app.state
@@ -207,7 +215,7 @@ fn assert_read_only_and_logged(f: &Fixture, shop_before: &[u8], maria_before: &s
         ("DELETE FROM items", "refused"),
         ("WITH x AS (SELECT 1) DELETE FROM items", "refused"),
         ("UPDATE items SET price = 0", "refused"),
-        ("SELEC 1", "error"),
+        ("SELECT nope FROM items", "error"),
         ("-- MCP list_connections", "ok"),
         ("-- MCP describe_table items", "ok"),
     ] {
@@ -344,8 +352,8 @@ fn stdio_writes_nothing_but_protocol_to_stdout() {
         stdin.flush().unwrap();
         if message.get("id").is_some() {
             let line = lines.next().expect("an answer").unwrap();
-            let answer: Value =
-                serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
+            let answer: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {line:?}"));
             assert_eq!(answer["jsonrpc"], "2.0", "{answer}");
             assert_eq!(answer["id"], message["id"], "{answer}");
             answers.push(answer);
@@ -361,8 +369,12 @@ fn stdio_writes_nothing_but_protocol_to_stdout() {
     assert!(stderr.contains("query"), "logs go to stderr: {stderr}");
 
     assert_eq!(answers[0]["result"]["serverInfo"]["name"], "data-connector");
-    let tools: Vec<&str> =
-        answers[1]["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let tools: Vec<&str> = answers[1]["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(tools, ["describe_table", "list_connections", "list_tables", "run_query"]);
     assert_eq!(answers[2]["result"]["structuredContent"]["rows"], json!([{"n": SHOP_ROWS}]));
     assert_eq!(answers[3]["result"]["isError"], true, "{}", answers[3]);
@@ -397,7 +409,10 @@ async fn browser_guards_hold_on_mcp() {
         .request(reqwest::Method::OPTIONS, &url)
         .header("origin", "https://pro.openbb.co")
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type,x-api-key,mcp-session-id,mcp-protocol-version")
+        .header(
+            "access-control-request-headers",
+            "content-type,x-api-key,mcp-session-id,mcp-protocol-version",
+        )
         .send()
         .await
         .unwrap();
