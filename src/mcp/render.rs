@@ -263,7 +263,8 @@ fn structured_value(value: &Shown) -> Value {
 
 fn exact_number(text: &str) -> Option<Value> {
     if let Ok(int) = text.parse::<i64>() {
-        return (int.unsigned_abs() <= (1u64 << 53) - 1).then(|| json!(int));
+        return (int.unsigned_abs() <= connectors::format::MAX_SAFE_INTEGER.unsigned_abs())
+            .then(|| json!(int));
     }
     let mantissa = text.split(['e', 'E']).next().unwrap_or_default();
     let significant = mantissa.chars().filter(char::is_ascii_digit).skip_while(|c| *c == '0').count();

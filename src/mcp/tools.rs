@@ -117,7 +117,7 @@ pub async fn list_tables(app: &Arc<App>, args: ListTablesArgs) -> CallToolResult
         None => "list_tables".into(),
     };
     if let Err(unknown) = known_connection(app, &args.connection) {
-        return unknown;
+        return failed(unknown);
     }
     let listed = async {
         let connected = connections::engine(app, &args.connection).await?;
@@ -156,7 +156,7 @@ pub async fn list_tables(app: &Arc<App>, args: ListTablesArgs) -> CallToolResult
 pub async fn describe_table(app: &Arc<App>, args: DescribeTableArgs) -> CallToolResult {
     let started = Instant::now();
     if let Err(unknown) = known_connection(app, &args.connection) {
-        return unknown;
+        return failed(unknown);
     }
     let what = format!("describe_table {}", args.table);
     let described = async {
@@ -272,7 +272,7 @@ async fn find_table(
 
 pub async fn run_query(app: &Arc<App>, args: RunQueryArgs) -> CallToolResult {
     if let Err(unknown) = known_connection(app, &args.connection) {
-        return unknown;
+        return failed(unknown);
     }
     let limit = match row_limit(app, args.limit) {
         Ok(limit) => limit,
@@ -403,21 +403,18 @@ pub fn param(value: &Value) -> Result<Param, String> {
     }
 }
 
-/// `Err` with a tool error naming the saved connections when `name` is not one of them.
-fn known_connection(app: &App, name: &str) -> Result<(), CallToolResult> {
-    let known = match app.state.list_connections() {
-        Ok(known) => known,
-        Err(e) => return Err(failed(e)),
-    };
+/// `Err` with a message naming the saved connections when `name` is not one of them.
+fn known_connection(app: &App, name: &str) -> Result<(), String> {
+    let known = app.state.list_connections().map_err(|e| e.to_string())?;
     if known.iter().any(|c| c.name == name) {
         return Ok(());
     }
     let names: Vec<String> = known.iter().map(|c| format!("{:?}", c.name)).collect();
-    Err(failed(if names.is_empty() {
+    Err(if names.is_empty() {
         format!("there is no connection named {name:?}; there are no saved connections yet")
     } else {
         format!("there is no connection named {name:?}; the connections are: {}", names.join(", "))
-    }))
+    })
 }
 
 /// The schema an unqualified table name means on this connection, where the settings say.

@@ -196,6 +196,19 @@ async def over_http(args):
             async with ClientSession(read, write, message_handler=on_message(notifications)) as session:
                 await session.initialize()
                 await scenario(session, args.api, args.key, args.maria_db, notifications)
+    # A client on the newest revision (2026-07-28) opens with server/discover and no session.
+    async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+        async with streamable_http_client(args.url, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                discovered = await session.discover()
+                check(session.protocol_version == "2026-07-28", "the newest revision", session.protocol_version)
+                check(discovered.capabilities.tools is not None, "discover names the tools capability", discovered)
+                fresh = {tool.name for tool in (await session.list_tools()).tools}
+                check(FIXED_TOOLS | SAVED_TOOLS <= fresh, "tools without a session", sorted(fresh))
+                n = await call(session, "run_query", {"connection": "maria", "sql": "SELECT count(*) AS n FROM items"})
+                check(n.structured_content["rows"] == [{"n": 3}], "a query without a session", n.structured_content)
+                refused = await call(session, "run_query", {"connection": "maria", "sql": "DELETE FROM items"}, error=True)
+                check("this request is read-only" in text_of(refused), "a write without a session", text_of(refused))
     # The key also works as a bearer token (what Workspace's Copilot sends for token servers).
     async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {args.key}"}, timeout=60) as http:
         async with streamable_http_client(args.url, http_client=http) as (read, write):

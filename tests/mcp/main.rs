@@ -480,3 +480,56 @@ async fn workspace_files_advertise_the_server_and_link_widgets() {
     assert_eq!(tool(&format!("dc_saved_query_{}", saved[1].id))["tool_id"], "query_maria_totals");
     assert!(widgets["dc_sql_editor"].get("mcp_tool").is_none(), "one widget per tool");
 }
+
+/// An MCP client's open event stream does not hold the server open: stopping it (the desktop
+/// app does on every restart) ends the sessions and the server stops at once.
+#[tokio::test]
+async fn an_open_session_does_not_hold_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::open(Config::local(dir.path().join("data"))).unwrap();
+    let bound = server::bind(app).await.unwrap();
+    let url = format!("http://127.0.0.1:{}/mcp", bound.local_addr().port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let serving = tokio::spawn(bound.serve(async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let accept = "application/json, text/event-stream";
+    let initialized = client
+        .post(&url)
+        .header("accept", accept)
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(initialized.status(), 200);
+    let session = initialized.headers()["mcp-session-id"].to_str().unwrap().to_string();
+    let _ = initialized.bytes().await.unwrap();
+    let notified = client
+        .post(&url)
+        .header("accept", accept)
+        .header("mcp-session-id", &session)
+        .json(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notified.status(), 202);
+    let stream = client
+        .get(&url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(!serving.is_finished());
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), serving)
+        .await
+        .expect("the server kept running with an MCP session open")
+        .unwrap()
+        .unwrap();
+    drop(stream);
+}
