@@ -98,6 +98,7 @@ pub fn clip(text: &str) -> Option<String> {
 /// How the text content shows the rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[schemars(inline)]
 pub enum TextFormat {
     /// A markdown table (default): readable in chat, NULL spelled out.
     #[default]

@@ -121,7 +121,11 @@ pub fn description(query: &SavedQuery) -> String {
         None => query.sql.clone(),
     };
     let about = query.description.trim();
-    let about = if about.is_empty() { String::new() } else { format!(" {about}") };
+    let about = match about.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?') => format!(" {about}"),
+        Some(_) => format!(" {about}."),
+    };
     format!(
         "Saved query \"{}\" on connection \"{}\".{about} Runs read-only and returns its rows \
          (at most {} unless `limit` says otherwise). SQL: {sql}",
@@ -237,6 +241,20 @@ mod tests {
         assert!(bind(&q, &args).unwrap_err().contains("unknown argument \"symbol\""));
         let args: Map<String, Value> = serde_json::from_value(json!({"param_1": [1]})).unwrap();
         assert!(bind(&q, &args).unwrap_err().starts_with("param_1:"));
+    }
+
+    #[test]
+    fn descriptions_carry_the_query_and_read_as_sentences() {
+        let mut q = query(1, "Movers", vec![]);
+        q.description = "Biggest moves today".into();
+        let text = description(&q);
+        assert!(
+            text.starts_with("Saved query \"Movers\" on connection \"prices\". Biggest moves today. Runs"),
+            "{text}"
+        );
+        assert!(text.ends_with("SQL: SELECT * FROM t WHERE a = ? AND b = ?"), "{text}");
+        q.description = "Done!".into();
+        assert!(description(&q).contains("\"prices\". Done! Runs"));
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub struct RunQueryArgs {
     pub params: Vec<Value>,
     /// Most rows to return (default 200; the server's maximum is 1000 unless configured lower).
     #[serde(default)]
+    #[schemars(range(min = 1, max = 1000))]
     pub limit: Option<u64>,
     /// How the rows are written for you: markdown (default) or csv (more compact).
     #[serde(default)]
@@ -212,12 +213,21 @@ pub async fn describe_table(app: &Arc<App>, args: DescribeTableArgs) -> CallTool
     };
     match sample {
         Ok(sample) => {
-            text.push_str(&format!("\n\nSample rows (at most {SAMPLE_ROWS}): "));
-            text.push_str(&render::text(&sample, TextFormat::Markdown));
+            match sample.rows.len() {
+                0 => text.push_str("\nIt has no rows."),
+                1 => text.push_str(&format!("\nIts first row:\n\n{}", rows_only(&sample))),
+                n => text.push_str(&format!("\nA sample of {n} rows:\n\n{}", rows_only(&sample))),
+            }
+            if sample.cut_cells > 0 {
+                text.push_str(&format!(
+                    "(Values longer than {} characters are cut, marked …[cut: N more characters].)\n",
+                    render::MAX_CELL_CHARS
+                ));
+            }
             structured.insert("sample".into(), render::structured(&sample, Map::new()));
         }
         Err(e) => {
-            text.push_str(&format!("\n\nSample rows could not be read: {e}"));
+            text.push_str(&format!("\nSample rows could not be read: {e}"));
             structured.insert("sample_error".into(), json!(e.to_string()));
         }
     }

@@ -86,7 +86,7 @@ async def scenario(session, api, key, maria_db, notifications):
         check("dec" in columns["price"]["type"].lower() or "real" in columns["price"]["type"].lower(), "types", columns)
         sample = described.structured_content["sample"]
         check(0 < sample["row_count"] <= 5, f"{connection} sample rows", sample)
-        check("Sample rows" in text_of(described), "sample in the text", text_of(described))
+        check(f"A sample of {sample['row_count']} rows:" in text_of(described), "sample in the text", text_of(described))
     qualified = await call(session, "describe_table", {"connection": "shop", "table": "main.items"})
     check(qualified.structured_content["table"] == "items", "schema.table", qualified.structured_content)
     missing = await call(session, "describe_table", {"connection": "shop", "table": "nope"}, error=True)
