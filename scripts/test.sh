@@ -62,6 +62,9 @@ echo "MariaDB and PostgreSQL are up"
 say "fakesnow (Snowflake wire protocol)"
 tests/fixtures/fakesnow/start.sh setup
 
+say "MCP Python SDK (the client tests/mcp drives)"
+tests/mcp/setup.sh
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings

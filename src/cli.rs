@@ -1,5 +1,5 @@
 //! Command line: `serve` runs the server, `query` runs one statement against a saved connection
-//! and prints the result for scripts and pipes.
+//! and prints the result for scripts and pipes, `mcp` serves the MCP tools on stdio.
 
 use crate::config::{default_data_dir, Config, Limits};
 use crate::error::{Error, Result};
@@ -25,6 +25,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run one SQL statement against a saved connection and print the rows.
     Query(QueryArgs),
+    /// Serve the read-only MCP tools on standard input and output, for AI clients that start a
+    /// local process (Claude Desktop and others; see docs/mcp.md).
+    Mcp(McpArgs),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -102,6 +105,15 @@ pub struct QueryArgs {
     pub ephemeral_secrets: bool,
     /// The SQL statement; `-` reads it from standard input.
     pub sql: String,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Read secrets from memory only (useful only with a data dir whose connections have none).
+    #[arg(long, hide = true)]
+    pub ephemeral_secrets: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -225,6 +237,7 @@ pub async fn query(args: QueryArgs) -> Result<()> {
         params: Vec::new(),
         limit: args.limit,
         timeout_ms: args.timeout_ms,
+        force_read_only: false,
     };
     let mut output = execution::run(&app, input, args.format.into(), "cli").await?;
     let mut stdout = tokio::io::stdout();
@@ -250,4 +263,12 @@ pub async fn query(args: QueryArgs) -> Result<()> {
         Truncation::No => {}
     }
     Ok(())
+}
+
+/// Serves MCP on stdio until the client closes it. Standard output carries only the protocol.
+pub async fn mcp(args: McpArgs) -> Result<()> {
+    let mut config = Config::local(data_dir(&args.data_dir)?);
+    config.ephemeral_secrets = args.ephemeral_secrets;
+    let app = App::open(config)?;
+    crate::mcp::serve_stdio(app).await
 }

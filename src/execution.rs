@@ -22,6 +22,10 @@ pub struct QueryInput {
     pub params: Vec<Param>,
     pub limit: Option<u64>,
     pub timeout_ms: Option<u64>,
+    /// Run read-only whatever the connection allows: the single-statement guard in read-only
+    /// mode and the engine's own enforcement (SQLite opened read-only, a read-only transaction
+    /// on MySQL/PostgreSQL). For callers that must never write: MCP tools, GET requests.
+    pub force_read_only: bool,
 }
 
 /// Whether the row cap cut the result. `Unknown` only when the result outgrew the held-back
@@ -114,8 +118,14 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
         ))
     })?;
     let connected = connections::engine(app, &input.connection).await?;
-    let checked = statement::check(&input.sql, connected.read_only)?;
-    let query = Query { sql: checked.body.clone(), params: input.params, timeout };
+    let access = statement::Access::of(connected.read_only, input.force_read_only);
+    let checked = statement::check_for(&input.sql, access)?;
+    let query = Query {
+        sql: checked.body.clone(),
+        params: input.params,
+        timeout,
+        force_read_only: input.force_read_only,
+    };
     let (sink, mut rx) = ResultSink::new(SinkOptions::new(format, row_limit));
     let engine = connected.engine.clone();
     let task_query = query.clone();

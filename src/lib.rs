@@ -2,10 +2,11 @@
 //!
 //! `server` binds and serves three doors side by side: `api` (our documented HTTP API),
 //! `native_connector` (Workspace's native Data Connector protocol) and `custom_backend`
-//! (Workspace's custom backend: widgets.json and the widget endpoints), which share only `http`.
-//! All of them run queries through `execution` and keep connections through `connections`
-//! (settings in `state`, secrets in `secrets`); engines live in the `connectors` crate.
-//! docs/architecture.md maps every feature to its module.
+//! (Workspace's custom backend: widgets.json and the widget endpoints), which share only `http`;
+//! `mcp` serves AI clients read-only tools over the same core. All of them run queries through
+//! `execution` and keep connections through `connections` (settings in `state`, secrets in
+//! `secrets`); engines live in the `connectors` crate. docs/architecture.md maps every feature
+//! to its module.
 
 #![warn(unreachable_pub)]
 
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod error;
 pub mod execution;
 pub mod http;
+pub mod mcp;
 pub mod native_connector;
 pub mod rowmodel;
 pub mod secrets;

@@ -16,6 +16,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => cli::serve(args).await,
         Command::Query(args) => cli::query(args).await,
+        Command::Mcp(args) => cli::mcp(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

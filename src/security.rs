@@ -96,11 +96,18 @@ pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, 
     next.run(request).await
 }
 
-/// Requires `X-API-KEY` when a key is configured. Preflights never reach this layer.
+/// Requires the key when one is configured, as `X-API-KEY` or as `Authorization: Bearer <key>`
+/// (what MCP clients, Workspace's Copilot among them, send as a token). Preflights never reach
+/// this layer.
 pub async fn api_key(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
     if let Some(expected) = &guard.api_key {
         if request.method() != Method::OPTIONS {
-            let given = request.headers().get("x-api-key").map(HeaderValue::as_bytes).unwrap_or_default();
+            let headers = request.headers();
+            let given = headers
+                .get("x-api-key")
+                .map(HeaderValue::as_bytes)
+                .or_else(|| headers.get(header::AUTHORIZATION).and_then(|v| bearer(v.as_bytes())))
+                .unwrap_or_default();
             if !constant_time_eq(given, expected.as_bytes()) {
                 return detail_response(
                     StatusCode::UNAUTHORIZED,
@@ -110,6 +117,12 @@ pub async fn api_key(State(guard): State<Arc<Guard>>, request: Request, next: Ne
         }
     }
     next.run(request).await
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let scheme = value.get(..7)?;
+    scheme.eq_ignore_ascii_case(b"bearer ").then(|| value[7..].trim_ascii())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -136,6 +149,9 @@ pub fn cors(guard: &Guard) -> CorsLayer {
         .expose_headers([
             header::HeaderName::from_static("x-truncated"),
             header::HeaderName::from_static("x-row-limit"),
+            // A browser MCP client (Workspace's Copilot) must read the session it was given.
+            header::HeaderName::from_static("mcp-session-id"),
+            header::HeaderName::from_static("mcp-protocol-version"),
         ])
         .allow_private_network(true)
         .max_age(Duration::from_secs(3600))
@@ -160,6 +176,14 @@ mod tests {
         {
             assert!(!g.host_allowed(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header() {
+        assert_eq!(bearer(b"Bearer k3y"), Some(&b"k3y"[..]));
+        assert_eq!(bearer(b"bearer  k3y "), Some(&b"k3y"[..]));
+        assert_eq!(bearer(b"Basic k3y"), None);
+        assert_eq!(bearer(b"Bearer"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 pub struct Server {
@@ -51,7 +52,14 @@ impl Server {
     }
 
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let router = router(self.app, self.addr.port());
+        // Graceful shutdown waits for open connections, and an MCP session's event stream stays
+        // open until its session ends: end them all when shutdown begins.
+        let mcp_sessions = CancellationToken::new();
+        let router = router(self.app, self.addr.port(), mcp_sessions.clone());
+        let shutdown = async move {
+            shutdown.await;
+            mcp_sessions.cancel();
+        };
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -85,8 +93,9 @@ fn routes() -> Router<Arc<App>> {
 }
 
 /// All routes with the security layers, outermost first: trace, Host/Origin, CORS (answers
-/// preflights), API key, body limit.
-pub fn router(app: Arc<App>, port: u16) -> Router {
+/// preflights), API key, body limit. The MCP transport at `/mcp` sits inside them too;
+/// cancelling `mcp_sessions` ends its open sessions.
+pub fn router(app: Arc<App>, port: u16, mcp_sessions: CancellationToken) -> Router {
     let guard = Arc::new(Guard {
         loopback: app.config.host.is_loopback(),
         port,
@@ -95,6 +104,7 @@ pub fn router(app: Arc<App>, port: u16) -> Router {
     });
     let body_limit = app.config.limits.max_body_bytes;
     routes()
+        .route_service(crate::mcp::PATH, crate::mcp::http_service(app.clone(), mcp_sessions))
         .with_state(app)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(guard.clone(), security::api_key))

@@ -583,13 +583,27 @@
     return cell;
   }
 
+  // Who ran a query, in words; unknown sources show as they are.
+  const SOURCE_LABELS = {
+    api: 'API',
+    cli: 'Command line',
+    workspace: 'Workspace',
+    widget: 'Workspace widget',
+    app: 'Desktop app',
+    mcp: 'AI agent (MCP)',
+  };
+
+  function sourceLabel(source) {
+    return SOURCE_LABELS[source] || source;
+  }
+
   function renderLog(entries) {
     const body = $('#log-body');
     const first = state.seenLog === null;
     const seen = state.seenLog || new Set();
     body.replaceChildren(...entries.map((entry) => el('tr', { class: !first && !seen.has(entry.id) ? 'fresh' : null, 'data-id': String(entry.id) },
       el('td', { class: 'time', title: entry.at, text: formatTime(entry.at) }),
-      el('td', { text: entry.source }),
+      el('td', { title: entry.source, text: sourceLabel(entry.source) }),
       el('td', { text: entry.connection }),
       el('td', { class: 'sql', title: entry.sql, text: entry.sql.replace(/\s+/g, ' ').trim() }),
       el('td', { class: 'num', text: entry.rows.toLocaleString() }),

@@ -48,6 +48,21 @@ pub struct Query {
     pub sql: String,
     pub params: Vec<Param>,
     pub timeout: Duration,
+    /// Run read-only even on a connection that allows writes (MCP tools, GET requests): the
+    /// engine then holds the line exactly as on a read-only connection.
+    pub force_read_only: bool,
+}
+
+impl Query {
+    /// A statement run with the connection's own access.
+    pub fn new(sql: impl Into<String>, params: Vec<Param>, timeout: Duration) -> Self {
+        Self { sql: sql.into(), params, timeout, force_read_only: false }
+    }
+
+    /// What this run may do on a connection whose `read_only` setting is `connection_read_only`.
+    pub fn access(&self, connection_read_only: bool) -> statement::Access {
+        statement::Access::of(connection_read_only, self.force_read_only)
+    }
 }
 
 /// Named objects the connection dialogs list.
@@ -111,6 +126,7 @@ pub trait Engine: Send + Sync {
             ),
             params: query.params.clone(),
             timeout: query.timeout,
+            force_read_only: query.force_read_only,
         };
         let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Ndjson, 1));
         self.query(probe, sink).await?;

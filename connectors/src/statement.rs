@@ -13,6 +13,45 @@ const READ_KEYWORDS: &[&str] = &["SELECT", "WITH", "VALUES", "TABLE", "SHOW", "D
 /// Never allowed, even on a writable connection: they reach outside the connection's database.
 const FORBIDDEN_KEYWORDS: &[&str] = &["ATTACH", "DETACH", "LOAD"];
 
+/// Whether a run may write, and if not, who decided: the refusal is worded for the one who can
+/// change it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The connection allows writes and the caller did not forbid them.
+    ReadWrite,
+    /// The connection is read-only (its `read_only` setting).
+    ReadOnlyConnection,
+    /// The caller forbade writes for this run whatever the connection allows (MCP tools, GET
+    /// requests): changing the connection would not help, so the message does not suggest it.
+    ReadOnlyRequest,
+}
+
+impl Access {
+    /// A forced read-only run wins over the connection's setting.
+    pub fn of(connection_read_only: bool, force_read_only: bool) -> Self {
+        if force_read_only {
+            Self::ReadOnlyRequest
+        } else if connection_read_only {
+            Self::ReadOnlyConnection
+        } else {
+            Self::ReadWrite
+        }
+    }
+
+    pub fn read_only(self) -> bool {
+        self != Self::ReadWrite
+    }
+
+    /// What refuses a write, to start an error message with. A read-only request does not
+    /// mention the connection's setting: changing it would not help.
+    pub fn refuser(self) -> &'static str {
+        match self {
+            Self::ReadWrite | Self::ReadOnlyConnection => "the connection is read-only",
+            Self::ReadOnlyRequest => "this request is read-only",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedStatement {
     /// The statement without surrounding whitespace, comments or trailing semicolons.
@@ -32,6 +71,11 @@ impl CheckedStatement {
 
 /// Checks that `sql` holds exactly one statement, and, when `read_only`, that it only reads.
 pub fn check(sql: &str, read_only: bool) -> Result<CheckedStatement> {
+    check_for(sql, if read_only { Access::ReadOnlyConnection } else { Access::ReadWrite })
+}
+
+/// `check` for a run whose access may have been narrowed by its caller.
+pub fn check_for(sql: &str, access: Access) -> Result<CheckedStatement> {
     let tokens = significant_spans(sql)?;
     let Some(&(first_start, _)) = tokens.first() else {
         return Err(ConnectorError::invalid("the SQL is empty"));
@@ -68,12 +112,16 @@ pub fn check(sql: &str, read_only: bool) -> Result<CheckedStatement> {
         )));
     }
     let reads_only = READ_KEYWORDS.contains(&keyword.as_str());
-    if read_only && !reads_only {
+    if access.read_only() && !reads_only {
         let shown = if keyword.is_empty() { "this statement".to_string() } else { keyword };
+        let hint = match access {
+            Access::ReadOnlyConnection => " (set \"read_only\": false on the connection to allow writes)",
+            Access::ReadWrite | Access::ReadOnlyRequest => "",
+        };
         return Err(ConnectorError::read_only(format!(
-            "the connection is read-only and {shown} is not a read statement; \
-             only SELECT, WITH, VALUES, SHOW, DESCRIBE and EXPLAIN can run \
-             (set \"read_only\": false on the connection to allow writes)"
+            "{} and {shown} is not a read statement; \
+             only SELECT, WITH, VALUES, SHOW, DESCRIBE and EXPLAIN can run{hint}",
+            access.refuser()
         )));
     }
     Ok(CheckedStatement { body, keyword, reads_only })
@@ -240,6 +288,21 @@ mod tests {
             assert_eq!(refused(sql, true), ErrorKind::ReadOnly, "{sql}");
         }
         assert!(check("insert into t values (1)", false).is_ok());
+    }
+
+    #[test]
+    fn a_read_only_request_refuses_writes_without_blaming_the_connection() {
+        let error = check_for("delete from t", Access::ReadOnlyRequest).expect_err("a write");
+        assert_eq!(error.kind(), ErrorKind::ReadOnly);
+        assert!(error.message().starts_with("this request is read-only and DELETE"), "{error}");
+        assert!(!error.message().contains("read_only"), "{error}");
+        let error = check_for("delete from t", Access::ReadOnlyConnection).expect_err("a write");
+        assert!(error.message().contains("\"read_only\": false"), "{error}");
+        assert!(check_for("select 1", Access::ReadOnlyRequest).is_ok());
+        assert_eq!(Access::of(false, true), Access::ReadOnlyRequest);
+        assert_eq!(Access::of(true, true), Access::ReadOnlyRequest);
+        assert_eq!(Access::of(true, false), Access::ReadOnlyConnection);
+        assert_eq!(Access::of(false, false), Access::ReadWrite);
     }
 
     #[test]

@@ -402,7 +402,7 @@ async fn read_only_refuses_writes_and_row_cap_truncates() {
     assert_eq!((out.rows, out.truncated), (10, true));
     assert_eq!(out.json().as_array().unwrap().len(), 10);
     let statement = statement::check(sql, true).unwrap();
-    let query = Query { sql: sql.into(), params: Vec::new(), timeout: Duration::from_secs(60) };
+    let query = Query::new(sql, Vec::new(), Duration::from_secs(60));
     assert!(db.exceeds(&statement, &query, 19_999).await.unwrap());
     assert!(!db.exceeds(&statement, &query, 20_000).await.unwrap());
 }
@@ -475,7 +475,7 @@ async fn timeout_and_disconnect_send_snowflakes_abort() {
     // The client goes away while Snowflake is still running the statement.
     let before = sf.state().await["running"].as_array().unwrap().clone();
     let (sink, rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let query = Query { sql: slow.into(), params: Vec::new(), timeout: Duration::from_secs(60) };
+    let query = Query::new(slow, Vec::new(), Duration::from_secs(60));
     let db2 = Arc::clone(&db);
     let task = tokio::spawn(async move { db2.query(query, sink).await });
     let id = wait_for_running(sf, &before).await;
@@ -487,7 +487,7 @@ async fn timeout_and_disconnect_send_snowflakes_abort() {
     // The server drops the query future (e.g. its request was cancelled).
     let before = sf.state().await["running"].as_array().unwrap().clone();
     let (sink, _rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
-    let query = Query { sql: slow.into(), params: Vec::new(), timeout: Duration::from_secs(60) };
+    let query = Query::new(slow, Vec::new(), Duration::from_secs(60));
     let db3 = Arc::clone(&db);
     let task = tokio::spawn(async move { db3.query(query, sink).await });
     let id = wait_for_running(sf, &before).await;
@@ -586,9 +586,7 @@ async fn large_result_streams_in_order_with_flat_memory() {
         (next, bytes, served_at_start, finished)
     });
     let started = Instant::now();
-    db.query(Query { sql: sql.clone(), params: Vec::new(), timeout: Duration::from_secs(300) }, sink)
-        .await
-        .unwrap();
+    db.query(Query::new(sql.clone(), Vec::new(), Duration::from_secs(300)), sink).await.unwrap();
     let (rows, bytes, served_at_start, finished) = reader.await.unwrap();
     let elapsed = started.elapsed();
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);

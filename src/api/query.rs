@@ -57,6 +57,7 @@ pub(super) async fn post(
         params: request.params,
         limit: request.limit,
         timeout_ms: request.timeout_ms,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }
@@ -75,6 +76,7 @@ pub(super) async fn get(
         params: Vec::new(),
         limit: params.limit,
         timeout_ms: params.timeout_ms,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }

@@ -126,6 +126,7 @@ pub(super) async fn run(
         params: options.params.unwrap_or(saved.params),
         limit: options.limit,
         timeout_ms: options.timeout_ms,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }

@@ -3,6 +3,7 @@
 //! docs/workspace.md, "A custom backend", states what Workspace requires of them.
 
 mod manage;
+mod mcp_links;
 mod params;
 mod schema;
 mod spec;

@@ -26,11 +26,21 @@ pub(super) const CONNECTIONS: &str = "dc_connections";
 pub(super) const QUERY_LOG: &str = "dc_query_log";
 
 pub(super) async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
-    Ok(Json(widgets(&app).await?))
+    let mut widgets = widgets(&app).await?;
+    super::mcp_links::link_widgets(&app, &mut widgets)?;
+    Ok(Json(widgets))
 }
 
-pub(super) async fn apps_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
-    Ok(Json(apps(&widgets(&app).await?)))
+/// The MCP server is advertised at the address Workspace used to reach this backend.
+pub(super) async fn apps_json(
+    State(app): State<Arc<App>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<Value>> {
+    let mut apps = apps(&widgets(&app).await?);
+    if let Some(host) = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
+        super::mcp_links::advertise(&mut apps, host);
+    }
+    Ok(Json(apps))
 }
 
 /// How long widgets.json waits to learn one saved query's columns; Workspace gives the whole
@@ -312,6 +322,7 @@ async fn probe_columns(app: &Arc<App>, query: &SavedQuery) -> Option<Vec<Column>
         sql: format!("SELECT * FROM {} LIMIT 0", checked.as_subquery("dc_q")),
         params: query.params.clone(),
         timeout: COLUMN_PROBE,
+        force_read_only: true,
     };
     let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, 1));
     tokio::time::timeout(COLUMN_PROBE, connected.engine.query(probe, sink)).await.ok()?.ok()?;

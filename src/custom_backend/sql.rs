@@ -39,6 +39,7 @@ pub(super) async fn query(
         params: Vec::new(),
         limit: Some(limit),
         timeout_ms: None,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, Format::Json, "widget").await?))
 }
@@ -53,7 +54,14 @@ pub(super) async fn omni(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Re
     let sql = required(&prompt, "prompt")?.to_string();
     let connection = required(&text("connection"), "connection")?.to_string();
     let limit = number(body.get("limit"))?.unwrap_or(DEFAULT_WIDGET_ROWS);
-    let input = QueryInput { connection, sql, params: Vec::new(), limit: Some(limit), timeout_ms: None };
+    let input = QueryInput {
+        connection,
+        sql,
+        params: Vec::new(),
+        limit: Some(limit),
+        timeout_ms: None,
+        force_read_only: false,
+    };
     match execution::run(&app, input, Format::Json, "widget").await {
         Ok(output) => Ok(json_object_stream(
             "{\"content\":".into(),
@@ -78,6 +86,7 @@ pub(super) async fn saved_query(State(app): State<Arc<App>>, ApiPath(id): ApiPat
         params: saved.params,
         limit: Some(app.config.limits.default_rows),
         timeout_ms: None,
+        force_read_only: false,
     };
     Ok(stream_response(execution::run(&app, input, Format::Json, "widget").await?))
 }

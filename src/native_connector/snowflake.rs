@@ -158,7 +158,7 @@ async fn rows(engine: &dyn Engine, sql: String) -> Result<Vec<Map<String, Value>
         }
         body
     });
-    engine.query(Query { sql, params: Vec::new(), timeout: LISTING_TIMEOUT }, sink).await?;
+    engine.query(Query::new(sql, Vec::new(), LISTING_TIMEOUT), sink).await?;
     let body = collect.await.map_err(|e| Error::Internal(format!("listing task failed: {e}")))?;
     serde_json::from_slice(&body).map_err(|e| Error::Internal(format!("listing was not JSON: {e}")))
 }

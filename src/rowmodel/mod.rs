@@ -60,7 +60,14 @@ async fn run(
     limit: Option<u64>,
     source: &'static str,
 ) -> Result<execution::QueryOutput> {
-    let input = QueryInput { connection: connection.to_string(), sql, params, limit, timeout_ms: None };
+    let input = QueryInput {
+        connection: connection.to_string(),
+        sql,
+        params,
+        limit,
+        timeout_ms: None,
+        force_read_only: false,
+    };
     execution::run(app, input, Format::Json, source).await
 }
 

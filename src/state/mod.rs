@@ -55,7 +55,8 @@ pub struct LogEntry {
     pub id: i64,
     /// RFC 3339 time the query started.
     pub at: String,
-    /// Who ran it: `api`, `cli`, `workspace`, `widget`, `app`.
+    /// Who ran it: `api`, `cli`, `workspace`, `widget`, `app`, `mcp` (an AI client; its listings
+    /// and descriptions are logged too, with `sql` saying what was asked: `-- MCP list_tables`).
     pub source: String,
     pub connection: String,
     pub sql: String,

@@ -1,8 +1,8 @@
 //! MySQL and MariaDB through sqlx. Every user statement is prepared, so rows arrive in the binary
 //! protocol and each value is read straight from its wire bytes (`value.rs`).
 //!
-//! Reads run in `START TRANSACTION READ ONLY` on read-only connections and are rolled back
-//! afterwards; `INTO OUTFILE`/`INTO DUMPFILE`, which such a transaction allows, is refused before
+//! Reads run in `START TRANSACTION READ ONLY` on read-only connections (and in runs forced
+//! read-only) and are rolled back afterwards; `INTO OUTFILE`/`INTO DUMPFILE`, which such a transaction allows, is refused before
 //! it reaches the server (`outfile.rs`). The server's own statement time limit
 //! (`max_execution_time` on MySQL, `max_statement_time` on MariaDB) is set per query, with a
 //! client-side deadline behind it. A query that is abandoned (client gone, row cap, deadline,
@@ -100,7 +100,7 @@ impl MysqlEngine {
         // The limit must not outlive the query on the pooled connection (a 1 ms limit would
         // break the next listing), and a read has nothing to commit.
         let mut end = format!("SET SESSION {variable} = DEFAULT");
-        if self.server.settings.read_only {
+        if query.access(self.server.settings.read_only).read_only() {
             setup.push_str("START TRANSACTION READ ONLY;");
             end.insert_str(0, "ROLLBACK;");
         }
@@ -165,11 +165,12 @@ impl Engine for MysqlEngine {
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        if self.server.settings.read_only && outfile::writes_a_file(&query.sql) {
-            return Err(ConnectorError::read_only(
-                "the connection is read-only and SELECT ... INTO OUTFILE/DUMPFILE writes a file on the \
-                 database server",
-            ));
+        let access = query.access(self.server.settings.read_only);
+        if access.read_only() && outfile::writes_a_file(&query.sql) {
+            return Err(ConnectorError::read_only(format!(
+                "{} and SELECT ... INTO OUTFILE/DUMPFILE writes a file on the database server",
+                access.refuser()
+            )));
         }
         within_deadline(query.timeout, self.run(&query, sink)).await
     }

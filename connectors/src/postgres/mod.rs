@@ -69,7 +69,7 @@ impl PostgresEngine {
 
     async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
         let map_error = |e| self.server.error(e, Some(query.timeout));
-        let read_only = self.server.settings.read_only;
+        let read_only = query.access(self.server.settings.read_only).read_only();
         let mut running = Running::new(self.server.acquire().await?);
 
         let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);

@@ -300,7 +300,7 @@ impl Engine for SnowflakeEngine {
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        statement::check(&query.sql, self.settings.read_only)?;
+        statement::check_for(&query.sql, query.access(self.settings.read_only))?;
         let deadline = deadline_after(query.timeout);
         // The execute phase watches the deadline itself (to send the abort); this bound covers
         // the login before it and the chunk downloads and writing after it.

@@ -1,6 +1,7 @@
 //! SQLite through rusqlite (bundled). Files open read-only (`SQLITE_OPEN_READ_ONLY`) unless the
-//! connection says otherwise, with ATTACH disabled by limit, defensive mode on and extension
-//! loading never compiled in. Statements run on blocking threads; a progress handler stops a
+//! connection says otherwise, and always for a run forced read-only (kept in a pool of their
+//! own), with ATTACH disabled by limit, defensive mode on and extension loading never compiled
+//! in. Statements run on blocking threads; a progress handler stops a
 //! statement at its deadline or when the client has gone.
 
 mod error;
@@ -15,6 +16,7 @@ use crate::cell::ColumnKind;
 use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::sink::{CancelSignal, ResultSink};
+use crate::statement::Access;
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
 use error::{describe, is_interrupt, map_error};
 use rusqlite::{limits::Limit, Connection, OpenFlags};
@@ -28,7 +30,10 @@ const PROGRESS_STEPS: i32 = 10_000;
 
 pub struct SqliteEngine {
     settings: SqliteSettings,
+    /// Connections opened as the settings say.
     idle: Mutex<Vec<Connection>>,
+    /// Read-only connections of a writable file, for runs forced read-only.
+    idle_forced_read_only: Mutex<Vec<Connection>>,
 }
 
 impl SqliteEngine {
@@ -40,9 +45,10 @@ impl SqliteEngine {
                 settings.path.display()
             )));
         }
-        let engine = Self { settings, idle: Mutex::new(Vec::new()) };
+        let engine =
+            Self { settings, idle: Mutex::new(Vec::new()), idle_forced_read_only: Mutex::new(Vec::new()) };
         engine
-            .with_connection(|conn| {
+            .with_connection(engine.settings.read_only, |conn| {
                 conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
                     .map_err(|e| map_error(e, None))
             })
@@ -50,7 +56,7 @@ impl SqliteEngine {
         Ok(engine)
     }
 
-    fn connect(&self) -> Result<Connection> {
+    fn connect(&self, read_only: bool) -> Result<Connection> {
         let path = &self.settings.path;
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
@@ -61,11 +67,8 @@ impl SqliteEngine {
         if !meta.is_file() {
             return Err(ConnectorError::invalid(format!("{} is not a file", path.display())));
         }
-        let mode = if self.settings.read_only {
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-        } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-        };
+        let mode =
+            if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
         let conn =
             Connection::open_with_flags(path, mode | OpenFlags::SQLITE_OPEN_NO_MUTEX).map_err(|e| {
                 ConnectorError::invalid(format!(
@@ -86,16 +89,28 @@ impl SqliteEngine {
         Ok(conn)
     }
 
-    /// Runs `work` on a blocking thread with a pooled connection.
-    async fn with_connection<T, F>(&self, work: F) -> Result<T>
+    /// The idle connections opened read-only (`read_only`) or as the settings say.
+    fn pool(&self, read_only: bool) -> &Mutex<Vec<Connection>> {
+        if read_only && !self.settings.read_only {
+            &self.idle_forced_read_only
+        } else {
+            &self.idle
+        }
+    }
+
+    /// Runs `work` on a blocking thread with a pooled connection, opened read-only when
+    /// `read_only` (which a writable connection's settings alone would not do).
+    async fn with_connection<T, F>(&self, read_only: bool, work: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let read_only = read_only || self.settings.read_only;
+        let pool = self.pool(read_only);
+        let pooled = pool.lock().ok().and_then(|mut idle| idle.pop());
         let conn = match pooled {
             Some(conn) => conn,
-            None => self.connect_blocking().await?,
+            None => self.connect_blocking(read_only).await?,
         };
         let (conn, result) = tokio::task::spawn_blocking(move || {
             let result = work(&conn);
@@ -104,7 +119,7 @@ impl SqliteEngine {
         .await
         .map_err(|e| ConnectorError::internal(format!("SQLite worker failed: {e}")))?;
         conn.progress_handler(0, None::<fn() -> bool>);
-        if let Ok(mut idle) = self.idle.lock() {
+        if let Ok(mut idle) = pool.lock() {
             if idle.len() < MAX_IDLE {
                 idle.push(conn);
             }
@@ -112,10 +127,10 @@ impl SqliteEngine {
         result
     }
 
-    async fn connect_blocking(&self) -> Result<Connection> {
+    async fn connect_blocking(&self, read_only: bool) -> Result<Connection> {
         // Opening touches the file system; it is quick, so it runs inline rather than paying
         // for a second thread hop.
-        self.connect()
+        self.connect(read_only)
     }
 }
 
@@ -126,7 +141,7 @@ impl Engine for SqliteEngine {
     }
 
     async fn server_version(&self) -> Result<String> {
-        self.with_connection(|conn| {
+        self.with_connection(self.settings.read_only, |conn| {
             conn.query_row("SELECT 'SQLite ' || sqlite_version()", [], |r| r.get(0))
                 .map_err(|e| map_error(e, None))
         })
@@ -139,22 +154,23 @@ impl Engine for SqliteEngine {
 
     async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
         schema::only_main(schema)?;
-        self.with_connection(schema::tables).await
+        self.with_connection(self.settings.read_only, schema::tables).await
     }
 
     async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>> {
         schema::only_main(schema)?;
         let table = table.to_string();
-        self.with_connection(move |conn| schema::columns(conn, &table)).await
+        self.with_connection(self.settings.read_only, move |conn| schema::columns(conn, &table)).await
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        let read_only = self.settings.read_only;
-        self.with_connection(move |conn| run(conn, &query, sink, read_only)).await
+        let access = query.access(self.settings.read_only);
+        self.with_connection(access.read_only(), move |conn| run(conn, &query, sink, access)).await
     }
 }
 
-fn run(conn: &Connection, query: &Query, mut sink: ResultSink, read_only: bool) -> Result<()> {
+fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -> Result<()> {
+    let read_only = access.read_only();
     let started = Instant::now();
     let deadline = started + query.timeout;
     let cancel: CancelSignal = sink.cancel_signal();
@@ -174,9 +190,10 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, read_only: bool) 
 
     let mut stmt = conn.prepare(&query.sql).map_err(interrupted)?;
     if read_only && !stmt.readonly() {
-        return Err(ConnectorError::read_only(
-            "the connection is read-only and this statement would write; the file was not changed",
-        ));
+        return Err(ConnectorError::read_only(format!(
+            "{} and this statement would write; the file was not changed",
+            access.refuser()
+        )));
     }
     let expected = stmt.parameter_count();
     if expected != query.params.len() {

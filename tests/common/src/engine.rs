@@ -36,7 +36,7 @@ pub fn query(sql: &str) -> Query {
 }
 
 pub fn query_with(sql: &str, params: Vec<Param>, timeout: Duration) -> Query {
-    Query { sql: sql.to_string(), params, timeout }
+    Query::new(sql, params, timeout)
 }
 
 /// Runs the query with a row cap, reading the events while the engine writes them (the channel

@@ -21,6 +21,8 @@ pub enum Need {
     Browser,
     /// Xvfb, a keyring session and tauri-driver (`scripts/test-desktop.sh`).
     Desktop,
+    /// The official MCP Python SDK in its venv (`tests/mcp/setup.sh`).
+    Mcp,
 }
 
 impl Need {
@@ -33,6 +35,7 @@ impl Need {
             Self::Keyring => "DC_SKIP_KEYRING",
             Self::Browser => "DC_SKIP_BROWSER",
             Self::Desktop => "DC_SKIP_DESKTOP",
+            Self::Mcp => "DC_SKIP_MCP",
         }
     }
 
@@ -44,6 +47,7 @@ impl Need {
             Self::Keyring => "the OS keyring",
             Self::Browser => "Chromium",
             Self::Desktop => "the desktop window session",
+            Self::Mcp => "the MCP Python SDK",
         }
     }
 }
