@@ -166,7 +166,8 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
         text.contains("e2e sqlite").then_some(text)
     })
     .await?;
-    assert!(row.contains("OK") && row.contains("api"), "activity row {row:?}");
+    // The Activity view names the source in words: "api" shows as "API".
+    assert!(row.contains("OK") && row.contains("API"), "activity row {row:?}");
 
     screenshot(c, shots, "activity.png").await?;
     // The screenshot for the docs: the server running, ready to paste into Workspace.
