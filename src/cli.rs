@@ -56,6 +56,13 @@ pub struct ServeArgs {
     /// Require this key in the X-API-KEY header of every request.
     #[arg(long, env = "DATA_CONNECTOR_API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+    /// With --api-key: let Workspace's Data Connectors page in for this OpenBB user id
+    /// (repeatable). That page sends the user id, not the key (docs/workspace.md).
+    #[arg(long = "workspace-user", value_name = "USER_ID")]
+    pub workspace_users: Vec<String>,
+    /// Also allow Workspace Lite's origins (http://localhost:8080 and http://localhost:3000).
+    #[arg(long)]
+    pub workspace_lite: bool,
     /// Keep secrets in memory only, for the life of this process, instead of the OS keyring.
     #[arg(long)]
     pub ephemeral_secrets: bool,
@@ -182,6 +189,13 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         data_dir: data_dir(&args.data_dir)?,
         allowed_origins: args.allow_origins,
         api_key: args.api_key.filter(|k| !k.is_empty()),
+        workspace_users: args
+            .workspace_users
+            .into_iter()
+            .map(|u| u.trim().to_string())
+            .filter(|u| !u.is_empty())
+            .collect(),
+        workspace_lite: args.workspace_lite,
         ephemeral_secrets: args.ephemeral_secrets,
         limits,
     };

@@ -8,6 +8,10 @@ use std::time::Duration;
 /// Origins Workspace is served from; always allowed.
 pub const DEFAULT_ORIGINS: &[&str] = &["https://pro.openbb.co", "https://excel.openbb.co"];
 
+/// Where self-hosted Workspace Lite runs (`:8080`; `:3000` in development): allowed with
+/// `--workspace-lite` (the desktop app's "Workspace Lite" toggle).
+pub const WORKSPACE_LITE_ORIGINS: &[&str] = &["http://localhost:8080", "http://localhost:3000"];
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub host: IpAddr,
@@ -17,6 +21,11 @@ pub struct Config {
     /// Extra origins besides `DEFAULT_ORIGINS`, e.g. the desktop window's.
     pub allowed_origins: Vec<String>,
     pub api_key: Option<String>,
+    /// OpenBB user ids whose native Data Connector calls (`Authorization: Bearer <user id>`) are
+    /// let through without the API key; Workspace cannot send the key on that route.
+    pub workspace_users: Vec<String>,
+    /// Also allow Workspace Lite's origins (`WORKSPACE_LITE_ORIGINS`).
+    pub workspace_lite: bool,
     pub ephemeral_secrets: bool,
     pub limits: Limits,
 }
@@ -58,6 +67,8 @@ impl Config {
             data_dir,
             allowed_origins: Vec::new(),
             api_key: None,
+            workspace_users: Vec::new(),
+            workspace_lite: false,
             ephemeral_secrets: true,
             limits: Limits::default(),
         }
@@ -65,7 +76,8 @@ impl Config {
 
     pub fn origins(&self) -> Vec<String> {
         let mut all: Vec<String> = DEFAULT_ORIGINS.iter().map(|o| o.to_string()).collect();
-        for origin in &self.allowed_origins {
+        let lite = if self.workspace_lite { WORKSPACE_LITE_ORIGINS } else { &[] };
+        for origin in lite.iter().map(|o| o.to_string()).chain(self.allowed_origins.iter().cloned()) {
             let origin = origin.trim_end_matches('/').to_string();
             if !all.contains(&origin) {
                 all.push(origin);

@@ -107,6 +107,30 @@ impl IntoResponse for Error {
     }
 }
 
+impl Error {
+    /// The message for an answer that must stay 200 to be shown at all: Workspace's grids turn
+    /// every non-2xx into a blank grid, and show only an `error` string inside a 200 (an
+    /// `ssrm_table` page) or the rows themselves (a native saved-query grid). Logged as
+    /// `into_response` logs.
+    pub fn in_band(self) -> String {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(status = status.as_u16(), in_band = true, "{self}");
+        } else {
+            tracing::debug!(status = status.as_u16(), in_band = true, "{self}");
+        }
+        self.to_string()
+    }
+}
+
+/// A failed form submit: Workspace's form toast (`FormParamElement`) shows only `message` and
+/// `error`, never `detail`; `detail` stays for every other client.
+pub fn form_error_response(error: Error) -> Response {
+    let status = error.status();
+    let message = error.in_band();
+    (status, axum::Json(serde_json::json!({ "detail": message, "message": message }))).into_response()
+}
+
 /// `{"detail": message}` with `status`; also used by middleware that answers before a handler.
 pub fn detail_response(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "detail": message }))).into_response()

@@ -18,7 +18,15 @@ pub struct Guard {
     pub port: u16,
     pub origins: Vec<String>,
     pub api_key: Option<String>,
+    /// OpenBB user ids let onto the native Data Connector routes without the key.
+    pub workspace_users: Vec<String>,
 }
+
+/// Marks a request let through without the key because it only asks who the server is
+/// (`GET /`, `GET /health`): Workspace's reachability check (`initiateDataConnector`) sends no
+/// headers at all. Handlers answer such requests with name and version only.
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
 
 impl Guard {
     fn host_allowed(&self, host: &str) -> bool {
@@ -40,6 +48,26 @@ impl Guard {
         let same = |host: &str| origin.eq_ignore_ascii_case(&format!("http://{host}:{}", self.port));
         same("localhost") || same("127.0.0.1") || same("[::1]")
     }
+}
+
+impl Guard {
+    /// A native Data Connector call (`/sql/...`, `/snowflake/...`) from an allow-listed OpenBB
+    /// user id. The id identifies rather than proves; docs/workspace.md says what that means.
+    fn workspace_user_allowed(&self, request: &Request) -> bool {
+        if !is_native(request.uri().path()) {
+            return false;
+        }
+        let Some(token) = request.headers().get(header::AUTHORIZATION).and_then(|v| bearer(v.as_bytes()))
+        else {
+            return false;
+        };
+        self.workspace_users.iter().any(|user| constant_time_eq(token, user.as_bytes()))
+    }
+}
+
+/// Workspace's native Data Connector routes.
+fn is_native(path: &str) -> bool {
+    path.starts_with("/sql/") || path.starts_with("/snowflake/")
 }
 
 fn split_host_port(host: &str) -> (&str, Option<u16>) {
@@ -109,6 +137,24 @@ pub async fn api_key(State(guard): State<Arc<Guard>>, request: Request, next: Ne
                 .or_else(|| headers.get(header::AUTHORIZATION).and_then(|v| bearer(v.as_bytes())))
                 .unwrap_or_default();
             if !constant_time_eq(given, expected.as_bytes()) {
+                let mut request = request;
+                if matches!(*request.method(), Method::GET | Method::HEAD)
+                    && matches!(request.uri().path(), "/" | "/health")
+                {
+                    request.extensions_mut().insert(Anonymous);
+                    return next.run(request).await;
+                }
+                if guard.workspace_user_allowed(&request) {
+                    return next.run(request).await;
+                }
+                if is_native(request.uri().path()) {
+                    return detail_response(
+                        StatusCode::UNAUTHORIZED,
+                        "this server requires an API key, which Workspace's Data Connectors page cannot send; \
+                         allow your OpenBB user id with --workspace-user <id>, or connect through Apps → \
+                         Connect backend with the X-API-KEY header",
+                    );
+                }
                 return detail_response(
                     StatusCode::UNAUTHORIZED,
                     "a valid X-API-KEY header is required; use the key the server was started with",
@@ -162,7 +208,13 @@ mod tests {
     use super::*;
 
     fn guard() -> Guard {
-        Guard { loopback: true, port: 6900, origins: vec!["https://pro.openbb.co".into()], api_key: None }
+        Guard {
+            loopback: true,
+            port: 6900,
+            origins: vec!["https://pro.openbb.co".into()],
+            api_key: None,
+            workspace_users: Vec::new(),
+        }
     }
 
     #[test]

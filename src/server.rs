@@ -101,6 +101,7 @@ pub fn router(app: Arc<App>, port: u16, mcp_sessions: CancellationToken) -> Rout
         port,
         origins: app.config.origins(),
         api_key: app.config.api_key.clone(),
+        workspace_users: app.config.workspace_users.clone(),
     });
     let body_limit = app.config.limits.max_body_bytes;
     routes()

@@ -630,7 +630,7 @@
     const editing = change === 'set';
     let text;
     if (change === 'remove') text = 'The API key will be removed when you save.';
-    else if (set) text = 'An API key is set. Requests without it in the X-API-KEY header are refused.';
+    else if (set) text = 'An API key is set. Requests without it in the X-API-KEY header are refused, including Workspace\'s Data Connectors page, which cannot send it; use Apps → Connect backend.';
     else text = 'No API key. Workspace and the origins above can call the server without one.';
     $('#api-key-state').textContent = text;
     $('#api-key-actions').hidden = editing;
@@ -649,11 +649,22 @@
     $('#s-timeout').value = String(view.timeout_secs);
     $('#s-timeout').max = String(view.max_timeout_secs);
     $('#s-origins').value = view.allowed_origins.join('\n');
+    $('#s-workspace-lite').checked = WORKSPACE_LITE.every((o) => view.allowed_origins.includes(o));
     $('#s-default-origins').textContent = view.default_origins.join(' and ');
     $('#s-data-dir').textContent = view.data_dir;
     $('#s-secret-store').textContent = view.secret_store;
     $('#s-api-key').value = '';
     renderApiKeyState();
+  }
+
+  // Self-hosted Workspace Lite's origins: one toggle adds or removes both (server flag
+  // --workspace-lite does the same on the command line).
+  const WORKSPACE_LITE = ['http://localhost:8080', 'http://localhost:3000'];
+
+  function toggleWorkspaceLite() {
+    const lines = $('#s-origins').value.split('\n').map((line) => line.trim()).filter(Boolean);
+    const others = lines.filter((line) => !WORKSPACE_LITE.includes(line.replace(/\/+$/, '')));
+    $('#s-origins').value = ($('#s-workspace-lite').checked ? others.concat(WORKSPACE_LITE) : others).join('\n');
   }
 
   const SETTINGS_FIELDS = {
@@ -713,6 +724,11 @@
 
   function initSettings() {
     $('#settings-form').addEventListener('submit', saveSettings);
+    $('#s-workspace-lite').addEventListener('change', toggleWorkspaceLite);
+    $('#s-origins').addEventListener('input', () => {
+      const lines = $('#s-origins').value.split('\n').map((line) => line.trim().replace(/\/+$/, ''));
+      $('#s-workspace-lite').checked = WORKSPACE_LITE.every((o) => lines.includes(o));
+    });
     $('#api-key-set').addEventListener('click', () => {
       if (state.apiKeyChange.action === 'remove') {
         state.apiKeyChange = { action: 'keep' };

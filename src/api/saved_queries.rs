@@ -67,7 +67,9 @@ pub(super) async fn create(
         description: draft.description,
         params: draft.params,
     })?;
-    Ok((StatusCode::CREATED, Json(app.state.insert_query(&query)?)))
+    let saved = app.state.insert_query(&query)?;
+    crate::rowmodel::learn_columns(&app, &saved).await;
+    Ok((StatusCode::CREATED, Json(saved)))
 }
 
 #[utoipa::path(get, path = "/api/v1/queries/{id}", tag = "saved queries", params(("id" = i64, Path)),
@@ -91,7 +93,9 @@ pub(super) async fn update(
         description: patch.description.unwrap_or(current.description),
         params: patch.params.unwrap_or(current.params),
     })?;
-    Ok(Json(app.state.update_query(id, &query)?))
+    let saved = app.state.update_query(id, &query)?;
+    crate::rowmodel::learn_columns(&app, &saved).await;
+    Ok(Json(saved))
 }
 
 #[utoipa::path(delete, path = "/api/v1/queries/{id}", tag = "saved queries", params(("id" = i64, Path)),

@@ -4,11 +4,12 @@
 use super::params::{number, required};
 use crate::app::App;
 use crate::connections;
-use crate::error::{Error, Result};
+use crate::error::{form_error_response, Error, Result};
 use crate::http::{parse_body, ApiQuery};
 use crate::state::LogEntry;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use connectors::EngineKind;
 use serde::Deserialize;
@@ -52,7 +53,8 @@ pub(super) async fn connections_table(State(app): State<Arc<App>>) -> Result<Jso
     Ok(Json(rows))
 }
 
-/// The fields the add-connection form may send that a connection takes.
+/// The fields the add-connection form may send that a connection takes. `read_only` is not one
+/// of them: the form's `allow_writes` decides, so that an untouched form is read-only.
 const FORM_FIELDS: &[&str] = &[
     "name",
     "kind",
@@ -67,12 +69,32 @@ const FORM_FIELDS: &[&str] = &[
     "warehouse",
     "role",
     "schema",
-    "read_only",
 ];
 
-/// The add-connection form's submit: the form's values as JSON; blanks are left out.
-pub(super) async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Json<Value>> {
-    let form: Map<String, Value> = parse_body(&bytes)?;
+/// The add-connection form's submit, as `FormParamElement` sends it: the form's values as JSON,
+/// blanks left out. Its booleans start as `false` and a toggled one arrives as `"true"` or
+/// `"false"`, so only an explicit `allow_writes` of true makes a writable connection. The answer
+/// carries `message`, the only thing the form's toast shows (on success and on failure).
+pub(super) async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) -> Response {
+    match add(&app, &bytes).await {
+        Ok(created) => {
+            let name = created.get("name").and_then(Value::as_str).unwrap_or_default().to_string();
+            let writable = created.get("read_only").and_then(Value::as_bool) == Some(false);
+            let message = if writable {
+                format!("Connection {name:?} saved; it allows writes.")
+            } else {
+                format!("Connection {name:?} saved, read-only.")
+            };
+            Json(json!({"success": true, "message": message, "connection": created})).into_response()
+        }
+        Err(e) => form_error_response(e),
+    }
+}
+
+async fn add(app: &Arc<App>, bytes: &[u8]) -> Result<Value> {
+    let form: Map<String, Value> = parse_body(bytes)?;
+    let allow_writes = matches!(form.get("allow_writes"), Some(Value::Bool(true)))
+        || matches!(form.get("allow_writes"), Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("true"));
     let mut input = Map::new();
     for (key, value) in form {
         if !FORM_FIELDS.contains(&key.as_str()) {
@@ -86,18 +108,17 @@ pub(super) async fn add_connection(State(app): State<Arc<App>>, bytes: Bytes) ->
                     .parse::<u16>()
                     .map_err(|_| Error::Unprocessable(format!("port {s:?} is not a number")))?,
             ),
-            Value::String(s) if key == "read_only" => Value::Bool(s != "false"),
             Value::String(s) if key != "password" => Value::String(s.trim().to_string()),
             other => other,
         };
         input.insert(key, value);
     }
+    input.insert("read_only".into(), Value::Bool(!allow_writes));
     required(&input.get("name").and_then(Value::as_str).map(str::to_string), "name")?;
     if input.get("kind").and_then(Value::as_str) != Some(EngineKind::Sqlite.name()) {
         input.remove("path");
     }
-    let created = connections::create(&app, input).await?;
-    Ok(Json(json!({"success": true, "connection": created.into_json()})))
+    Ok(connections::create(app, input).await?.into_json())
 }
 
 #[derive(Debug, Deserialize)]

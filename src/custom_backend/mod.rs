@@ -18,6 +18,9 @@ pub fn router() -> Router<Arc<App>> {
     Router::new()
         .route("/widgets.json", get(spec::widgets_json))
         .route("/apps.json", get(spec::apps_json))
+        .route(&format!("/{}", spec::CONNECTION_OPTIONS), get(manage::connection_options))
+        .route(&format!("/{}", spec::TABLE_OPTIONS), get(schema::table_options))
+        // The pickers' first addresses, which dashboards saved before may still hold.
         .route("/widgets/connections/options", get(manage::connection_options))
         .route("/widgets/connections", get(manage::connections_table).post(manage::add_connection))
         .route("/widgets/sql/omni", post(sql::omni))
@@ -27,5 +30,5 @@ pub fn router() -> Router<Arc<App>> {
         .route("/widgets/schema/columns", get(schema::columns))
         .route("/widgets/table/rows", post(schema::table_rows))
         .route("/widgets/log", get(manage::query_log))
-        .route("/widgets/queries/{id}", get(sql::saved_query))
+        .route("/widgets/queries/{id}", get(sql::saved_query).post(sql::saved_query_rows))
 }

@@ -4,17 +4,14 @@
 //! dashboards survive upgrades.
 
 use crate::app::App;
-use crate::connections;
 use crate::error::Result;
+use crate::rowmodel;
 use crate::state::SavedQuery;
 use axum::extract::State;
 use axum::Json;
-use connectors::{
-    statement, Column, ColumnKind, EngineKind, Format, Query, ResultSink, SinkOptions, StreamEvent,
-};
+use connectors::{Column, ColumnKind, EngineKind};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub(super) const CATEGORY: &str = "Data Connector";
 pub(super) const SQL_EDITOR: &str = "dc_sql_editor";
@@ -36,30 +33,57 @@ pub(super) async fn apps_json(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<Value>> {
-    let mut apps = apps(&widgets(&app).await?);
+    let mut apps = apps(&widgets(&app).await?, default_connection(&app)?.as_deref());
     if let Some(host) = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
         super::mcp_links::advertise(&mut apps, host);
     }
     Ok(Json(apps))
 }
 
-/// How long widgets.json waits to learn one saved query's columns; Workspace gives the whole
-/// file 60 s.
-const COLUMN_PROBE: Duration = Duration::from_secs(3);
+/// Refresh policy, stated on every widget on purpose: Workspace refetches every 15 minutes and
+/// treats data as stale after 5 unless told otherwise, and each refetch of a query widget runs
+/// SQL on the user's database.
+const NO_AUTO_REFRESH: bool = false;
+/// Schema listings change rarely; a manual refresh is always there.
+const SCHEMA_STALE_MS: u64 = 5 * 60 * 1000;
+/// The query log is worth watching while queries run.
+const LOG_REFRESH_MS: u64 = 60 * 1000;
+
+/// The connection the app's pickers start on: `demo` when it exists, else the first by name.
+fn default_connection(app: &App) -> Result<Option<String>> {
+    let names: Vec<String> = app.state.list_connections()?.into_iter().map(|c| c.name).collect();
+    Ok(names.iter().find(|n| *n == "demo").or(names.first()).cloned())
+}
 
 pub(super) fn saved_query_id(id: i64) -> String {
     format!("dc_saved_query_{id}")
 }
 
-/// The connection picker every data widget shares (linked by `paramName` across widgets).
+/// The connection picker every data widget shares. Workspace links pickers by `groupById`,
+/// which is the last path segment of `optionsEndpoint` (`handleEndpointParam`), made
+/// `<paramName>-<segment>` when two pickers of one widget end alike
+/// (`populateGroupByIdCounts`): so each picker kind ends in its own segment, and resolves to
+/// `connection` or `table` in every widget.
+pub(super) const CONNECTION_OPTIONS: &str = "widgets/options/connection";
+pub(super) const TABLE_OPTIONS: &str = "widgets/options/table";
+
 fn connection_param() -> Value {
     json!({
         "paramName": "connection",
         "label": "Connection",
         "type": "endpoint",
-        "optionsEndpoint": "widgets/connections/options",
+        "optionsEndpoint": CONNECTION_OPTIONS,
         "description": "A saved connection of this Data Connector",
     })
+}
+
+/// Inserts the refresh policy into a widget description.
+fn refresh(mut widget: Value, interval_ms: Option<u64>, stale_ms: Option<u64>) -> Value {
+    if let Value::Object(map) = &mut widget {
+        map.insert("refetchInterval".into(), interval_ms.map_or(json!(NO_AUTO_REFRESH), |ms| json!(ms)));
+        map.insert("staleTime".into(), stale_ms.map_or(json!(false), |ms| json!(ms)));
+    }
+    widget
 }
 
 fn column(field: &str, header: &str, data_type: &str) -> Value {
@@ -126,9 +150,14 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
             "gridData": {"w": 16, "h": 15},
             "source": [CATEGORY],
             "params": [connection_param()],
+            // Clicking a table sets it in Columns and Table Browser (the "table" group): the
+            // cell's value is the picker's value (`schema.name`).
             "data": table_data(vec![
+                json!({"field": "table", "headerName": "Table", "cellDataType": "text", "renderFn": "cellOnClick",
+                       "renderFnParams": {"actionType": "groupBy", "groupBy": {"paramName": "table"}},
+                       "headerTooltip": "Click a table to show it in Columns and Table Browser"}),
                 column("schema", "Schema", "text"),
-                column("name", "Table", "text"),
+                column("name", "Name", "text"),
                 column("kind", "Kind", "text"),
             ]),
         }),
@@ -212,21 +241,48 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
             ]),
         }),
     );
+    // Stated refresh policies: nothing that runs SQL refreshes on its own.
+    let policies: [(&str, Option<u64>, Option<u64>); 7] = [
+        (SQL_EDITOR, None, None),
+        (SQL_QUERY, None, None),
+        (SCHEMA_TABLES, None, Some(SCHEMA_STALE_MS)),
+        (SCHEMA_COLUMNS, None, Some(SCHEMA_STALE_MS)),
+        (TABLE_BROWSER, None, None),
+        (CONNECTIONS, None, Some(SCHEMA_STALE_MS)),
+        (QUERY_LOG, Some(LOG_REFRESH_MS), Some(LOG_REFRESH_MS / 2)),
+    ];
+    for (id, interval, stale) in policies {
+        if let Some(widget) = widgets.get_mut(id) {
+            *widget = refresh(widget.take(), interval, stale);
+        }
+    }
+    // Saved queries are described from the column lists stored when they were saved or first
+    // ran: this file runs no SQL, however many queries there are.
     let saved = app.state.list_queries(None)?;
-    let probes = saved.iter().map(|query| probe_columns(app, query));
-    let learned = futures::future::join_all(probes).await;
-    for (query, columns) in saved.iter().zip(learned) {
+    let stored = app.state.stored_query_columns()?;
+    for query in &saved {
+        let columns = stored.get(&query.id).and_then(|text| rowmodel::decode_columns(text));
         widgets.insert(saved_query_id(query.id), saved_query_widget(query, columns.as_deref()));
     }
     Ok(Value::Object(widgets))
 }
+
+/// Whether a saved query is served to the grid page by page (`ssrm_table`, sorted and filtered
+/// in the database): any query the row model can wrap and that binds no parameters. Others are
+/// a `table` of at most `SAVED_TABLE_ROWS` rows.
+pub(super) fn paged(query: &SavedQuery) -> bool {
+    query.params.is_empty() && rowmodel::check_wrappable(&query.sql).is_ok()
+}
+
+/// Rows a saved query that cannot be paged sends to the browser.
+pub(super) const SAVED_TABLE_ROWS: u64 = 1000;
 
 fn table_param() -> Value {
     json!({
         "paramName": "table",
         "label": "Table",
         "type": "endpoint",
-        "optionsEndpoint": "widgets/schema/tables/options",
+        "optionsEndpoint": TABLE_OPTIONS,
         "optionsParams": {"connection": "$connection"},
         "description": "A table or view of the connection",
     })
@@ -239,7 +295,7 @@ fn connection_form() -> Value {
         "label": "Add connection",
         "type": "form",
         "endpoint": "widgets/connections",
-        "description": "Save a new connection; it is tested before it is saved",
+        "description": "Save a new connection; it is tested before it is saved and is read-only unless you turn on \"Allow writes\". Passwords typed here show in clear text: for connections with secrets, the desktop app is safer.",
         "inputParams": [
             text("name", "Name", "Letters, digits, spaces, '_', '-' or '.'"),
             {"paramName": "kind", "label": "Database", "type": "text", "value": EngineKind::Sqlite.name(),
@@ -250,14 +306,17 @@ fn connection_form() -> Value {
             text("host", "Host", "MySQL/PostgreSQL host"),
             {"paramName": "port", "label": "Port", "type": "number", "description": "MySQL/PostgreSQL port"},
             text("user", "User", "User name"),
-            text("password", "Password", "Kept in the OS keyring, never shown again"),
+            text("password", "Password", "Workspace shows what you type here in clear text (its form has no password field). It is kept in the OS keyring and never shown again; to keep it off screen, add the connection in the Data Connector desktop app instead."),
             text("database", "Database", "Default database"),
             text("account", "Snowflake account", "Snowflake account identifier or URL"),
             text("warehouse", "Warehouse", "Snowflake warehouse"),
             text("role", "Role", "Snowflake role"),
             text("schema", "Schema", "Snowflake schema"),
-            {"paramName": "read_only", "label": "Read-only", "type": "boolean", "value": true,
-             "description": "Refuse statements that write"},
+            // Workspace starts every boolean at false and shows an On/Off toggle only for exactly
+            // two options (`FormParamElement`): so the safe choice is the untouched one.
+            {"paramName": "allow_writes", "label": "Allow writes", "type": "boolean", "value": false,
+             "options": [{"label": "Off", "value": false}, {"label": "On", "value": true}],
+             "description": "Off (the default): the connection is read-only and refuses INSERT, UPDATE, DELETE and DDL. On: statements may change the database."},
             {"paramName": "submit", "label": "Add connection", "type": "button", "value": true,
              "description": "Test and save the connection"},
         ],
@@ -265,20 +324,27 @@ fn connection_form() -> Value {
 }
 
 fn saved_query_widget(query: &SavedQuery, columns: Option<&[Column]>) -> Value {
-    let description = if query.description.trim().is_empty() {
+    let paged = paged(query);
+    let mut description = if query.description.trim().is_empty() {
         format!("Saved query on {}: {}", query.connection, query.sql)
     } else {
         query.description.clone()
     };
+    if !paged {
+        description.push_str(&format!(" (first {SAVED_TABLE_ROWS} rows)"));
+    }
     let mut widget = json!({
         "name": query.name,
         "description": description,
         "category": CATEGORY,
         "subCategory": "Saved queries",
-        "type": "table",
+        // Paged widgets POST the grid's requests to the same endpoint; a table GETs it.
+        "type": if paged { "ssrm_table" } else { "table" },
         "endpoint": format!("widgets/queries/{}", query.id),
         "gridData": {"w": 40, "h": 15},
         "source": [CATEGORY],
+        "refetchInterval": NO_AUTO_REFRESH,
+        "staleTime": SCHEMA_STALE_MS,
     });
     let data = match columns {
         Some(columns) => table_data(columns.iter().map(column_def).collect()),
@@ -312,33 +378,36 @@ pub(super) fn column_def(column: &Column) -> Value {
     def
 }
 
-/// The columns a saved query returns, from a zero-row run straight on the engine: metadata for
-/// widgets.json, so it takes no query slot and leaves no query-log entry. `None` when it cannot
-/// tell in time (Workspace then infers columns from the rows).
-async fn probe_columns(app: &Arc<App>, query: &SavedQuery) -> Option<Vec<Column>> {
-    let checked = statement::check(&query.sql, true).ok()?;
-    let connected = connections::engine(app, &query.connection).await.ok()?;
-    let probe = Query {
-        sql: format!("SELECT * FROM {} LIMIT 0", checked.as_subquery("dc_q")),
-        params: query.params.clone(),
-        timeout: COLUMN_PROBE,
-        force_read_only: true,
+/// One app that lays out the widgets on three tabs. Two groups link the pickers: the
+/// connection (every widget with one) and the table (Tables, whose table cells set it by click,
+/// Columns and Table Browser). The connection group starts on `default_connection`.
+pub(super) fn apps(widgets: &Value, default_connection: Option<&str>) -> Value {
+    let present = |ids: &[&'static str]| -> Vec<&'static str> {
+        ids.iter().copied().filter(|id| widgets.get(*id).is_some()).collect()
     };
-    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, 1));
-    tokio::time::timeout(COLUMN_PROBE, connected.engine.query(probe, sink)).await.ok()?.ok()?;
-    match rx.recv().await {
-        Some(StreamEvent::Complete { columns, .. }) => Some(columns.to_vec()),
-        _ => None,
+    let connection_widgets = present(&[SQL_EDITOR, SQL_QUERY, SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]);
+    let table_widgets = present(&[SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]);
+    let item = |id: &str, x: u32, y: u32, w: u32, h: u32| {
+        let mut groups = Vec::new();
+        if connection_widgets.contains(&id) {
+            groups.push(CONNECTION_GROUP);
+        }
+        if table_widgets.contains(&id) {
+            groups.push(TABLE_GROUP);
+        }
+        let mut item = json!({"i": id, "x": x, "y": y, "w": w, "h": h});
+        if !groups.is_empty() {
+            item["groups"] = json!(groups);
+        }
+        item
+    };
+    let mut connection_group = json!({"name": CONNECTION_GROUP, "type": "endpointParam",
+        "paramName": "connection", "widgetIds": connection_widgets});
+    if let Some(name) = default_connection {
+        connection_group["defaultValue"] = json!(name);
     }
-}
-
-/// One app that lays out the widgets on three tabs, with the connection pickers linked.
-pub(super) fn apps(widgets: &Value) -> Value {
-    let item = |id: &str, x: u32, y: u32, w: u32, h: u32| json!({"i": id, "x": x, "y": y, "w": w, "h": h});
-    let linked: Vec<&str> = [SQL_EDITOR, SQL_QUERY, SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]
-        .into_iter()
-        .filter(|id| widgets.get(*id).is_some())
-        .collect();
+    let table_group = json!({"name": TABLE_GROUP, "type": "endpointParam", "paramName": "table",
+        "widgetIds": table_widgets});
     json!([{
         "name": "Data Connector",
         "description": "Query your own SQLite, MySQL/MariaDB, PostgreSQL and Snowflake databases.",
@@ -358,6 +427,10 @@ pub(super) fn apps(widgets: &Value) -> Value {
                 item(QUERY_LOG, 20, 0, 20, 12),
             ]},
         },
-        "groups": [{"name": "Group 1", "type": "endpointParam", "paramName": "connection", "widgetIds": linked}],
+        "groups": [connection_group, table_group],
     }])
 }
+
+/// Group names as OpenBB's own apps spell them.
+const CONNECTION_GROUP: &str = "Group 1";
+const TABLE_GROUP: &str = "Group 2";

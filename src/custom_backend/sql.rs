@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::error::{Error, Result};
 use crate::execution::{self, QueryInput};
 use crate::http::{json_object_stream, parse_body, stream_response, ApiPath, ApiQuery};
+use crate::rowmodel::{self, RowRequest};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -77,16 +78,57 @@ pub(super) async fn omni(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Re
     }
 }
 
-/// One saved query as its own widget.
+/// A saved query that cannot be paged, as a `table` widget: its first `SAVED_TABLE_ROWS` rows.
+/// Its columns are stored from this run when none are known yet, so widgets.json can describe
+/// it without running it.
 pub(super) async fn saved_query(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<Response> {
     let saved = app.state.require_query(id)?;
     let input = QueryInput {
-        connection: saved.connection,
-        sql: saved.sql,
-        params: saved.params,
-        limit: Some(app.config.limits.default_rows),
+        connection: saved.connection.clone(),
+        sql: saved.sql.clone(),
+        params: saved.params.clone(),
+        limit: Some(super::spec::SAVED_TABLE_ROWS),
         timeout_ms: None,
         force_read_only: false,
     };
-    Ok(stream_response(execution::run(&app, input, Format::Json, "widget").await?))
+    let output = execution::run(&app, input, Format::Json, "widget").await?;
+    remember_columns(&app, &saved, &output.columns);
+    Ok(stream_response(output))
+}
+
+/// A saved query as a paged grid (`ssrm_table`): `getSSRRows` posts the bare AG Grid request.
+/// Failures answer 200 with `error`, the only thing the grid shows.
+pub(super) async fn saved_query_rows(
+    State(app): State<Arc<App>>,
+    ApiPath(id): ApiPath<i64>,
+    bytes: Bytes,
+) -> Response {
+    let page = async {
+        let saved = app.state.require_query(id)?;
+        let request: RowRequest = parse_body(&bytes)?;
+        let page = rowmodel::fetch(&app, &saved.connection, &saved.sql, &request, "widget").await?;
+        if !page.columns.is_empty()
+            && !rowmodel::sql::pivoting(&request)
+            && request.row_group_cols.as_ref().is_none_or(Vec::is_empty)
+        {
+            remember_columns(&app, &saved, &page.columns);
+        }
+        Ok::<_, Error>(page)
+    };
+    match page.await {
+        Ok(page) => {
+            let suffix = match &page.pivot_fields {
+                Some(fields) => format!(",\"pivotResultFields\":{}}}", json!(fields)),
+                None => "}".into(),
+            };
+            json_object_stream(format!("{{\"rowCount\":{},\"rowData\":", page.total), page.body, suffix)
+        }
+        Err(e) => super::schema::grid_error(e),
+    }
+}
+
+fn remember_columns(app: &App, saved: &crate::state::SavedQuery, columns: &[connectors::Column]) {
+    if let Err(e) = app.state.store_query_columns(saved.id, &saved.sql, &rowmodel::encode_columns(columns)) {
+        tracing::warn!("could not store the columns of saved query {}: {e}", saved.id);
+    }
 }

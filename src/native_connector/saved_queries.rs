@@ -10,7 +10,7 @@ use crate::rowmodel::{self, RowRequest};
 use crate::state::native_queries::NativeQueryFields;
 use axum::body::Bytes;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -150,20 +150,47 @@ struct RowsBody {
 }
 
 /// `POST /{family}/query/{id}`: one page of saved query `id` for the grid, as
-/// `{rows, data, schema, timestamp}`; `data` streams from the database.
-pub(super) async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Response> {
-    let (body, query): (RowsBody, _) = caller.request(id, &bytes)?;
+/// `{rows, data, schema, timestamp}` (plus `pivotResultFields` in pivot mode); `data` streams
+/// from the database. `getDatabaseRows` turns any non-2xx into a blank grid without a word, so
+/// a failure is a 200 whose one row has an `error` column saying what went wrong (the query
+/// log has the rest), and `error` at the top for clients that look there.
+pub(super) async fn run(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Response {
+    match page(&caller, id, &bytes).await {
+        Ok(response) => response,
+        Err(e) => {
+            let message = e.in_band();
+            Json(json!({
+                "rows": 1,
+                "data": [{"error": message}],
+                "schema": {"error": "text"},
+                "timestamp": timestamp(),
+                "error": message,
+            }))
+            .into_response()
+        }
+    }
+}
+
+async fn page(caller: &Caller, id: i64, bytes: &[u8]) -> Result<Response> {
+    let (body, query): (RowsBody, _) = caller.request(id, bytes)?;
     let request = body.request.unwrap_or_default();
     let page = rowmodel::fetch(&caller.app, &query.link, &query.fields.query, &request, "workspace").await?;
     let schema: Map<String, Value> =
         page.columns.iter().map(|c| (c.name.clone(), Value::String(rowmodel::column_type(c)))).collect();
-    let timestamp = std::time::SystemTime::now()
+    let prefix = format!("{{\"rows\":{},\"data\":", page.total);
+    let pivot = match &page.pivot_fields {
+        Some(fields) => format!(",\"pivotResultFields\":{}", json!(fields)),
+        None => String::new(),
+    };
+    let suffix = format!(",\"schema\":{},\"timestamp\":{}{pivot}}}", Value::Object(schema), timestamp());
+    Ok(json_object_stream(prefix, page.body, suffix))
+}
+
+fn timestamp() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let prefix = format!("{{\"rows\":{},\"data\":", page.total);
-    let suffix = format!(",\"schema\":{},\"timestamp\":{timestamp}}}", Value::Object(schema));
-    Ok(json_object_stream(prefix, page.body, suffix))
+        .unwrap_or_default()
 }
 
 /// The query fields of a request: given fields win; the context (database, role, warehouse,
@@ -210,6 +237,9 @@ fn validate(fields: &NativeQueryFields) -> Result<()> {
     if fields.query.is_empty() {
         return Err(Error::Unprocessable("\"query\" is required".into()));
     }
+    // Every saved query is shown in the paged grid; refusing here beats saving a query that
+    // can never show. First, so a PRAGMA hears why it cannot be a grid, not that it writes.
+    rowmodel::check_wrappable(&fields.query)?;
     connectors::statement::check(&fields.query, true)?;
     Ok(())
 }

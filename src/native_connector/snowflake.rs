@@ -17,8 +17,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Tables listed per database; the dialog only fills drop-downs.
-const TABLES_PER_DATABASE: u64 = 10_000;
+/// Tables and views listed for the dialog (Snowflake's SHOW answers at most 10,000 rows).
+const TABLES_LISTED: u64 = 10_000;
 const LISTING_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -109,43 +109,31 @@ pub(super) async fn validate_saved(
     Ok(Json(tables(&*engine, &body).await?))
 }
 
-/// Every table and view the session can see, database by database (or only `body.database`).
-/// A database the role cannot read is skipped, as Snowflake's own pickers do.
+/// Every table and view the session can see (or only those of `body.database`), in one catalog
+/// statement, not one per database: `SHOW TERSE OBJECTS IN ACCOUNT` lists what the role may see,
+/// as Snowflake's own pickers do. At most `TABLES_LISTED` entries: the dialog fills drop-downs.
 async fn tables(engine: &dyn Engine, body: &Body) -> Result<Vec<TableEntry>> {
-    let databases = match given(&body.database) {
-        Some(database) => vec![database.to_string()],
-        None => engine.list(Listing::Databases).await?,
+    let scope = match given(&body.database) {
+        Some(database) => format!("IN DATABASE {}", Dialect::Snowflake.quote_ident(database)),
+        None => "IN ACCOUNT".to_string(),
     };
-    let mut entries = Vec::new();
-    for database in databases {
-        let sql = format!(
-            "SELECT TABLE_SCHEMA AS \"schema\", TABLE_NAME AS \"table\" FROM {}.INFORMATION_SCHEMA.TABLES \
-             WHERE TABLE_SCHEMA <> 'INFORMATION_SCHEMA' ORDER BY 1, 2",
-            Dialect::Snowflake.quote_ident(&database)
-        );
-        let rows = match rows(engine, sql).await {
-            Ok(rows) => rows,
-            Err(e) => {
-                tracing::debug!("skipping Snowflake database {database}: {e}");
-                continue;
-            }
-        };
-        for row in rows {
+    let rows = rows(engine, format!("SHOW TERSE OBJECTS {scope} LIMIT {TABLES_LISTED}")).await?;
+    let mut entries: Vec<TableEntry> = rows
+        .iter()
+        .map(|row| {
             let text = |key: &str| row.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-            entries.push(TableEntry {
-                database: database.clone(),
-                schema: text("schema"),
-                table: text("table"),
-            });
-        }
-    }
+            TableEntry { database: text("database_name"), schema: text("schema_name"), table: text("name") }
+        })
+        .filter(|entry| !entry.schema.eq_ignore_ascii_case("INFORMATION_SCHEMA"))
+        .collect();
+    entries.sort_by(|a, b| (&a.database, &a.schema, &a.table).cmp(&(&b.database, &b.schema, &b.table)));
     Ok(entries)
 }
 
 /// Runs a metadata statement on an engine directly (transient engines have no saved name for
 /// the query path) and returns its rows.
 async fn rows(engine: &dyn Engine, sql: String) -> Result<Vec<Map<String, Value>>> {
-    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, TABLES_PER_DATABASE));
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, TABLES_LISTED));
     let collect = tokio::spawn(async move {
         let mut body = Vec::new();
         while let Some(event) = rx.recv().await {

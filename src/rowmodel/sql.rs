@@ -25,10 +25,307 @@ pub struct Plan {
 
 /// Whether the request names any column, so the caller must learn the query's columns first.
 pub fn names_columns(request: &RowRequest) -> bool {
-    request.sort_model.as_ref().is_some_and(|s| s.iter().any(|i| i.col_id != AUTO_COLUMN))
+    request.sort_model.as_ref().is_some_and(|s| s.iter().any(|i| !is_auto_column(&i.col_id)))
         || request.filter_model.as_ref().is_some_and(|f| !f.is_empty())
         || request.row_group_cols.as_ref().is_some_and(|g| !g.is_empty())
         || request.value_cols.as_ref().is_some_and(|v| !v.is_empty())
+        || pivoting(request)
+}
+
+fn is_auto_column(col_id: &str) -> bool {
+    col_id == AUTO_COLUMN || col_id.starts_with(&format!("{AUTO_COLUMN}-"))
+}
+
+/// Pivot mode with at least one pivot column; pivot mode alone is plain grouping.
+pub fn pivoting(request: &RowRequest) -> bool {
+    request.pivot_mode == Some(true) && request.pivot_cols.as_ref().is_some_and(|p| !p.is_empty())
+}
+
+/// The most columns a pivot may generate (pivot keys times value columns): beyond this a grid
+/// is unreadable and the statement grows past what databases parse quickly.
+pub const MAX_PIVOT_COLUMNS: usize = 200;
+
+/// Longest generated column name: PostgreSQL silently truncates identifiers past 63 bytes, which
+/// would break the match between `pivotResultFields` and the row keys.
+const MAX_PIVOT_FIELD_BYTES: usize = 63;
+
+/// The page of a request that neither sorts, filters, groups nor pivots, as the statement itself
+/// with paging appended, so the rows keep the statement's own order: MariaDB drops an `ORDER BY`
+/// inside a derived table, and no engine promises to keep one. `None` when the statement has its
+/// own top-level LIMIT/OFFSET/FETCH (then the wrapped form keeps the order: a derived table with
+/// a LIMIT is ordered) or the request needs the wrapper.
+pub fn direct_page(
+    dialect: Dialect,
+    body: &str,
+    request: &RowRequest,
+    max_rows: u64,
+) -> Option<(Built, Option<u64>)> {
+    let plain = !names_columns(request) && request.group_keys.as_ref().is_none_or(Vec::is_empty);
+    if !plain || has_top_level_paging(body, dialect == Dialect::Mysql) {
+        return None;
+    }
+    let start = request.start_row.unwrap_or(0);
+    let limit = request.end_row.map(|end| end.saturating_sub(start).min(max_rows));
+    let paging = dialect.limit_offset(limit, start);
+    // On its own line, so a trailing `--` comment in the statement cannot swallow it.
+    let sql = if paging.is_empty() { body.to_string() } else { format!("{body}\n{}", paging.trim_start()) };
+    Some((Built { sql, params: Vec::new() }, limit))
+}
+
+/// Whether `sql` has LIMIT, OFFSET or FETCH outside parentheses, strings, quoted names and
+/// comments (`#` starts one only in MySQL, where PostgreSQL has an operator).
+pub fn has_top_level_paging(sql: &str, hash_comments: bool) -> bool {
+    let bytes = sql.as_bytes();
+    let mut depth = 0i64;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'\'' | b'"' | b'`' => {
+                i += 1;
+                while i < bytes.len() {
+                    if bytes[i] == b {
+                        if bytes.get(i + 1) == Some(&b) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    // MySQL's backslash escapes in strings.
+                    if bytes[i] == b'\\' && b != b'`' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'#' if hash_comments => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'$' => {
+                // A PostgreSQL dollar quote: $tag$ ... $tag$.
+                let tag_end = bytes[i + 1..]
+                    .iter()
+                    .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+                    .map(|p| i + 1 + p);
+                match tag_end {
+                    Some(end) if bytes[end] == b'$' => {
+                        let tag = &sql[i..=end];
+                        match sql[end + 1..].find(tag) {
+                            Some(close) => i = end + 1 + close + tag.len(),
+                            None => return false,
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth -= 1;
+                i += 1;
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &sql[start..i];
+                if depth == 0 && ["LIMIT", "OFFSET", "FETCH"].iter().any(|k| word.eq_ignore_ascii_case(k)) {
+                    return true;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
+/// The distinct pivot keys (one row per combination of the pivot columns' values, filters
+/// applied), at most one more than the cap allows so that going over it can be told.
+pub fn pivot_keys(
+    dialect: Dialect,
+    subquery: &str,
+    columns: &[Column],
+    request: &RowRequest,
+) -> Result<Built> {
+    let planner = Planner { dialect, columns, request };
+    let pivots = pivot_columns(&planner)?;
+    let quoted: Vec<String> = pivots.iter().map(|p| dialect.quote_ident(p)).collect();
+    let mut binder = Binder::new(dialect);
+    let groups = group_columns(request)?;
+    let keys = request.group_keys.as_deref().unwrap_or_default();
+    let where_clause = planner.where_clause(&mut binder, &groups, keys)?;
+    let list = quoted.join(", ");
+    let cap = MAX_PIVOT_COLUMNS as u64 + 1;
+    Ok(Built {
+        sql: format!(
+            "SELECT DISTINCT {list} FROM {subquery}{where_clause} ORDER BY {list}{}",
+            dialect.limit_offset(Some(cap), 0)
+        ),
+        params: binder.params,
+    })
+}
+
+/// A pivot page: the group rows (or one total row without row groups) with one conditional
+/// aggregate per pivot key and value column, and the fields those columns have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PivotPlan {
+    pub plan: Plan,
+    pub fields: Vec<String>,
+}
+
+/// `key_rows` are the rows `pivot_keys` returned, as JSON objects keyed by pivot column.
+pub fn plan_pivot(
+    dialect: Dialect,
+    subquery: &str,
+    columns: &[Column],
+    request: &RowRequest,
+    key_rows: &[serde_json::Map<String, Value>],
+    max_rows: u64,
+) -> Result<PivotPlan> {
+    let planner = Planner { dialect, columns, request };
+    let pivots = pivot_columns(&planner)?;
+    let values = request.value_cols.as_deref().unwrap_or_default();
+    if values.is_empty() {
+        return Err(Error::Unprocessable(
+            "pivot mode needs at least one value column: drag a column to \"Values\"".into(),
+        ));
+    }
+    let generated = key_rows.len().saturating_mul(values.len());
+    if key_rows.len() > MAX_PIVOT_COLUMNS || generated > MAX_PIVOT_COLUMNS {
+        return Err(Error::Unprocessable(format!(
+            "pivoting on {} makes more than {MAX_PIVOT_COLUMNS} columns; filter the rows first or pivot on a \
+             column with fewer distinct values",
+            pivots.join(", ")
+        )));
+    }
+    let groups = group_columns(request)?;
+    let keys = request.group_keys.as_deref().unwrap_or_default();
+    if !groups.is_empty() && keys.len() >= groups.len() {
+        return Err(Error::Unprocessable(
+            "in pivot mode every row is a group; more groupKeys than rowGroupCols".into(),
+        ));
+    }
+    for column in &groups {
+        planner.kind(column)?;
+    }
+    let mut page = Binder::new(dialect);
+    let mut select = Vec::new();
+    let mut fields = Vec::new();
+    let mut sortable = Vec::new();
+    let group = groups.get(keys.len()).map(|g| dialect.quote_ident(g));
+    if let (Some(quoted), Some(name)) = (&group, groups.get(keys.len())) {
+        select.push(quoted.clone());
+        sortable.push(name.to_string());
+    }
+    for row in key_rows {
+        let keys_of_row: Vec<Value> =
+            pivots.iter().map(|pivot| row.get(*pivot).cloned().unwrap_or(Value::Null)).collect();
+        let names: Vec<String> = keys_of_row
+            .iter()
+            .map(|key| match key {
+                Value::String(s) => s.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect();
+        for value in values {
+            // Bound again for every value column: `?` placeholders are positional.
+            let mut conditions = Vec::new();
+            for (pivot, key) in pivots.iter().zip(&keys_of_row) {
+                let kind = planner.kind(pivot)?;
+                conditions.push(planner.equals_key(&mut page, pivot, kind, key));
+            }
+            let column = value.column()?;
+            planner.kind(column)?;
+            let func = aggregate(value.agg_func.as_deref())?;
+            let value_id = value.id.as_deref().filter(|i| !i.is_empty()).unwrap_or(column);
+            let field = format!("{}_{value_id}", names.join("_"));
+            if field.len() > MAX_PIVOT_FIELD_BYTES {
+                return Err(Error::Unprocessable(format!(
+                    "the pivot column {field:?} would be longer than {MAX_PIVOT_FIELD_BYTES} bytes; pivot on a \
+                     column with shorter values"
+                )));
+            }
+            select.push(format!(
+                "{func}(CASE WHEN {} THEN {} END) AS {}",
+                conditions.join(" AND "),
+                dialect.quote_ident(column),
+                dialect.quote_ident(&field)
+            ));
+            fields.push(field);
+        }
+    }
+    if fields.is_empty() {
+        // No rows, so no pivot keys: the grid still needs a valid statement and no columns.
+        select.push("COUNT(*) AS dc_count".to_string());
+    }
+    let page_where = planner.where_clause(&mut page, &groups, keys)?;
+    let mut count = Binder::new(dialect);
+    let count_where = planner.where_clause(&mut count, &groups, keys)?;
+    let start = request.start_row.unwrap_or(0);
+    let limit = request.end_row.map(|end| end.saturating_sub(start).min(max_rows));
+    let (page_sql, count_sql) = match &group {
+        Some(group) => {
+            let order = planner.order_by(Some(&sortable))?;
+            let order = if order.is_empty() { format!(" ORDER BY {group}") } else { order };
+            (
+                format!(
+                    "SELECT {} FROM {subquery}{page_where} GROUP BY {group}{order}{}",
+                    select.join(", "),
+                    dialect.limit_offset(limit, start)
+                ),
+                format!(
+                    "SELECT COUNT(*) AS dc_count FROM (SELECT {group} FROM {subquery}{count_where} GROUP BY {group}) AS dc_g"
+                ),
+            )
+        }
+        None => (
+            format!("SELECT {} FROM {subquery}{page_where}", select.join(", ")),
+            "SELECT 1 AS dc_count".to_string(),
+        ),
+    };
+    Ok(PivotPlan {
+        plan: Plan {
+            page: Built { sql: page_sql, params: page.params },
+            count: Built { sql: count_sql, params: count.params },
+            limit,
+        },
+        fields,
+    })
+}
+
+fn pivot_columns<'a>(planner: &Planner<'a>) -> Result<Vec<&'a str>> {
+    let pivots: Vec<&str> =
+        planner.request.pivot_cols.iter().flatten().map(|c| c.column()).collect::<Result<_>>()?;
+    for pivot in &pivots {
+        planner.kind(pivot)?;
+    }
+    Ok(pivots)
+}
+
+fn group_columns(request: &RowRequest) -> Result<Vec<&str>> {
+    match &request.row_group_cols {
+        Some(cols) => cols.iter().map(|c| c.column()).collect(),
+        None => Ok(Vec::new()),
+    }
 }
 
 /// `subquery` is the user's statement as a derived table (`(...) AS alias`); `columns` what it
@@ -41,13 +338,10 @@ pub fn plan(
     max_rows: u64,
 ) -> Result<Plan> {
     let planner = Planner { dialect, columns, request };
-    if request.pivot_mode == Some(true) && request.pivot_cols.as_ref().is_some_and(|p| !p.is_empty()) {
-        return Err(Error::Unprocessable("pivoting is not supported; turn pivot mode off".into()));
+    if pivoting(request) {
+        return Err(Error::Internal("a pivot request reached the plain planner".into()));
     }
-    let groups: Vec<&str> = match &request.row_group_cols {
-        Some(cols) => cols.iter().map(|c| c.column()).collect::<Result<_>>()?,
-        None => Vec::new(),
-    };
+    let groups = group_columns(request)?;
     let keys = request.group_keys.as_deref().unwrap_or_default();
     if keys.len() > groups.len() {
         return Err(Error::Unprocessable("more groupKeys than rowGroupCols".into()));
@@ -287,7 +581,7 @@ impl Planner<'_> {
     fn order_by(&self, allowed: Option<&[String]>) -> Result<String> {
         let mut items = Vec::new();
         for item in self.request.sort_model.iter().flatten() {
-            if item.col_id == AUTO_COLUMN || item.col_id.starts_with(&format!("{AUTO_COLUMN}-")) {
+            if is_auto_column(&item.col_id) {
                 continue;
             }
             self.kind(&item.col_id)?;
@@ -453,6 +747,63 @@ mod tests {
         let r = request(json!({"rowGroupCols": [{"id": "name"}], "groupKeys": ["a"]}));
         let p = plan(Dialect::Mysql, "(q) AS dc_q", &columns(), &r, 1000).unwrap();
         assert!(p.page.sql.contains("WHERE CAST(`name` AS CHAR) = ?"), "{}", p.page.sql);
+    }
+
+    #[test]
+    fn paging_is_found_only_at_the_top_level() {
+        for (sql, found) in [
+            ("SELECT * FROM t ORDER BY a", false),
+            ("SELECT * FROM t ORDER BY a LIMIT 5", true),
+            ("select * from t offset 3", true),
+            ("SELECT * FROM t FETCH FIRST 3 ROWS ONLY", true),
+            ("SELECT * FROM (SELECT * FROM t LIMIT 5) x", false),
+            ("SELECT 'LIMIT 5' AS \"limit\" FROM t -- LIMIT 1\n", false),
+            ("SELECT `limit` FROM t /* LIMIT 2 */", false),
+            ("SELECT $$ LIMIT $$ AS x", false),
+            ("SELECT limited, offset_x FROM t", false),
+            ("SELECT 'it''s' FROM t LIMIT 1", true),
+        ] {
+            assert_eq!(has_top_level_paging(sql, true), found, "{sql}");
+        }
+        assert!(!has_top_level_paging("SELECT 1 # LIMIT 1", true));
+        assert!(has_top_level_paging("SELECT 5 # 3 LIMIT 1", false));
+    }
+
+    #[test]
+    fn a_plain_request_pages_the_statement_itself() {
+        let r = request(json!({"startRow": 10, "endRow": 20, "sortModel": [], "filterModel": {}}));
+        let (page, limit) = direct_page(Dialect::Mysql, "SELECT * FROM t ORDER BY a -- x", &r, 1000).unwrap();
+        assert_eq!(page.sql, "SELECT * FROM t ORDER BY a -- x\nLIMIT 10 OFFSET 10");
+        assert_eq!(limit, Some(10));
+        assert!(direct_page(Dialect::Mysql, "SELECT * FROM t LIMIT 3", &r, 1000).is_none());
+        let sorted = request(json!({"sortModel": [{"colId": "a", "sort": "asc"}]}));
+        assert!(direct_page(Dialect::Mysql, "SELECT * FROM t", &sorted, 1000).is_none());
+        let auto = request(json!({"sortModel": [{"colId": "ag-Grid-AutoColumn", "sort": "asc"}]}));
+        assert!(direct_page(Dialect::Sqlite, "SELECT * FROM t", &auto, 1000).is_some());
+    }
+
+    #[test]
+    fn pivots_bind_keys_per_aggregate_and_cap_columns() {
+        let r = request(json!({"pivotMode": true, "rowGroupCols": [{"id": "day"}], "groupKeys": [],
+            "pivotCols": [{"id": "name"}], "valueCols": [{"id": "id", "aggFunc": "sum"}, {"id": "id2", "field": "id", "aggFunc": "max"}]}));
+        let keys: Vec<serde_json::Map<String, Value>> = [json!({"name": "a"}), json!({"name": null})]
+            .into_iter()
+            .map(|v| v.as_object().unwrap().clone())
+            .collect();
+        let p = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, &keys, 1000).unwrap();
+        assert_eq!(p.fields, vec!["a_id", "a_id2", "_id", "_id2"]);
+        assert_eq!(p.plan.page.params, vec![Param::Text("a".into()), Param::Text("a".into())]);
+        assert_eq!(p.plan.page.sql.matches('?').count(), 2, "{}", p.plan.page.sql);
+        assert!(
+            p.plan.page.sql.contains("MAX(CASE WHEN \"name\" IS NULL THEN \"id\" END) AS \"_id2\""),
+            "{}",
+            p.plan.page.sql
+        );
+        let many: Vec<serde_json::Map<String, Value>> = (0..=MAX_PIVOT_COLUMNS)
+            .map(|i| json!({"name": i.to_string()}).as_object().unwrap().clone())
+            .collect();
+        let err = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, &many, 1000).unwrap_err();
+        assert!(err.to_string().contains("more than 200 columns"), "{err}");
     }
 
     #[test]

@@ -66,6 +66,28 @@ const STEPS: &[&str] = &[
     );
     CREATE INDEX ws_queries_connection ON ws_queries (ws_connection_id);
     CREATE INDEX ws_queries_link ON ws_queries (link);",
+    // 3: ids are never reused. Dashboards keep `database-<id>`, `.../query/<id>` and
+    // `dc_saved_query_<id>` for good, and SQLite's `INTEGER PRIMARY KEY` hands a deleted highest
+    // id out again. Rebuilding the tables with AUTOINCREMENT would cascade-delete their children,
+    // so the highest id each table ever issued is kept here instead, and inserts number from it
+    // (`StateDb::next_id`). The triggers keep it for any insert.
+    "CREATE TABLE id_high_water (tbl TEXT PRIMARY KEY, max_id INTEGER NOT NULL);
+    INSERT INTO id_high_water (tbl, max_id) SELECT 'connections', coalesce(max(id), 0) FROM connections;
+    INSERT INTO id_high_water (tbl, max_id) SELECT 'queries', coalesce(max(id), 0) FROM queries;
+    INSERT INTO id_high_water (tbl, max_id) SELECT 'ws_connections', coalesce(max(id), 0) FROM ws_connections;
+    INSERT INTO id_high_water (tbl, max_id) SELECT 'ws_queries', coalesce(max(id), 0) FROM ws_queries;
+    CREATE TRIGGER connections_high_water AFTER INSERT ON connections BEGIN
+        UPDATE id_high_water SET max_id = max(max_id, NEW.id) WHERE tbl = 'connections'; END;
+    CREATE TRIGGER queries_high_water AFTER INSERT ON queries BEGIN
+        UPDATE id_high_water SET max_id = max(max_id, NEW.id) WHERE tbl = 'queries'; END;
+    CREATE TRIGGER ws_connections_high_water AFTER INSERT ON ws_connections BEGIN
+        UPDATE id_high_water SET max_id = max(max_id, NEW.id) WHERE tbl = 'ws_connections'; END;
+    CREATE TRIGGER ws_queries_high_water AFTER INSERT ON ws_queries BEGIN
+        UPDATE id_high_water SET max_id = max(max_id, NEW.id) WHERE tbl = 'ws_queries'; END;",
+    // 4: the columns each saved query returns (JSON, as the engine reported them), so
+    // widgets.json describes saved queries without running them; NULL until learned, and
+    // cleared when the query changes.
+    "ALTER TABLE queries ADD COLUMN columns TEXT;",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

@@ -118,8 +118,11 @@ impl StateDb {
         {
             let conn = self.conn()?;
             let inserted = conn.execute(
-                "INSERT INTO connections (name, kind, settings, secret_fields, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
+                &format!(
+                    "INSERT INTO connections (id, name, kind, settings, secret_fields, created_at, updated_at) \
+                     VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
+                    next_id("connections")
+                ),
                 params![name, settings.kind().name(), to_json(settings)?, to_json(&secret_fields)?, now()],
             )?;
             if inserted == 0 {
@@ -195,9 +198,19 @@ impl StateDb {
             let conn = self.conn()?;
             let connection_id = connection_id(&conn, &query.connection)?;
             conn.execute(
-                "INSERT INTO queries (connection_id, name, sql, description, params, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
-                params![connection_id, query.name, query.sql, query.description, to_json(&query.params)?, now()],
+                &format!(
+                    "INSERT INTO queries (id, connection_id, name, sql, description, params, created_at, \
+                     updated_at) VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                    next_id("queries")
+                ),
+                params![
+                    connection_id,
+                    query.name,
+                    query.sql,
+                    query.description,
+                    to_json(&query.params)?,
+                    now()
+                ],
             )?;
             conn.last_insert_rowid()
         };
@@ -210,7 +223,8 @@ impl StateDb {
             let connection_id = connection_id(&conn, &query.connection)?;
             let changed = conn.execute(
                 "UPDATE queries SET connection_id = ?2, name = ?3, sql = ?4, description = ?5, params = ?6, \
-                 updated_at = ?7 WHERE id = ?1",
+                 updated_at = ?7, columns = CASE WHEN sql = ?4 AND connection_id = ?2 THEN columns END \
+                 WHERE id = ?1",
                 params![
                     id,
                     connection_id,
@@ -226,6 +240,24 @@ impl StateDb {
             }
         }
         self.require_query(id)
+    }
+
+    /// The stored column lists (JSON) of the saved queries that have one, by id.
+    pub fn stored_query_columns(&self) -> Result<std::collections::HashMap<i64, String>> {
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare("SELECT id, columns FROM queries WHERE columns IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Stores the columns learned for saved query `id` when it has none (a change of its SQL or
+    /// connection clears them), unless its SQL changed meanwhile.
+    pub fn store_query_columns(&self, id: i64, sql: &str, columns: &str) -> Result<()> {
+        self.conn()?.execute(
+            "UPDATE queries SET columns = ?3 WHERE id = ?1 AND sql = ?2 AND columns IS NULL",
+            params![id, sql, columns],
+        )?;
+        Ok(())
     }
 
     pub fn delete_query(&self, id: i64) -> Result<bool> {
@@ -281,6 +313,15 @@ impl StateDb {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+}
+
+/// The id the next row of `table` gets: one past the highest it ever issued, so a deleted
+/// row's id never comes back (migration 3). `table` is one of our own table names.
+pub(crate) fn next_id(table: &str) -> String {
+    format!(
+        "(SELECT max(coalesce((SELECT max(id) FROM {table}), 0), \
+         coalesce((SELECT max_id FROM id_high_water WHERE tbl = '{table}'), 0)) + 1)"
+    )
 }
 
 const QUERY_SELECT: &str = "SELECT q.id, c.name, q.name, q.sql, q.description, q.params, q.created_at, \

@@ -89,7 +89,11 @@ impl StateDb {
     pub fn native_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
         let conn = self.conn()?;
         conn.execute(
-            "INSERT INTO ws_connections (user_id, family, database_type, created_at) VALUES (?1, ?2, ?3, ?4)",
+            &format!(
+                "INSERT INTO ws_connections (id, user_id, family, database_type, created_at) \
+                 VALUES ({}, ?1, ?2, ?3, ?4)",
+                super::next_id("ws_connections")
+            ),
             params![user, family, database_type, now()],
         )?;
         Ok(conn.last_insert_rowid())
@@ -150,9 +154,12 @@ impl StateDb {
         let conn = self.conn()?;
         write_query(
             &conn,
-            "INSERT INTO ws_queries (ws_connection_id, link, name, database, query, category, sub_category, \
-             description, role, warehouse, database_schema, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+            &format!(
+                "INSERT INTO ws_queries (id, ws_connection_id, link, name, database, query, category, \
+                 sub_category, description, role, warehouse, database_schema, created_at, updated_at) \
+                 VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                super::next_id("ws_queries")
+            ),
             connection,
             link,
             fields,

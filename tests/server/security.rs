@@ -80,13 +80,16 @@ async fn dns_rebinding_hosts_are_refused() {
 #[tokio::test]
 async fn api_key_is_required_when_configured() {
     let s = start_with(|c| c.api_key = Some("sekrit".into())).await;
-    let (status, _, body) = s.get("/").await;
+    let (status, _, body) = s.get("/api/v1/connections").await;
     assert_eq!(status, 401);
     assert!(body["detail"].as_str().unwrap().contains("X-API-KEY"));
-    let wrong = s.client.get(s.at("/")).header("x-api-key", "nope").send().await.unwrap();
+    let wrong = s.client.get(s.at("/api/v1/connections")).header("x-api-key", "nope").send().await.unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
-    let right = s.client.get(s.at("/")).header("x-api-key", "sekrit").send().await.unwrap();
+    let right = s.client.get(s.at("/api/v1/connections")).header("x-api-key", "sekrit").send().await.unwrap();
     assert_eq!(right.status().as_u16(), 200);
+    // Workspace's reachability check sends no headers: `GET /` answers, with name and version only.
+    let (status, _, about) = s.get("/").await;
+    assert_eq!((status, about.as_object().unwrap().len()), (200, 2), "{about}");
 }
 
 #[tokio::test]
