@@ -282,7 +282,7 @@ pub fn plan_pivot(
     let count_where = planner.where_clause(&mut count, &groups, keys)?;
     let start = request.start_row.unwrap_or(0);
     let limit = request.end_row.map(|end| end.saturating_sub(start).min(max_rows));
-    let (page_sql, count_sql) = match &group {
+    let (page_sql, count) = match &group {
         Some(group) => {
             let order = planner.order_by(Some(&sortable))?;
             let order = if order.is_empty() { format!(" ORDER BY {group}") } else { order };
@@ -292,20 +292,24 @@ pub fn plan_pivot(
                     select.join(", "),
                     dialect.limit_offset(limit, start)
                 ),
-                format!(
-                    "SELECT COUNT(*) AS dc_count FROM (SELECT {group} FROM {subquery}{count_where} GROUP BY {group}) AS dc_g"
-                ),
+                Built {
+                    sql: format!(
+                        "SELECT COUNT(*) AS dc_count FROM (SELECT {group} FROM {subquery}{count_where} GROUP BY {group}) AS dc_g"
+                    ),
+                    params: count.params,
+                },
             )
         }
+        // Without row groups the answer is the one total row.
         None => (
             format!("SELECT {} FROM {subquery}{page_where}", select.join(", ")),
-            "SELECT 1 AS dc_count".to_string(),
+            Built { sql: "SELECT 1 AS dc_count".to_string(), params: Vec::new() },
         ),
     };
     Ok(PivotPlan {
         plan: Plan {
             page: Built { sql: page_sql, params: page.params },
-            count: Built { sql: count_sql, params: count.params },
+            count,
             limit,
         },
         fields,
