@@ -306,14 +306,7 @@ pub fn plan_pivot(
             Built { sql: "SELECT 1 AS dc_count".to_string(), params: Vec::new() },
         ),
     };
-    Ok(PivotPlan {
-        plan: Plan {
-            page: Built { sql: page_sql, params: page.params },
-            count,
-            limit,
-        },
-        fields,
-    })
+    Ok(PivotPlan { plan: Plan { page: Built { sql: page_sql, params: page.params }, count, limit }, fields })
 }
 
 fn pivot_columns<'a>(planner: &Planner<'a>) -> Result<Vec<&'a str>> {

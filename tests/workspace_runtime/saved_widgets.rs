@@ -27,11 +27,11 @@ async fn widgets_json_runs_no_query_with_200_saved_queries() {
     // The file no longer needs the database at all: remove it, and widgets.json still describes
     // every saved query with its typed columns.
     std::fs::remove_file(&db).unwrap();
-    let mut timings = Vec::new();
-    for _ in 0..5 {
+    let (mut widgets_ms, mut apps_ms) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
         let started = Instant::now();
         let (status, _, widgets) = s.get("/widgets.json").await;
-        timings.push(started.elapsed());
+        widgets_ms.push(started.elapsed());
         assert_eq!(status, 200);
         let saved: Vec<(&String, &Value)> =
             widgets.as_object().unwrap().iter().filter(|(id, _)| id.starts_with("dc_saved_query_")).collect();
@@ -48,17 +48,17 @@ async fn widgets_json_runs_no_query_with_200_saved_queries() {
         }
         let started = Instant::now();
         let (status, _, _) = s.get("/apps.json").await;
-        timings.push(started.elapsed());
+        apps_ms.push(started.elapsed());
         assert_eq!(status, 200);
     }
     assert_eq!(s.log().await.len(), logged, "widgets.json and apps.json must run no query");
-    timings.sort();
-    // Measured here and reported; speed is judged in bench/, not by a timed assertion.
-    println!(
-        "widgets.json/apps.json with 200 saved queries: median {:?}, max {:?}",
-        timings[timings.len() / 2],
-        timings[timings.len() - 1]
-    );
+    // Measured here and reported (this build's profile, HTTP round trip included); speed is
+    // judged in bench/, not by a timed assertion.
+    for (file, mut timings) in [("widgets.json", widgets_ms), ("apps.json", apps_ms)] {
+        timings.sort();
+        let (median, max) = (timings[timings.len() / 2], timings[timings.len() - 1]);
+        println!("{file} with 200 saved queries: median {median:?}, max {max:?}");
+    }
 }
 
 /// Every widget states its refresh policy instead of inheriting Workspace's 15-minute refetch.
