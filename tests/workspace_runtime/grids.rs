@@ -53,7 +53,9 @@ async fn table_browser_failures_are_200_with_an_error_the_toast_shows() {
     let db = items_db(s.dir.path(), 3);
     s.add_sqlite("shop", &db, true).await;
     let ok = [("connection", "shop"), ("table", "main.items")];
-    let cases: Vec<(Vec<(&str, &str)>, Value, &str)> = vec![
+    // (widget params, grid request, what the message must mention)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, Value, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![("connection", "shop")], json!({"startRow": 0, "endRow": 500}), "table"),
         (vec![], json!({"startRow": 0, "endRow": 500}), "connection"),
         (vec![("connection", "nope"), ("table", "main.items")], json!({}), "nope"),

@@ -5,10 +5,10 @@
 use crate::common::*;
 use crate::{Db, Ws};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::Path;
 
-async fn at(data: &PathBuf) -> TestServer {
-    let data = data.clone();
+async fn at(data: &Path) -> TestServer {
+    let data = data.to_path_buf();
     start_with(move |c| c.data_dir = data).await
 }
 
