@@ -77,6 +77,19 @@ async fn table_browser_failures_are_200_with_an_error_the_toast_shows() {
         let error = grid_error(status, &body);
         assert!(error.contains(says), "{request}: {error:?} should mention {says:?}");
     }
+    // A malformed query string (a bad escape, a repeated param) is just another failure.
+    for query in ["connection=%ZZ&table=main.items", "connection=shop&connection=shop&table=%"] {
+        let response = s
+            .client
+            .post(s.at(&format!("/widgets/table/rows?{query}")))
+            .header("Content-Type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let (status, _, body) = into_parts(response).await;
+        grid_error(status, &body);
+    }
     // Not JSON at all.
     let response = s
         .client

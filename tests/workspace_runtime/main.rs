@@ -12,6 +12,7 @@ use dc_test_support::server as common;
 
 mod access;
 mod form;
+mod get_and_omni;
 mod grids;
 mod ids;
 mod linking;
