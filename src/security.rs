@@ -87,6 +87,15 @@ fn split_host_port(host: &str) -> (&str, Option<u16>) {
     }
 }
 
+/// A refusal before the request is read. Its body is never read, so the server drops the
+/// connection after answering; `Connection: close` says so, or a client that reuses the
+/// connection races the close and sees "server disconnected".
+fn refuse(status: StatusCode, message: &str) -> Response {
+    let mut response = detail_response(status, message);
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 /// Refuses requests addressed to a non-loopback name (DNS rebinding) and browser requests from
 /// origins that are not allowed.
 pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
@@ -99,7 +108,7 @@ pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, 
     match host {
         Some(host) if guard.host_allowed(&host) => {}
         Some(host) => {
-            return detail_response(
+            return refuse(
                 StatusCode::FORBIDDEN,
                 &format!(
                     "requests for host {host:?} are refused: this server answers only as localhost or \
@@ -107,12 +116,12 @@ pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, 
                 ),
             )
         }
-        None => return detail_response(StatusCode::BAD_REQUEST, "the request has no Host header"),
+        None => return refuse(StatusCode::BAD_REQUEST, "the request has no Host header"),
     }
     if let Some(origin) = request.headers().get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
         if !guard.origin_allowed(origin) {
-            return detail_response(
+            return refuse(
                 StatusCode::FORBIDDEN,
                 &format!(
                     "origin {origin:?} is not allowed to use this server; allow it with \
@@ -147,18 +156,14 @@ pub async fn api_key(State(guard): State<Arc<Guard>>, request: Request, next: Ne
                 if guard.workspace_user_allowed(&request) {
                     return next.run(request).await;
                 }
-                if is_native(request.uri().path()) {
-                    return detail_response(
-                        StatusCode::UNAUTHORIZED,
-                        "this server requires an API key, which Workspace's Data Connectors page cannot send; \
-                         allow your OpenBB user id with --workspace-user <id>, or connect through Apps → \
-                         Connect backend with the X-API-KEY header",
-                    );
-                }
-                return detail_response(
-                    StatusCode::UNAUTHORIZED,
-                    "a valid X-API-KEY header is required; use the key the server was started with",
-                );
+                let message = if is_native(request.uri().path()) {
+                    "this server requires an API key, which Workspace's Data Connectors page cannot send; \
+                     allow your OpenBB user id with --workspace-user <id>, or connect through Apps → \
+                     Connect backend with the X-API-KEY header"
+                } else {
+                    "a valid X-API-KEY header is required; use the key the server was started with"
+                };
+                return refuse(StatusCode::UNAUTHORIZED, message);
             }
         }
     }

@@ -38,9 +38,12 @@ async fn reachability_check_needs_no_key_and_learns_only_name_and_version() {
     let response = s.client.get(s.at("/")).header("X-API-KEY", KEY).send().await.unwrap();
     let (_, _, about) = into_parts(response).await;
     assert!(about["secret_store"].is_string(), "{about}");
-    // Everything else still needs the key.
+    // Everything else still needs the key. A refusal leaves the body unread, so it closes the
+    // connection and says so (a client reusing it would otherwise race the close).
     for path in ["/api/v1/connections", "/widgets.json", "/api/v1/log"] {
-        assert_eq!(s.get(path).await.0, 401, "{path}");
+        let (status, headers, _) = s.get(path).await;
+        assert_eq!(status, 401, "{path}");
+        assert_eq!(headers["connection"], "close", "{path}");
     }
     let (status, _, _) = s.post("/", json!({})).await;
     assert_eq!(status, 401, "only GET / is open");
