@@ -630,7 +630,7 @@
     const editing = change === 'set';
     let text;
     if (change === 'remove') text = 'The API key will be removed when you save.';
-    else if (set) text = 'An API key is set. Requests without it in the X-API-KEY header are refused, including Workspace\'s Data Connectors page, which cannot send it; use Apps → Connect backend.';
+    else if (set) text = 'An API key is set. Requests without it in the X-API-KEY header are refused, including Workspace\'s Data Connectors page, which cannot send it: list your OpenBB user id below, or use Apps → Connect backend.';
     else text = 'No API key. Workspace and the origins above can call the server without one.';
     $('#api-key-state').textContent = text;
     $('#api-key-actions').hidden = editing;
@@ -650,6 +650,7 @@
     $('#s-timeout').max = String(view.max_timeout_secs);
     $('#s-origins').value = view.allowed_origins.join('\n');
     $('#s-workspace-lite').checked = WORKSPACE_LITE.every((o) => view.allowed_origins.includes(o));
+    $('#s-workspace-users').value = (view.workspace_users || []).join('\n');
     $('#s-default-origins').textContent = view.default_origins.join(' and ');
     $('#s-data-dir').textContent = view.data_dir;
     $('#s-secret-store').textContent = view.secret_store;
@@ -672,6 +673,7 @@
     default_rows: '#s-default-rows',
     timeout_secs: '#s-timeout',
     api_key: '#s-api-key',
+    workspace_users: '#s-workspace-users',
   };
 
   function clearSettingsErrors() {
@@ -697,6 +699,7 @@
       start_on_open: $('#s-start-on-open').checked,
       close_to_tray: $('#s-close-to-tray').checked,
       api_key: apiKey,
+      workspace_users: $('#s-workspace-users').value.split('\n').map((line) => line.trim()).filter(Boolean),
     };
     try {
       const saved = await busy($('#settings-save'), () => call('save_settings', { input }));

@@ -165,6 +165,7 @@ impl Desktop {
         config.ephemeral_secrets = false;
         config.allowed_origins = settings.allowed_origins.clone();
         config.api_key = api_key;
+        config.workspace_users = settings.workspace_users.clone();
         config.limits.default_rows = settings.default_rows;
         config.limits.default_timeout = Duration::from_secs(settings.timeout_secs);
         // Opening runs the state database's migrations: file I/O, so off the async workers.
@@ -322,6 +323,7 @@ impl Desktop {
         // Startup and tray choices are read when needed; only these live in a server's config.
         let server_changed = key_changed
             || settings.allowed_origins != before.allowed_origins
+            || settings.workspace_users != before.workspace_users
             || settings.default_rows != before.default_rows
             || settings.timeout_secs != before.timeout_secs;
         settings::save(&dir, &settings)?;

@@ -22,6 +22,9 @@ pub(crate) struct DesktopSettings {
     pub start_on_open: bool,
     pub close_to_tray: bool,
     pub api_key_set: bool,
+    /// OpenBB user ids Workspace's Data Connectors page may call with while an API key is set
+    /// (it cannot send the key); the server's `--workspace-user`.
+    pub workspace_users: Vec<String>,
 }
 
 impl Default for DesktopSettings {
@@ -35,6 +38,7 @@ impl Default for DesktopSettings {
             start_on_open: false,
             close_to_tray: false,
             api_key_set: false,
+            workspace_users: Vec::new(),
         }
     }
 }
@@ -49,6 +53,8 @@ pub(crate) struct SettingsInput {
     pub close_to_tray: bool,
     #[serde(default)]
     pub api_key: ApiKeyChange,
+    #[serde(default)]
+    pub workspace_users: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +130,7 @@ impl DesktopSettings {
         self.default_rows = self.default_rows.clamp(1, limits.max_rows);
         self.timeout_secs = self.timeout_secs.clamp(1, limits.max_timeout.as_secs());
         self.allowed_origins.retain(|o| normalize_origin(o).is_ok());
+        self.workspace_users.retain(|u| valid_user_id(u));
         self
     }
 
@@ -150,7 +157,22 @@ impl DesktopSettings {
                 format!("Enter a timeout between 1 and {max_timeout} seconds."),
             ));
         }
+        let mut users: Vec<String> = Vec::new();
+        for user in input.workspace_users.iter().map(|u| u.trim()).filter(|u| !u.is_empty()) {
+            if !valid_user_id(user) {
+                return Err(UiError::field(
+                    "workspace_users",
+                    format!(
+                        "{user:?} is not an OpenBB user id (letters, digits, '-', '_' or '.', at most 128)."
+                    ),
+                ));
+            }
+            if !users.iter().any(|u| u == user) {
+                users.push(user.to_string());
+            }
+        }
         self.allowed_origins = origins;
+        self.workspace_users = users;
         self.default_rows = input.default_rows;
         self.timeout_secs = input.timeout_secs;
         self.start_on_open = input.start_on_open;
@@ -195,6 +217,13 @@ pub(crate) fn normalize_origin(raw: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
 }
 
+/// What Workspace sends as `Authorization: Bearer <user id>`, as the server accepts it.
+fn valid_user_id(user: &str) -> bool {
+    !user.is_empty()
+        && user.len() <= 128
+        && user.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// Keys go in an HTTP header, so they stay printable ASCII; a short key is easy to guess.
 pub(crate) fn validate_api_key(key: &str) -> Result<(), UiError> {
     if key.len() < 16 || key.len() > 256 || !key.chars().all(|c| c.is_ascii_graphic()) {
@@ -230,9 +259,14 @@ mod tests {
             start_on_open: true,
             close_to_tray: false,
             api_key: ApiKeyChange::Keep,
+            workspace_users: vec![" 6f1b6a53-8c5e ".into(), "".into(), "6f1b6a53-8c5e".into()],
         };
         s.apply(&input).unwrap();
         assert_eq!(s.allowed_origins, vec!["https://a.example".to_string()]);
+        assert_eq!(s.workspace_users, vec!["6f1b6a53-8c5e".to_string()]);
+        let bad = SettingsInput { workspace_users: vec!["has space".into()], ..input };
+        assert_eq!(s.apply(&bad).unwrap_err().field, Some("workspace_users"));
+        let input = SettingsInput { workspace_users: Vec::new(), ..bad };
         assert_eq!((s.default_rows, s.timeout_secs, s.start_on_open), (500, 30, true));
         let bad = SettingsInput { default_rows: 0, ..input };
         assert_eq!(s.apply(&bad).unwrap_err().field, Some("default_rows"));
