@@ -95,3 +95,50 @@ async fn workspace_lite_origins_are_one_flag_away() {
     }
     assert_eq!(lite(&s, "http://localhost:8081").await.unwrap().status().as_u16(), 403);
 }
+
+/// The flags themselves: `serve --api-key ... --workspace-user <id> --workspace-lite`.
+#[tokio::test]
+async fn serve_flags_allow_a_user_id_and_workspace_lite() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    /// Stops the server however the test ends.
+    struct Serving(std::process::Child);
+    impl Drop for Serving {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_data-connector"))
+        .args(["serve", "--port", "auto", "--ephemeral-secrets", "--workspace-lite", "--data-dir"])
+        .arg(dir.path())
+        .args(["--api-key", KEY, "--workspace-user", ALLOWED])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _serving = Serving(child);
+    let line = std::io::BufReader::new(stdout).lines().next().unwrap().unwrap();
+    let url = line.strip_prefix("listening on ").unwrap_or_else(|| panic!("{line}")).to_string();
+    let client = reqwest::Client::new();
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut request = client.get(format!("{url}{path}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let bearer = format!("Bearer {ALLOWED}");
+    let outcomes = [
+        get("/", &[]).await.unwrap().status().as_u16(),
+        get("/sql/databases", &[("Authorization", &bearer)]).await.unwrap().status().as_u16(),
+        get("/sql/databases", &[("Authorization", "Bearer someone-else")]).await.unwrap().status().as_u16(),
+        get("/health", &[("X-API-KEY", KEY), ("Origin", "http://localhost:8080")])
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+    ];
+    assert_eq!(outcomes, [200, 200, 401, 200]);
+}
