@@ -115,4 +115,16 @@ async fn saved_queries_are_paged_grids() {
     assert_eq!(widget["type"], "table", "{widget}");
     let (status, _, rows) = s.get(&format!("/widgets/queries/{}", with_params["id"])).await;
     assert_eq!((status, rows.as_array().unwrap().len()), (200, 39));
+    // So does a statement that cannot be wrapped: it runs as it is, never saved-then-broken.
+    let (_, _, plan) = s
+        .post(
+            "/api/v1/queries",
+            json!({"connection": "shop", "name": "plan", "sql": "EXPLAIN QUERY PLAN SELECT * FROM items"}),
+        )
+        .await;
+    let (_, _, widgets) = s.get("/widgets.json").await;
+    assert_eq!(widgets[format!("dc_saved_query_{}", plan["id"])]["type"], "table");
+    let (status, _, rows) = s.get(&format!("/widgets/queries/{}", plan["id"])).await;
+    assert_eq!(status, 200, "{rows}");
+    assert!(!rows.as_array().unwrap().is_empty(), "{rows}");
 }
