@@ -126,7 +126,8 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
         timeout,
         force_read_only: input.force_read_only,
     };
-    let (sink, mut rx) = ResultSink::new(SinkOptions::new(format, row_limit));
+    let options = SinkOptions::new(format, row_limit).with_caps(limits.max_value_bytes, limits.max_row_bytes);
+    let (sink, mut rx) = ResultSink::new(options);
     let engine = connected.engine.clone();
     let task_query = query.clone();
     let task: JoinHandle<connectors::Result<()>> =
