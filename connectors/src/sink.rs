@@ -83,6 +83,23 @@ impl SinkOptions {
     }
 }
 
+/// The caps' error for a value of `len` bytes in column `name`.
+pub(crate) fn value_too_large(name: &str, len: usize, cap: usize) -> ConnectorError {
+    ConnectorError::too_large(format!(
+        "column \"{name}\" holds a value of {len} bytes, more than the limit of {cap} bytes per value \
+         (the server's --max-value-bytes); select a part of it (e.g. substr) instead"
+    ))
+}
+
+/// The caps' error for a row (`which`: "row 3", "a row") over the row cap, reached at `column`.
+pub(crate) fn row_too_large(which: &str, cap: usize, column: Option<&str>) -> ConnectorError {
+    let at = column.map(|c| format!(", reached at column \"{c}\"")).unwrap_or_default();
+    ConnectorError::too_large(format!(
+        "{which} is larger than the limit of {cap} bytes per row (the server's --max-row-bytes){at}; \
+         select fewer or shorter columns"
+    ))
+}
+
 /// A cheap, cloneable "has the client gone?" check for engines that poll from a callback
 /// (SQLite's progress handler).
 #[derive(Clone)]
@@ -183,23 +200,18 @@ impl ResultSink {
                 .map_or_else(|| format!("#{}", index + 1), |c| c.name.clone())
         };
         if len > self.options.max_value_bytes {
-            return Err(ConnectorError::too_large(format!(
-                "column \"{}\" holds a value of {len} bytes, more than the limit of {} bytes per \
-                 value (the server's --max-value-bytes); select a part of it (e.g. substr) instead",
-                name(),
-                self.options.max_value_bytes
-            )));
+            return Err(value_too_large(&name(), len, self.options.max_value_bytes));
         }
         if self.row_bytes > self.options.max_row_bytes {
-            return Err(ConnectorError::too_large(format!(
-                "row {} is larger than the limit of {} bytes per row (the server's \
-                 --max-row-bytes), reached at column \"{}\"; select fewer or shorter columns",
-                self.rows + 1,
-                self.options.max_row_bytes,
-                name()
-            )));
+            let row = format!("row {}", self.rows + 1);
+            return Err(row_too_large(&row, self.options.max_row_bytes, Some(&name())));
         }
         Ok(())
+    }
+
+    /// The per-row cap, for engines whose database enforces the caps itself.
+    pub fn max_row_bytes(&self) -> usize {
+        self.options.max_row_bytes
     }
 
     pub fn cell(&mut self, cell: &Cell<'_>) {

@@ -9,6 +9,7 @@
 //! gone, row cap, deadline, dropped future) is stopped with `pg_cancel_backend` from a separate
 //! connection, and its connection is closed rather than returned to the pool.
 
+mod caps;
 mod error;
 mod nested;
 mod params;
@@ -117,14 +118,18 @@ impl PostgresEngine {
         // Parameter types go into the statement (the server must know them to read the binary
         // values), but sqlx caches prepared statements by their text alone; the type signature
         // in a trailing comment keeps the same SQL with other parameter types apart.
-        let types: Vec<PgTypeInfo> = query.params.iter().map(params::param_type).collect();
-        let sql = if types.is_empty() {
-            query.sql.clone()
-        } else {
-            let signature: Vec<&str> = types.iter().map(|t| t.name()).collect();
-            format!("{}\n/* dc:{} */", query.sql, signature.join(","))
+        let param_types: Vec<PgTypeInfo> = query.params.iter().map(params::param_type).collect();
+        let signed = |sql: &str| {
+            if param_types.is_empty() {
+                sql.to_string()
+            } else {
+                let signature: Vec<&str> = param_types.iter().map(|t| t.name()).collect();
+                format!("{sql}\n/* dc:{} */", signature.join(","))
+            }
         };
-        let prepared = (&mut *running.conn).prepare_with(AssertSqlSafe(sql).into_sql_str(), &types).await;
+        let prepared = (&mut *running.conn)
+            .prepare_with(AssertSqlSafe(signed(&query.sql)).into_sql_str(), &param_types)
+            .await;
         let statement = match prepared {
             Ok(statement) => statement,
             Err(e) => return running.fail(end, map_error(e)).await,
@@ -143,7 +148,34 @@ impl PostgresEngine {
             ));
             return running.fail(end, error).await;
         }
-        sink.set_columns(columns);
+        let (max_value, max_row) = (sink.max_value_bytes(), sink.max_row_bytes());
+        let guarded = caps::guarded(&checked.body, checked, &columns, &types, max_value, max_row);
+        let statement = match guarded {
+            Some(sql) => {
+                let wrapped = (&mut *running.conn)
+                    .prepare_with(AssertSqlSafe(signed(&sql)).into_sql_str(), &param_types)
+                    .await;
+                match wrapped {
+                    Ok(wrapped) => wrapped,
+                    // A statement the wrapping does not suit runs as it is, with the caps checked
+                    // here as its rows arrive. The failed prepare aborted the read-only
+                    // transaction, so it starts again (prepared statements outlive it).
+                    Err(_) if read_only => {
+                        let restart =
+                            format!("ROLLBACK; BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}");
+                        if let Err(e) =
+                            sqlx::raw_sql(AssertSqlSafe(restart)).execute(&mut *running.conn).await
+                        {
+                            return running.fail(end, map_error(e)).await;
+                        }
+                        statement
+                    }
+                    Err(_) => statement,
+                }
+            }
+            None => statement,
+        };
+        sink.set_columns(columns.clone());
         let mut args = PgArguments::default();
         for param in &query.params {
             params::bind(&mut args, param)?;
@@ -153,6 +185,7 @@ impl PostgresEngine {
             let mut rows = statement.query_with(args).fetch(&mut *running.conn);
             stream_rows(&mut rows, &mut sink, &mut Decoders(&types), map_error).await
         };
+        let outcome = outcome.map_err(|(e, over)| (caps::explain(e, &columns, max_value, max_row), over));
         running.conclude(outcome, sink, end).await
     }
 }
