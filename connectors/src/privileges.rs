@@ -120,7 +120,7 @@ pub fn postgres_warnings(login: &PostgresLogin) -> Vec<String> {
              there and change anything in any database; {ADVICE}."
         ));
     }
-    if !login.powerful_roles.is_empty() {
+    if !login.powerful_roles.is_empty() && !login.superuser {
         warnings.push(format!(
             "This login is a member of {}, which reach beyond the database (server files, \
              programs, other sessions or all data); {ADVICE}.",
