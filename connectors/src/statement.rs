@@ -248,7 +248,9 @@ fn judge(sql: &str, tokens: &[Token], syntax: Syntax, access: Access) -> Result<
             ));
         }
     }
-    let body = sql[first_start..end.max(first_start)].trim().to_string();
+    // Only what the lexer skipped as whitespace: a no-break space is part of a word to the
+    // databases, so it must stay (found by tests/fuzz).
+    let body = sql[first_start..end.max(first_start)].trim_end_matches(is_space).to_string();
     if body.is_empty() {
         return Err(ConnectorError::invalid("the SQL is empty"));
     }
@@ -518,7 +520,7 @@ fn lex(sql: &str, rules: &Rules) -> Result<Vec<Token>> {
         let next = b.get(i + 1).copied();
         let start = i;
         match c {
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => i += 1,
+            _ if is_space(char::from(c)) => i += 1,
             b'-' if next == Some(b'-') && dash_comment(b.get(i + 2).copied(), rules) => {
                 i = line_end(b, i, rules);
             }
@@ -628,6 +630,10 @@ fn lex(sql: &str, rules: &Rules) -> Result<Vec<Token>> {
         return Err(ConnectorError::sql("unterminated /*! comment"));
     }
     Ok(tokens)
+}
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c')
 }
 
 fn is_word_byte(c: u8, rules: &Rules) -> bool {
