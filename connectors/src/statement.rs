@@ -269,11 +269,13 @@ fn judge(sql: &str, tokens: &[Token], syntax: Syntax, access: Access) -> Result<
         if let Some(word) =
             keywords(sql, tokens).find(|w| MYSQL_FILE_WRITING_WORDS.iter().any(|f| w.eq_ignore_ascii_case(f)))
         {
-            return Err(ConnectorError::read_only(format!(
-                "INTO {} is not allowed: it writes a file on the database server \
-                 (quote a column of that name with backticks)",
-                word.to_ascii_uppercase()
-            )));
+            let word = word.to_ascii_uppercase();
+            let why = "writes a file on the database server (quote a column of that name with backticks)";
+            return Err(ConnectorError::read_only(if access.read_only() {
+                format!("{} and INTO {word} {why}", access.refuser())
+            } else {
+                format!("INTO {word} is not allowed: it {why}")
+            }));
         }
     }
     let reads_only = READ_KEYWORDS.contains(&keyword.as_str());
