@@ -96,13 +96,9 @@ const FRAGMENTS: &[&str] = &[
 fn generate(rng: &mut Rng) -> String {
     let mut sql = String::new();
     if rng.chance(80) {
-        sql.push_str(*rng.pick(&[
-            "select ",
-            "SELECT ",
-            "with x as (select 1) select ",
-            "values ",
-            "(select ",
-        ]));
+        let start: &&str =
+            rng.pick(&["select ", "SELECT ", "with x as (select 1) select ", "values ", "(select "]);
+        sql.push_str(start);
     }
     for _ in 0..rng.below(14) {
         if rng.chance(8) {
@@ -110,7 +106,8 @@ fn generate(rng: &mut Rng) -> String {
             let c = char::from_u32(1 + rng.below(0x2FF) as u32).unwrap_or('x');
             sql.push(c);
         } else {
-            sql.push_str(*rng.pick(FRAGMENTS));
+            let fragment: &&str = rng.pick(FRAGMENTS);
+            sql.push_str(fragment);
         }
     }
     sql
