@@ -516,7 +516,8 @@
     if (!report.warnings || !report.warnings.length) return;
     const card = [...$$('article.conn')].find((node) => node.dataset.name === name);
     const result = card && card.querySelector('.conn-result');
-    if (result) {
+    // A test the user started meanwhile shows the same warnings under its own result.
+    if (result && !result.textContent) {
       result.className = 'conn-result';
       result.textContent = 'This login can do more than read:';
       showWarnings(result, report.warnings);
