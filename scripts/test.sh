@@ -70,6 +70,8 @@ cargo fmt --all -- --check
 cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings
 
 say "tests (real keyring session)"
+# The stable-toolchain fuzz targets (tests/fuzz) run this long each.
+export DC_FUZZ_SECONDS="${DC_FUZZ_SECONDS:-30}"
 # The window's own tests (module window_e2e of src-tauri/tests/window.rs) need Xvfb and
 # tauri-driver around them: they run in the next step, and are filtered out of this one by name.
 harness=(--skip window_e2e::)

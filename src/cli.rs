@@ -90,6 +90,12 @@ pub struct LimitArgs {
     /// Longest SQL accepted (characters).
     #[arg(long, default_value_t = Limits::default().max_sql_chars)]
     pub max_sql_chars: usize,
+    /// Largest value a result may hold (bytes); a bigger one fails the query, naming its column.
+    #[arg(long, default_value_t = Limits::default().max_value_bytes)]
+    pub max_value_bytes: usize,
+    /// Largest row a result may hold, all its values together (bytes).
+    #[arg(long, default_value_t = Limits::default().max_row_bytes)]
+    pub max_row_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -178,10 +184,15 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         max_concurrent_queries: args.limits.max_concurrent_queries,
         max_body_bytes: args.limits.max_body_bytes,
         max_sql_chars: args.limits.max_sql_chars,
+        max_value_bytes: args.limits.max_value_bytes,
+        max_row_bytes: args.limits.max_row_bytes,
         ..Limits::default()
     };
     if limits.default_rows == 0 || limits.default_rows > limits.max_rows {
         return Err(Error::Startup("--default-rows must be between 1 and --max-rows".into()));
+    }
+    if limits.max_value_bytes == 0 || limits.max_row_bytes < limits.max_value_bytes {
+        return Err(Error::Startup("--max-value-bytes must be above 0 and at most --max-row-bytes".into()));
     }
     let config = Config {
         host: args.host,

@@ -39,6 +39,10 @@ pub struct Limits {
     pub default_timeout: Duration,
     pub max_timeout: Duration,
     pub max_concurrent_queries: usize,
+    /// The largest value a result may hold, and the largest row (bytes as the database sends
+    /// them): past these a query fails naming the column, instead of taking the memory.
+    pub max_value_bytes: usize,
+    pub max_row_bytes: usize,
     /// Entries of the query log kept in the state database.
     pub log_entries: u64,
 }
@@ -53,6 +57,8 @@ impl Default for Limits {
             default_timeout: Duration::from_secs(60),
             max_timeout: Duration::from_secs(3600),
             max_concurrent_queries: 8,
+            max_value_bytes: connectors::sink::DEFAULT_MAX_VALUE_BYTES,
+            max_row_bytes: connectors::sink::DEFAULT_MAX_ROW_BYTES,
             log_entries: 10_000,
         }
     }

@@ -28,6 +28,8 @@ pub struct TestReport {
     pub ok: bool,
     pub server_version: String,
     pub latency_ms: f64,
+    /// What the login can do beyond reading, one sentence each (empty for a read-only login).
+    pub warnings: Vec<String>,
 }
 
 pub fn view(stored: &StoredConnection) -> ConnectionView {
@@ -147,7 +149,21 @@ pub async fn test(app: &App, name: &str) -> Result<TestReport> {
     let connected = engine(app, name).await?;
     let started = Instant::now();
     let server_version = connected.engine.server_version().await?;
-    Ok(TestReport { ok: true, server_version, latency_ms: elapsed_ms(started) })
+    let latency_ms = elapsed_ms(started);
+    let warnings = privilege_warnings(&*connected.engine).await;
+    Ok(TestReport { ok: true, server_version, latency_ms, warnings })
+}
+
+/// The login's privilege warnings (`Engine::privilege_warnings`). Advice only: a database that
+/// will not say what the login may do fails neither the test nor the save.
+pub async fn privilege_warnings(engine: &dyn connectors::Engine) -> Vec<String> {
+    match engine.privilege_warnings().await {
+        Ok(warnings) => warnings,
+        Err(e) => {
+            tracing::warn!("could not check what the login may do: {e}");
+            Vec::new()
+        }
+    }
 }
 
 /// The live engine of a saved connection, connecting (and reading its secrets) on first use.

@@ -59,6 +59,8 @@ impl Error {
                 // Nobody reads this answer; 499 is the conventional "client closed request".
                 ErrorKind::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
                 ErrorKind::Unsupported => StatusCode::BAD_REQUEST,
+                // The query asks for more than the memory caps allow: asking for less helps.
+                ErrorKind::TooLarge => StatusCode::BAD_REQUEST,
                 ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -119,14 +119,16 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
     })?;
     let connected = connections::engine(app, &input.connection).await?;
     let access = statement::Access::of(connected.read_only, input.force_read_only);
-    let checked = statement::check_for(&input.sql, access)?;
+    // With the engine's own lexing, so the body handed on is cut where the database would cut it.
+    let checked = statement::check_dialect(&input.sql, connected.engine.kind().dialect(), access)?;
     let query = Query {
         sql: checked.body.clone(),
         params: input.params,
         timeout,
         force_read_only: input.force_read_only,
     };
-    let (sink, mut rx) = ResultSink::new(SinkOptions::new(format, row_limit));
+    let options = SinkOptions::new(format, row_limit).with_caps(limits.max_value_bytes, limits.max_row_bytes);
+    let (sink, mut rx) = ResultSink::new(options);
     let engine = connected.engine.clone();
     let task_query = query.clone();
     let task: JoinHandle<connectors::Result<()>> =

@@ -320,10 +320,17 @@
       const report = await busy(button, () => call('test_connection', { name: c.name }));
       result.className = 'conn-result ok';
       result.textContent = 'Connected · ' + report.server_version + ' · ' + formatDuration(report.latency_ms);
+      showWarnings(result, report.warnings);
     } catch (error) {
       result.className = 'conn-result err';
       result.textContent = error.message;
     }
+  }
+
+  // What the login can do beyond reading (the server's privilege warnings), under a card's result.
+  function showWarnings(result, warnings) {
+    if (!warnings || !warnings.length) return;
+    result.append(el('ul', { class: 'conn-warnings' }, ...warnings.map((w) => el('li', { text: w }))));
   }
 
   // ---- connection dialog ---------------------------------------------------------------
@@ -489,12 +496,33 @@
       closeConnDialog();
       toast('Saved “' + built.name + '”');
       await loadConnections();
+      await warnAfterSave(built.name);
     } catch (error) {
       $('#conn-status').textContent = '';
       errorBox.textContent = error.message;
       errorBox.hidden = false;
       errorBox.focus();
     }
+  }
+
+  // A saved login that can do more than read is flagged on its card right away.
+  async function warnAfterSave(name) {
+    let report;
+    try {
+      report = await call('test_connection', { name });
+    } catch (_) {
+      return;
+    }
+    if (!report.warnings || !report.warnings.length) return;
+    const card = [...$$('article.conn')].find((node) => node.dataset.name === name);
+    const result = card && card.querySelector('.conn-result');
+    // A test the user started meanwhile shows the same warnings under its own result.
+    if (result && !result.textContent) {
+      result.className = 'conn-result';
+      result.textContent = 'This login can do more than read:';
+      showWarnings(result, report.warnings);
+    }
+    toast('“' + name + '” uses a login that can do more than read; see its card');
   }
 
   function initConnDialog() {

@@ -24,6 +24,8 @@ pub enum ErrorKind {
     Cancelled,
     /// The engine cannot do this (e.g. roles on SQLite).
     Unsupported,
+    /// A value or row of the result is larger than the server's memory caps allow.
+    TooLarge,
     /// Our bug or an unexpected driver state.
     Internal,
 }
@@ -59,6 +61,9 @@ impl ConnectorError {
     }
     pub fn unsupported(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Unsupported, message)
+    }
+    pub fn too_large(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TooLarge, message)
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)

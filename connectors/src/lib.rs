@@ -12,6 +12,7 @@ pub mod format;
 pub mod kind;
 pub mod mysql;
 pub mod postgres;
+pub mod privileges;
 mod render;
 pub mod settings;
 pub mod sink;
@@ -104,6 +105,14 @@ pub trait Engine: Send + Sync {
 
     /// Columns of one table; `NotFound` when the table does not exist.
     async fn columns(&self, schema: Option<&str>, table: &str) -> Result<Vec<ColumnInfo>>;
+
+    /// What the login can do beyond reading (write grants, server files, administration), one
+    /// sentence each, for the connection dialogs: Data Connector holds read-only connections
+    /// to reading, but a login that can only read is the stronger guard. Empty when the engine
+    /// has no logins (SQLite) or the login only reads.
+    async fn privilege_warnings(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 
     /// Runs the query and streams its rows into `sink`, calling `finish` on success. On failure
     /// the sink is dropped unfinished and the error returned. The engine enforces the timeout,

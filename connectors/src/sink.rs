@@ -45,6 +45,12 @@ pub enum StreamEvent {
     },
 }
 
+/// The largest value (in bytes, as the database sent it) a query may return: one value could
+/// otherwise take gigabytes of memory (`SELECT zeroblob(900000000)`).
+pub const DEFAULT_MAX_VALUE_BYTES: usize = 64 << 20;
+/// The largest row, all its values together.
+pub const DEFAULT_MAX_ROW_BYTES: usize = 128 << 20;
+
 #[derive(Debug, Clone, Copy)]
 pub struct SinkOptions {
     pub format: Format,
@@ -52,12 +58,46 @@ pub struct SinkOptions {
     pub limit: u64,
     pub window: usize,
     pub chunk: usize,
+    /// A bigger value fails the query (`ResultSink::admit_value`).
+    pub max_value_bytes: usize,
+    /// A bigger row fails the query.
+    pub max_row_bytes: usize,
 }
 
 impl SinkOptions {
     pub fn new(format: Format, limit: u64) -> Self {
-        Self { format, limit, window: DEFAULT_WINDOW, chunk: DEFAULT_CHUNK }
+        Self {
+            format,
+            limit,
+            window: DEFAULT_WINDOW,
+            chunk: DEFAULT_CHUNK,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+            max_row_bytes: DEFAULT_MAX_ROW_BYTES,
+        }
     }
+
+    /// The same options with other memory caps (the server's `--max-value-bytes` and
+    /// `--max-row-bytes`).
+    pub fn with_caps(self, max_value_bytes: usize, max_row_bytes: usize) -> Self {
+        Self { max_value_bytes, max_row_bytes, ..self }
+    }
+}
+
+/// The caps' error for a value of `len` bytes in column `name`.
+pub(crate) fn value_too_large(name: &str, len: usize, cap: usize) -> ConnectorError {
+    ConnectorError::too_large(format!(
+        "column \"{name}\" holds a value of {len} bytes, more than the limit of {cap} bytes per value \
+         (the server's --max-value-bytes); select a part of it (e.g. substr) instead"
+    ))
+}
+
+/// The caps' error for a row (`which`: "row 3", "a row") over the row cap, reached at `column`.
+pub(crate) fn row_too_large(which: &str, cap: usize, column: Option<&str>) -> ConnectorError {
+    let at = column.map(|c| format!(", reached at column \"{c}\"")).unwrap_or_default();
+    ConnectorError::too_large(format!(
+        "{which} is larger than the limit of {cap} bytes per row (the server's --max-row-bytes){at}; \
+         select fewer or shorter columns"
+    ))
 }
 
 /// A cheap, cloneable "has the client gone?" check for engines that poll from a callback
@@ -83,6 +123,8 @@ pub struct ResultSink {
     started: bool,
     rows: u64,
     truncated: bool,
+    /// Bytes of the current row's values so far, for the row cap.
+    row_bytes: usize,
 }
 
 impl ResultSink {
@@ -99,6 +141,7 @@ impl ResultSink {
             started: false,
             rows: 0,
             truncated: false,
+            row_bytes: 0,
         };
         (sink, rx)
     }
@@ -135,7 +178,40 @@ impl ResultSink {
             return false;
         }
         self.encoder.begin_row(&mut self.buf);
+        self.row_bytes = 0;
         true
+    }
+
+    /// The per-value cap, for engines that can make the database itself stop at it (SQLite's
+    /// `SQLITE_LIMIT_LENGTH`).
+    pub fn max_value_bytes(&self) -> usize {
+        self.options.max_value_bytes
+    }
+
+    /// Counts a value of `len` bytes (its size as the database sent it) in column `index`
+    /// against the caps, before the engine decodes it: decoding and encoding copy it again.
+    /// The error names the column and says how to ask for less.
+    pub fn admit_value(&mut self, index: usize, len: usize) -> Result<()> {
+        self.row_bytes = self.row_bytes.saturating_add(len);
+        let name = || {
+            self.columns
+                .as_deref()
+                .and_then(|c| c.get(index))
+                .map_or_else(|| format!("#{}", index + 1), |c| c.name.clone())
+        };
+        if len > self.options.max_value_bytes {
+            return Err(value_too_large(&name(), len, self.options.max_value_bytes));
+        }
+        if self.row_bytes > self.options.max_row_bytes {
+            let row = format!("row {}", self.rows + 1);
+            return Err(row_too_large(&row, self.options.max_row_bytes, Some(&name())));
+        }
+        Ok(())
+    }
+
+    /// The per-row cap, for engines whose database enforces the caps itself.
+    pub fn max_row_bytes(&self) -> usize {
+        self.options.max_row_bytes
     }
 
     pub fn cell(&mut self, cell: &Cell<'_>) {
@@ -259,7 +335,7 @@ mod tests {
 
     #[test]
     fn large_result_streams_in_chunks_and_reassembles() {
-        let options = SinkOptions { format: Format::Ndjson, limit: u64::MAX, window: 100, chunk: 50 };
+        let options = SinkOptions { window: 100, chunk: 50, ..SinkOptions::new(Format::Ndjson, u64::MAX) };
         let (mut sink, mut rx) = ResultSink::new(options);
         sink.set_columns(vec![Column::new("n", "INTEGER", ColumnKind::Integer)]);
         let handle = std::thread::spawn(move || {
@@ -285,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_dropped_receiver_cancels_the_writer() {
-        let options = SinkOptions { format: Format::Json, limit: u64::MAX, window: 10, chunk: 10 };
+        let options = SinkOptions { window: 10, chunk: 10, ..SinkOptions::new(Format::Json, u64::MAX) };
         let (mut sink, rx) = ResultSink::new(options);
         sink.set_columns(vec![Column::new("n", "INTEGER", ColumnKind::Integer)]);
         drop(rx);
@@ -294,5 +370,27 @@ mod tests {
         sink.cell(&Cell::Int(1));
         let err = sink.end_row_blocking().unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Cancelled);
+    }
+
+    #[test]
+    fn values_and_rows_over_the_caps_fail_naming_the_column() {
+        let options = SinkOptions::new(Format::Json, 10).with_caps(10, 15);
+        let (mut sink, _rx) = ResultSink::new(options);
+        sink.set_columns(vec![
+            Column::new("a", "TEXT", ColumnKind::Text),
+            Column::new("b", "TEXT", ColumnKind::Text),
+        ]);
+        assert!(sink.accept_row());
+        sink.admit_value(0, 10).unwrap();
+        let e = sink.admit_value(1, 11).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::TooLarge);
+        assert!(e.message().contains("column \"b\" holds a value of 11 bytes"), "{e}");
+        let e = sink.admit_value(1, 6).unwrap_err();
+        assert!(e.message().contains("row 1 is larger than the limit of 15 bytes"), "{e}");
+        assert!(e.message().contains("\"b\""), "{e}");
+        // The row cap counts one row at a time.
+        assert!(sink.accept_row());
+        sink.admit_value(0, 10).unwrap();
+        sink.admit_value(1, 5).unwrap();
     }
 }

@@ -182,6 +182,12 @@ where
         Self { conn, stop: None, finished: false }
     }
 
+    /// The connection is closed when this is done with it rather than returned to the pool:
+    /// the statement may have left state on its session that the next query must not inherit.
+    pub(crate) fn discard_after(&mut self) {
+        self.conn.close_on_drop();
+    }
+
     /// Arms the guard once the server session is known. `stop` runs over a separate
     /// connection, which the engine must open itself: the query's own is busy. `what` finishes
     /// "could not ..." in the warning logged when stopping fails.

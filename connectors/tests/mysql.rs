@@ -215,7 +215,7 @@ async fn connection_errors_are_classified_and_never_show_the_password() {
     assert_kind(&e, ErrorKind::NotFound);
 
     let engine = f.engine(true).await;
-    let e = error(&*engine, query("SELEC 1")).await;
+    let e = error(&*engine, query("SELECT 1 +")).await;
     assert_kind(&e, ErrorKind::Sql);
     assert!(e.message().contains("syntax"), "{}", e.message());
     // The server echoes the statement back; a password typed into it must not come out.

@@ -42,7 +42,13 @@ pub(super) async fn create(
     ApiJson(input): ApiJson<Map<String, Value>>,
 ) -> Result<(StatusCode, Json<Value>)> {
     let created = connections::create(&app, input).await?;
-    Ok((StatusCode::CREATED, Json(created.into_json())))
+    let mut json = created.into_json();
+    let name = json.get("name").and_then(Value::as_str).map(str::to_string);
+    if let (Some(name), Value::Object(map)) = (name, &mut json) {
+        let engine = connections::engine(&app, &name).await?;
+        map.insert("warnings".into(), Value::from(connections::privilege_warnings(&*engine.engine).await));
+    }
+    Ok((StatusCode::CREATED, Json(json)))
 }
 
 #[utoipa::path(get, path = "/api/v1/connections/{name}", tag = "connections",

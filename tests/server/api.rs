@@ -23,6 +23,8 @@ async fn connections_lifecycle() {
     assert_eq!(created["kind"], "sqlite");
     assert_eq!(created["path"], db.to_str().unwrap());
     assert_eq!(created["read_only"], true);
+    // SQLite has no logins: nothing to warn about, but the field is always there.
+    assert_eq!(created["warnings"], json!([]));
 
     let (status, _, list) = s.get("/api/v1/connections").await;
     assert_eq!(status, 200);
@@ -39,6 +41,7 @@ async fn connections_lifecycle() {
     assert_eq!(test["ok"], true);
     assert!(test["server_version"].as_str().unwrap().starts_with("SQLite 3."));
     assert!(test["latency_ms"].as_f64().unwrap() >= 0.0);
+    assert_eq!(test["warnings"], json!([]));
 
     let (status, _, renamed) = s.patch("/api/v1/connections/shop", json!({"name": "store"})).await;
     assert_eq!(status, 200, "{renamed}");

@@ -2,15 +2,17 @@
 //! protocol and each value is read straight from its wire bytes (`value.rs`).
 //!
 //! Reads run in `START TRANSACTION READ ONLY` on read-only connections (and in runs forced
-//! read-only) and are rolled back afterwards; `INTO OUTFILE`/`INTO DUMPFILE`, which such a transaction allows, is refused before
-//! it reaches the server (`outfile.rs`). The server's own statement time limit
+//! read-only) and are rolled back afterwards; `INTO OUTFILE`/`INTO DUMPFILE`, which such a
+//! transaction allows, is refused before it reaches the server (`statement::check_dialect`, with
+//! MySQL's own comment rules). Session state does not outlive a query on a pooled connection:
+//! locks are released with the rollback, and a statement that names variables (or writes) gets
+//! a connection that is closed afterwards instead of reused. The server's own statement time limit
 //! (`max_execution_time` on MySQL, `max_statement_time` on MariaDB) is set per query, with a
 //! client-side deadline behind it. A query that is abandoned (client gone, row cap, deadline,
 //! dropped future) is stopped with `KILL QUERY` from a separate connection, and its connection is
 //! closed rather than returned to the pool.
 
 mod error;
-mod outfile;
 mod params;
 mod schema;
 mod settings;
@@ -18,11 +20,13 @@ mod value;
 
 pub use settings::MysqlSettings;
 
+use crate::dialect::Dialect;
 use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
 use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
+use crate::statement::{self, CheckedStatement};
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
 use error::{map_error, server_name};
 use sqlx::mysql::{MySql, MySqlArguments, MySqlConnectOptions, MySqlRow, MySqlSslMode};
@@ -41,6 +45,8 @@ enum Flavor {
 pub struct MysqlEngine {
     server: Server<MySql, MysqlSettings>,
     flavor: Flavor,
+    /// `RELEASE_ALL_LOCKS()` exists (MySQL 5.7+, MariaDB 10.5+): every query ends with it.
+    releases_locks: bool,
 }
 
 impl MysqlEngine {
@@ -79,14 +85,27 @@ impl MysqlEngine {
             .fetch_one(&mut conn)
             .await
             .map_err(|e| server.error(e, None))?;
+        let releases_locks = sqlx::raw_sql("DO RELEASE_ALL_LOCKS()").execute(&mut conn).await.is_ok();
         let _ = conn.close().await;
         let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::MySql };
-        Ok(Self { server, flavor })
+        Ok(Self { server, flavor, releases_locks })
     }
 
-    async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
+    /// Whether the statement may leave state on its session that `end` does not undo: user or
+    /// system variables it sets, anything a write statement leaves (temporary tables, `SET`,
+    /// `LOCK TABLES`), or, on servers without `RELEASE_ALL_LOCKS`, a named lock.
+    fn leaves_session_state(&self, checked: &CheckedStatement, sql: &str) -> bool {
+        !checked.reads_only
+            || statement::mysql_names_variables(sql)
+            || (!self.releases_locks && sql.to_ascii_lowercase().contains("lock"))
+    }
+
+    async fn run(&self, query: &Query, checked: &CheckedStatement, mut sink: ResultSink) -> Result<()> {
         let map_error = |e| self.server.error(e, Some(query.timeout));
         let mut running = Running::new(self.server.acquire().await?);
+        if self.leaves_session_state(checked, &query.sql) {
+            running.discard_after();
+        }
 
         let limit_ms = query.timeout.as_millis().clamp(1, u128::from(u32::MAX));
         let (variable, limit) = match self.flavor {
@@ -100,6 +119,11 @@ impl MysqlEngine {
         // The limit must not outlive the query on the pooled connection (a 1 ms limit would
         // break the next listing), and a read has nothing to commit.
         let mut end = format!("SET SESSION {variable} = DEFAULT");
+        if self.releases_locks {
+            // GET_LOCK locks belong to the session, not the transaction: without this they
+            // would stay held on the pooled connection after the query.
+            end.push_str("; DO RELEASE_ALL_LOCKS()");
+        }
         if query.access(self.server.settings.read_only).read_only() {
             setup.push_str("START TRANSACTION READ ONLY;");
             end.insert_str(0, "ROLLBACK;");
@@ -156,6 +180,10 @@ impl Engine for MysqlEngine {
         schema::list(&self.server, what).await
     }
 
+    async fn privilege_warnings(&self) -> Result<Vec<String>> {
+        schema::privilege_warnings(&self.server).await
+    }
+
     async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
         schema::tables(&self.server, schema).await
     }
@@ -166,13 +194,8 @@ impl Engine for MysqlEngine {
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
         let access = query.access(self.server.settings.read_only);
-        if access.read_only() && outfile::writes_a_file(&query.sql) {
-            return Err(ConnectorError::read_only(format!(
-                "{} and SELECT ... INTO OUTFILE/DUMPFILE writes a file on the database server",
-                access.refuser()
-            )));
-        }
-        within_deadline(query.timeout, self.run(&query, sink)).await
+        let checked = statement::check_dialect(&query.sql, Dialect::Mysql, access)?;
+        within_deadline(query.timeout, self.run(&query, &checked, sink)).await
     }
 }
 
@@ -196,6 +219,7 @@ impl RowWriter<MySqlRow> for Decoders {
     fn write(&mut self, row: &MySqlRow, sink: &mut ResultSink) -> Result<()> {
         let types = self.0.as_deref().unwrap_or_default();
         for (i, ty) in types.iter().enumerate() {
+            sink.admit_value(i, value::raw_len(row, i))?;
             let cell = value::cell_at(row, i, *ty).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 ConnectorError::unreadable(column, ty.name(), &why)

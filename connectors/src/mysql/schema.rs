@@ -11,6 +11,13 @@ use sqlx::{Row as _, ValueRef as _};
 
 type MysqlServer = Server<MySql, MysqlSettings>;
 
+/// What the login may do beyond reading, from `SHOW GRANTS` (`privileges::mysql_grant_warnings`).
+pub(super) async fn privilege_warnings(server: &MysqlServer) -> Result<Vec<String>> {
+    let rows = server.catalog("SHOW GRANTS", &[], text_at).await?;
+    let lines: Vec<String> = rows.into_iter().filter_map(|r| r.into_iter().next()).collect();
+    Ok(crate::privileges::mysql_grant_warnings(&lines))
+}
+
 /// `MariaDB 10.11.19` / `MySQL 8.0.36`.
 pub(super) async fn version(server: &MysqlServer) -> Result<String> {
     let rows = server.catalog("SELECT VERSION()", &[], text_at).await?;

@@ -21,6 +21,12 @@ pub(super) fn cell_at(row: &MySqlRow, i: usize, ty: MysqlType) -> Result<Cell<'_
     to_cell(ty, raw_bytes(value)?)
 }
 
+/// A value's size on the wire, for the memory caps (0 for NULL, or for a value `cell_at` will
+/// report as unreadable).
+pub(super) fn raw_len(row: &MySqlRow, i: usize) -> usize {
+    row.try_get_raw(i).ok().filter(|v| !v.is_null()).and_then(|v| raw_bytes(v).ok()).map_or(0, <[u8]>::len)
+}
+
 pub(super) fn raw_bytes(value: MySqlValueRef<'_>) -> Result<&[u8], String> {
     <&[u8] as Decode<MySql>>::decode(value).map_err(|e| e.to_string())
 }

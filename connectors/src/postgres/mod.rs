@@ -2,10 +2,14 @@
 //! from its binary wire format (`value.rs`).
 //!
 //! Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` and are rolled back
-//! afterwards; a client-side deadline backs the time limit up. A query that is abandoned (client
+//! afterwards; a client-side deadline backs the time limit up. Functions that act outside the
+//! transaction (`dblink_exec`, `lo_export`, `pg_read_file`, ...) are refused on read-only runs
+//! before the server sees them (`statement::check_dialect`), and every query ends by releasing
+//! session-level advisory locks, so a pooled connection carries nothing to the next query. A query that is abandoned (client
 //! gone, row cap, deadline, dropped future) is stopped with `pg_cancel_backend` from a separate
 //! connection, and its connection is closed rather than returned to the pool.
 
+mod caps;
 mod error;
 mod nested;
 mod params;
@@ -15,11 +19,13 @@ mod value;
 
 pub use settings::PostgresSettings;
 
+use crate::dialect::Dialect;
 use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
 use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
+use crate::statement::{self, CheckedStatement};
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
 use error::{map_error, server_name};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow, PgSslMode, PgTypeInfo, Postgres};
@@ -67,10 +73,16 @@ impl PostgresEngine {
         Ok(Self { server, money_scale: u8::try_from(scale).unwrap_or(2) })
     }
 
-    async fn run(&self, query: &Query, mut sink: ResultSink) -> Result<()> {
+    async fn run(&self, query: &Query, checked: &CheckedStatement, mut sink: ResultSink) -> Result<()> {
         let map_error = |e| self.server.error(e, Some(query.timeout));
         let read_only = query.access(self.server.settings.read_only).read_only();
         let mut running = Running::new(self.server.acquire().await?);
+        if !checked.reads_only {
+            // LISTEN, PREPARE, temporary tables, cursors WITH HOLD...: a writing statement can
+            // leave state that RESET ALL does not clear, so its session is not reused. (DISCARD
+            // ALL would, but it also drops the statements sqlx keeps prepared.)
+            running.discard_after();
+        }
 
         let limit_ms = query.timeout.as_millis().clamp(1, i32::MAX as u128);
         // SET LOCAL ends with the transaction; a writable connection runs outside one (so that
@@ -78,14 +90,17 @@ impl PostgresEngine {
         let (setup, end) = if read_only {
             // Rolled back, never committed: a read has nothing to keep, and the few writes READ
             // ONLY does not catch (`lo_create`) are undone.
+            // Advisory locks taken with pg_advisory_lock belong to the session and survive the
+            // rollback.
             (
                 format!("BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
-                "ROLLBACK",
+                "ROLLBACK; SELECT pg_advisory_unlock_all()",
             )
         } else {
+            // RESET ALL also undoes what the statement itself set (set_config(..., false)).
             (
                 format!("SET statement_timeout = {limit_ms}; SELECT pg_backend_pid()"),
-                "RESET statement_timeout",
+                "RESET ALL; SELECT pg_advisory_unlock_all()",
             )
         };
         let pid: i32 = running.session_id(setup, "pg_backend_pid()", map_error).await?;
@@ -103,14 +118,18 @@ impl PostgresEngine {
         // Parameter types go into the statement (the server must know them to read the binary
         // values), but sqlx caches prepared statements by their text alone; the type signature
         // in a trailing comment keeps the same SQL with other parameter types apart.
-        let types: Vec<PgTypeInfo> = query.params.iter().map(params::param_type).collect();
-        let sql = if types.is_empty() {
-            query.sql.clone()
-        } else {
-            let signature: Vec<&str> = types.iter().map(|t| t.name()).collect();
-            format!("{}\n/* dc:{} */", query.sql, signature.join(","))
+        let param_types: Vec<PgTypeInfo> = query.params.iter().map(params::param_type).collect();
+        let signed = |sql: &str| {
+            if param_types.is_empty() {
+                sql.to_string()
+            } else {
+                let signature: Vec<&str> = param_types.iter().map(|t| t.name()).collect();
+                format!("{sql}\n/* dc:{} */", signature.join(","))
+            }
         };
-        let prepared = (&mut *running.conn).prepare_with(AssertSqlSafe(sql).into_sql_str(), &types).await;
+        let prepared = (&mut *running.conn)
+            .prepare_with(AssertSqlSafe(signed(&query.sql)).into_sql_str(), &param_types)
+            .await;
         let statement = match prepared {
             Ok(statement) => statement,
             Err(e) => return running.fail(end, map_error(e)).await,
@@ -129,7 +148,34 @@ impl PostgresEngine {
             ));
             return running.fail(end, error).await;
         }
-        sink.set_columns(columns);
+        let (max_value, max_row) = (sink.max_value_bytes(), sink.max_row_bytes());
+        let guarded = caps::guarded(&checked.body, checked, &columns, &types, max_value, max_row);
+        let statement = match guarded {
+            Some(sql) => {
+                let wrapped = (&mut *running.conn)
+                    .prepare_with(AssertSqlSafe(signed(&sql)).into_sql_str(), &param_types)
+                    .await;
+                match wrapped {
+                    Ok(wrapped) => wrapped,
+                    // A statement the wrapping does not suit runs as it is, with the caps checked
+                    // here as its rows arrive. The failed prepare aborted the read-only
+                    // transaction, so it starts again (prepared statements outlive it).
+                    Err(_) if read_only => {
+                        let restart =
+                            format!("ROLLBACK; BEGIN READ ONLY; SET LOCAL statement_timeout = {limit_ms}");
+                        if let Err(e) =
+                            sqlx::raw_sql(AssertSqlSafe(restart)).execute(&mut *running.conn).await
+                        {
+                            return running.fail(end, map_error(e)).await;
+                        }
+                        statement
+                    }
+                    Err(_) => statement,
+                }
+            }
+            None => statement,
+        };
+        sink.set_columns(columns.clone());
         let mut args = PgArguments::default();
         for param in &query.params {
             params::bind(&mut args, param)?;
@@ -139,6 +185,7 @@ impl PostgresEngine {
             let mut rows = statement.query_with(args).fetch(&mut *running.conn);
             stream_rows(&mut rows, &mut sink, &mut Decoders(&types), map_error).await
         };
+        let outcome = outcome.map_err(|(e, over)| (caps::explain(e, &columns, max_value, max_row), over));
         running.conclude(outcome, sink, end).await
     }
 }
@@ -157,6 +204,10 @@ impl Engine for PostgresEngine {
         schema::list(&self.server, what).await
     }
 
+    async fn privilege_warnings(&self) -> Result<Vec<String>> {
+        schema::privilege_warnings(&self.server).await
+    }
+
     async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
         schema::tables(&self.server, schema).await
     }
@@ -166,7 +217,9 @@ impl Engine for PostgresEngine {
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        within_deadline(query.timeout, self.run(&query, sink)).await
+        let access = query.access(self.server.settings.read_only);
+        let checked = statement::check_dialect(&query.sql, Dialect::Postgres, access)?;
+        within_deadline(query.timeout, self.run(&query, &checked, sink)).await
     }
 }
 
@@ -176,6 +229,7 @@ struct Decoders<'a>(&'a [PgType]);
 impl RowWriter<PgRow> for Decoders<'_> {
     fn write(&mut self, row: &PgRow, sink: &mut ResultSink) -> Result<()> {
         for (i, ty) in self.0.iter().enumerate() {
+            sink.admit_value(i, value::raw_len(row, i))?;
             let cell = value::cell_at(row, i, ty).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 let type_name = row.columns().get(i).map_or("?", |c| c.type_info().name());

@@ -10,6 +10,51 @@ use sqlx::Row as _;
 
 type PostgresServer = Server<Postgres, PostgresSettings>;
 
+/// The login's role attributes, its membership in the predefined roles that reach beyond the
+/// database, and what it may change in this database (`privileges::postgres_warnings`).
+pub(super) async fn privilege_warnings(server: &PostgresServer) -> Result<Vec<String>> {
+    const SQL: &str = "\
+        WITH writable AS ( \
+            SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name \
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            WHERE c.relkind IN ('r', 'p', 'v', 'f') \
+              AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' \
+              AND has_table_privilege(c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')) \
+        SELECT r.rolsuper::text, r.rolcreaterole::text, r.rolcreatedb::text, r.rolreplication::text, \
+            r.rolbypassrls::text, \
+            coalesce((SELECT string_agg(g.rolname::text, ',' ORDER BY g.rolname) FROM pg_roles g \
+                WHERE g.rolname IN ('pg_write_server_files', 'pg_execute_server_program', \
+                    'pg_read_server_files', 'pg_signal_backend', 'pg_write_all_data') \
+                  AND pg_has_role(current_user, g.oid, 'MEMBER')), ''), \
+            (SELECT count(*) FROM writable)::text, \
+            coalesce((SELECT string_agg(name, ',') FROM (SELECT name FROM writable ORDER BY name LIMIT 3) s), ''), \
+            coalesce((SELECT string_agg(quote_ident(nspname), ',' ORDER BY nspname) FROM pg_namespace \
+                WHERE has_schema_privilege(oid, 'CREATE') \
+                  AND nspname <> 'information_schema' AND nspname NOT LIKE 'pg\\_%'), ''), \
+            has_database_privilege(current_database(), 'CREATE')::text \
+        FROM pg_roles r WHERE r.rolname = current_user";
+    let rows = server.catalog(SQL, &[], text(server)).await?;
+    let row =
+        rows.into_iter().next().ok_or_else(|| ConnectorError::internal("the login's role was not found"))?;
+    let at = |i: usize| row.get(i).map_or("", String::as_str);
+    let list = |i: usize| -> Vec<String> {
+        at(i).split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+    };
+    let login = crate::privileges::PostgresLogin {
+        superuser: at(0) == "true",
+        create_role: at(1) == "true",
+        create_db: at(2) == "true",
+        replication: at(3) == "true",
+        bypass_rls: at(4) == "true",
+        powerful_roles: list(5),
+        writable_tables: at(6).parse().unwrap_or(0),
+        writable_sample: list(7),
+        create_schemas: list(8),
+        create_in_database: at(9) == "true",
+    };
+    Ok(crate::privileges::postgres_warnings(&login))
+}
+
 /// `PostgreSQL 15.8`.
 pub(super) async fn version(server: &PostgresServer) -> Result<String> {
     let rows = server.catalog("SELECT current_setting('server_version')", &[], text(server)).await?;

@@ -25,6 +25,11 @@ pub(super) fn cell_at<'r>(row: &'r PgRow, i: usize, ty: &PgType) -> Result<Cell<
     to_cell(ty, value.as_bytes().map_err(|e| e.to_string())?)
 }
 
+/// A value's size on the wire, for the memory caps (0 for NULL).
+pub(super) fn raw_len(row: &PgRow, i: usize) -> usize {
+    row.try_get_raw(i).ok().filter(|v| !v.is_null()).and_then(|v| v.as_bytes().ok()).map_or(0, <[u8]>::len)
+}
+
 pub(super) fn describe(columns: &[sqlx::postgres::PgColumn], money_scale: u8) -> (Vec<Column>, Vec<PgType>) {
     columns
         .iter()

@@ -6,7 +6,7 @@
 //! previous one is written, so memory holds at most two partitions whatever the row count.
 //!
 //! Snowflake has no read-only session switch. A read-only connection refuses anything but
-//! single reading statements (`statement::check`, repeated here so the engine holds the line on
+//! single reading statements (`statement::check_dialect`, with Snowflake's comment rules, so the engine holds the line on
 //! its own), and Snowflake itself rejects multi-statement requests by default; what the
 //! connection can actually change is decided by its role, which is the real guard.
 
@@ -262,6 +262,7 @@ impl SnowflakeEngine {
                     return sink.finish().await;
                 }
                 for (i, ty) in types.iter().enumerate() {
+                    sink.admit_value(i, row.get(i).map_or(0, str::len))?;
                     let cell = value::to_cell(*ty, row.get(i)).map_err(|problem| {
                         ConnectorError::internal(format!(
                             "Snowflake sent a value this connector cannot read in column {}: {problem}",
@@ -291,6 +292,10 @@ impl Engine for SnowflakeEngine {
         schema::list(self, what).await
     }
 
+    async fn privilege_warnings(&self) -> Result<Vec<String>> {
+        schema::privilege_warnings(self).await.map_err(|e| self.scrubbed(e))
+    }
+
     async fn tables(&self, schema: Option<&str>) -> Result<Vec<TableInfo>> {
         schema::tables(self, schema).await
     }
@@ -300,7 +305,11 @@ impl Engine for SnowflakeEngine {
     }
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
-        statement::check_for(&query.sql, query.access(self.settings.read_only))?;
+        statement::check_dialect(
+            &query.sql,
+            crate::dialect::Dialect::Snowflake,
+            query.access(self.settings.read_only),
+        )?;
         let deadline = deadline_after(query.timeout);
         // The execute phase watches the deadline itself (to send the abort); this bound covers
         // the login before it and the chunk downloads and writing after it.

@@ -12,6 +12,35 @@ pub(super) async fn version(engine: &SnowflakeEngine) -> Result<String> {
     Ok(format!("Snowflake {version}"))
 }
 
+/// The session's role, and what that role may change (`SHOW GRANTS TO ROLE`; where the account
+/// does not answer that, the role's name alone decides).
+pub(super) async fn privilege_warnings(engine: &SnowflakeEngine) -> Result<Vec<String>> {
+    let (_, rows) = engine.fetch("SELECT CURRENT_ROLE()").await?;
+    let role = rows.first().and_then(|r| r.get(0)).unwrap_or("").to_string();
+    if role.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SHOW GRANTS TO ROLE {}", quote_ident(&role)?);
+    let grants = match engine.fetch(&sql).await {
+        Ok((names, rows)) => {
+            let privilege = column_index(&names, "privilege", &sql)?;
+            let granted_on = column_index(&names, "granted_on", &sql)?;
+            let name = column_index(&names, "name", &sql)?;
+            rows.iter()
+                .map(|row| {
+                    let at = |i| row.get(i).unwrap_or("").to_string();
+                    (at(privilege), at(granted_on), at(name))
+                })
+                .collect()
+        }
+        Err(e) => {
+            tracing::debug!("{sql} failed, judging the role by its name only: {e}");
+            Vec::new()
+        }
+    };
+    Ok(crate::privileges::snowflake_warnings(&role, &grants))
+}
+
 pub(super) async fn list(engine: &SnowflakeEngine, what: Listing) -> Result<Vec<String>> {
     let mut names = match what {
         Listing::Databases => engine.fetch_column("SHOW TERSE DATABASES", "name").await?,

@@ -6,6 +6,11 @@ pub(crate) fn is_interrupt(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::OperationInterrupted)
 }
 
+/// SQLite refused to build a string or blob over `SQLITE_LIMIT_LENGTH` (the value cap).
+pub(crate) fn is_too_big(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::TooBig)
+}
+
 /// SQLite's own message where there is one (it names the table or column), else rusqlite's.
 pub(crate) fn describe(e: &rusqlite::Error) -> String {
     match e {

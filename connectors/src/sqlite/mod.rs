@@ -13,12 +13,13 @@ mod value;
 pub use settings::SqliteSettings;
 
 use crate::cell::ColumnKind;
+use crate::dialect::Dialect;
 use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::sink::{CancelSignal, ResultSink};
-use crate::statement::Access;
+use crate::statement::{self, Access};
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
-use error::{describe, is_interrupt, map_error};
+use error::{describe, is_interrupt, is_too_big, map_error};
 use rusqlite::{limits::Limit, Connection, OpenFlags};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -165,6 +166,7 @@ impl Engine for SqliteEngine {
 
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()> {
         let access = query.access(self.settings.read_only);
+        statement::check_dialect(&query.sql, Dialect::Sqlite, access)?;
         self.with_connection(access.read_only(), move |conn| run(conn, &query, sink, access)).await
     }
 }
@@ -176,7 +178,15 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
     let cancel: CancelSignal = sink.cancel_signal();
     let watch = cancel.clone();
     conn.progress_handler(PROGRESS_STEPS, Some(move || watch.is_cancelled() || Instant::now() >= deadline));
+    // SQLite itself refuses to build a string or blob over the cap (SQLITE_TOOBIG), so
+    // `zeroblob(900000000)` fails before anything is allocated, inside SQLite or here.
+    let max_value = i32::try_from(sink.max_value_bytes()).unwrap_or(i32::MAX);
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, max_value);
+    let too_big = std::cell::Cell::new(None::<Vec<String>>);
     let interrupted = |e: rusqlite::Error| {
+        if is_too_big(&e) {
+            return too_large(too_big.take().unwrap_or_default(), max_value);
+        }
         if is_interrupt(&e) {
             if cancel.is_cancelled() {
                 ConnectorError::cancelled()
@@ -207,6 +217,7 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
     }
     let declared: Vec<(String, Option<String>)> =
         stmt.columns().iter().map(|c| (c.name().to_string(), c.decl_type().map(str::to_string))).collect();
+    too_big.set(Some(declared.iter().map(|(name, _)| name.clone()).collect()));
     let hints: Vec<ColumnKind> = declared
         .iter()
         .map(|(_, t)| t.as_deref().map_or(ColumnKind::Other, value::kind_of_decltype))
@@ -224,6 +235,7 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         }
         for (i, hint) in hints.iter().enumerate() {
             let raw = row.get_ref(i).map_err(|e| map_error(e, None))?;
+            sink.admit_value(i, value::size(raw))?;
             let cell = value::to_cell(raw, *hint).map_err(|why| unreadable(&declared[i], raw, &why))?;
             sink.cell(&cell);
         }
@@ -248,4 +260,21 @@ fn unreadable(
         &db_type,
         &format!("{why}; CAST({name} AS BLOB) in the query returns the stored bytes"),
     )
+}
+
+/// SQLite stopped at a value over the cap while computing the row, before it could be read: the
+/// column is not known then, only the result's columns.
+fn too_large(columns: Vec<String>, max_value: i32) -> ConnectorError {
+    let which = match columns.as_slice() {
+        [one] => format!("column \"{one}\" holds"),
+        [] => "the statement builds".to_string(),
+        many => format!(
+            "one of the columns {} holds",
+            many.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    ConnectorError::too_large(format!(
+        "{which} a value of more than {max_value} bytes, the limit per value (the server's \
+         --max-value-bytes); SQLite stopped before building it; select a part of it (e.g. substr) instead"
+    ))
 }

@@ -22,6 +22,15 @@ pub(crate) fn to_cell(value: ValueRef<'_>, hint: ColumnKind) -> Result<Cell<'_>,
 
 /// Column kind from a declared type, following SQLite's affinity rules plus the common
 /// date/boolean/JSON names.
+/// A value's size as SQLite holds it, for the memory caps.
+pub(crate) fn size(value: ValueRef<'_>) -> usize {
+    match value {
+        ValueRef::Text(b) | ValueRef::Blob(b) => b.len(),
+        ValueRef::Null => 0,
+        ValueRef::Integer(_) | ValueRef::Real(_) => 8,
+    }
+}
+
 pub(crate) fn kind_of_decltype(decl: &str) -> ColumnKind {
     let t = decl.to_ascii_uppercase();
     if t.contains("BOOL") {

@@ -130,6 +130,17 @@ impl MysqlDb {
     pub async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
         connect_engine(ConnectionSettings::Mysql(self.settings(read_only)), &self.secrets()).await
     }
+
+    /// An engine on the test database as the admin account (root by default: every privilege,
+    /// FILE included), for tests of what the guard stops whatever the login may do.
+    pub async fn admin_engine(&self, read_only: bool) -> Arc<dyn Engine> {
+        let settings = MysqlSettings { user: self.admin_user.clone(), ..self.settings(read_only) };
+        let secrets = self
+            .admin_password
+            .as_deref()
+            .map_or_else(connectors::Secrets::new, crate::engine::password_secrets);
+        connect_engine(ConnectionSettings::Mysql(settings), &secrets).await
+    }
 }
 
 impl Deref for MysqlDb {
@@ -158,7 +169,7 @@ impl Drop for MysqlDb {
 
 /// The password part of a URL (sqlx's options do not give it back), for tests that connect as
 /// the admin.
-fn url_password(url: &str) -> Option<String> {
+pub(crate) fn url_password(url: &str) -> Option<String> {
     let authority = url.split_once("://")?.1.split('/').next()?;
     let userinfo = authority.rsplit_once('@')?.0;
     Some(userinfo.split_once(':')?.1.to_string()).filter(|p| !p.is_empty())

@@ -28,6 +28,7 @@ pub struct PostgresDb {
     owner: PgPool,
     /// The server's admin account, which creates and drops the role and database.
     admin_options: PgConnectOptions,
+    admin_password: Option<String>,
 }
 
 impl PostgresDb {
@@ -63,6 +64,7 @@ impl PostgresDb {
                 password,
             },
             admin_options: options,
+            admin_password: crate::mysql::url_password(&url),
         })
     }
 
@@ -113,6 +115,37 @@ impl PostgresDb {
 
     pub async fn engine(&self, read_only: bool) -> Arc<dyn Engine> {
         connect_engine(ConnectionSettings::Postgres(self.settings(read_only)), &self.secrets()).await
+    }
+
+    /// An engine on the test database as the server's admin account (a superuser by default),
+    /// for tests of what the guard stops whatever the login may do.
+    pub async fn admin_engine(&self, read_only: bool) -> Arc<dyn Engine> {
+        let settings = PostgresSettings {
+            user: self.admin_options.get_username().to_string(),
+            ..self.settings(read_only)
+        };
+        let secrets = self
+            .admin_password
+            .as_deref()
+            .map_or_else(connectors::Secrets::new, crate::engine::password_secrets);
+        connect_engine(ConnectionSettings::Postgres(settings), &secrets).await
+    }
+
+    /// Runs SQL (one statement or several) as the admin, in the test database.
+    pub async fn admin_exec(&self, sql: &str) {
+        let mut conn = self.admin_options.clone().database(&self.db).connect().await.unwrap();
+        conn.execute(sqlx::raw_sql(AssertSqlSafe(sql.to_string())))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let _ = conn.close().await;
+    }
+
+    /// The first value of a query that returns an integer, as the admin in the test database.
+    pub async fn admin_scalar(&self, sql: &str) -> i64 {
+        let mut conn = self.admin_options.clone().database(&self.db).connect().await.unwrap();
+        let value = sqlx::query_scalar(AssertSqlSafe(sql.to_string())).fetch_one(&mut conn).await.unwrap();
+        let _ = conn.close().await;
+        value
     }
 }
 
