@@ -8,7 +8,7 @@
 
   const KIND_LABELS = { sqlite: 'SQLite', mysql: 'MySQL / MariaDB', postgres: 'PostgreSQL', snowflake: 'Snowflake' };
   const DEFAULT_PORTS = { mysql: 3306, postgres: 5432 };
-  const AUTH_LABELS = { snowflake: 'password', snowflake_jwt: 'key pair', oauth: 'OAuth' };
+  const AUTH_LABELS = { snowflake: 'password', snowflake_jwt: 'key pair', oauth: 'OAuth', programmatic_access_token: 'access token' };
   const POLL_MS = 2000;
   const LOG_LIMIT = 200;
 
@@ -261,7 +261,7 @@
         return c.user + '@' + c.host + ':' + c.port + (c.database ? '/' + c.database : '');
       case 'snowflake': {
         const extras = [c.warehouse, c.database && c.database + (c.schema ? '.' + c.schema : '')].filter(Boolean);
-        const auth = AUTH_LABELS[c.authenticator] || (c.has_private_key ? 'key pair' : c.has_oauth_token ? 'OAuth' : 'password');
+        const auth = AUTH_LABELS[c.authenticator] || (c.has_private_key ? 'key pair' : c.has_oauth_token ? 'OAuth' : c.has_pat ? 'access token' : 'password');
         return c.user + '@' + c.account + ' · ' + auth + (extras.length ? ' · ' + extras.join(' · ') : '');
       }
       default:
@@ -385,7 +385,7 @@
     if (c && c.kind === 'snowflake') {
       $('#f-account').value = v(c.account);
       $('#f-sf-user').value = v(c.user);
-      $('#f-auth').value = c.authenticator || (c.has_private_key ? 'snowflake_jwt' : c.has_oauth_token ? 'oauth' : 'snowflake');
+      $('#f-auth').value = c.authenticator || (c.has_private_key ? 'snowflake_jwt' : c.has_oauth_token ? 'oauth' : c.has_pat ? 'programmatic_access_token' : 'snowflake');
       $('#f-role').value = v(c.role);
       $('#f-warehouse').value = v(c.warehouse);
       $('#f-sf-database').value = v(c.database);
@@ -399,6 +399,7 @@
     $('#f-private-key').placeholder = secretPlaceholder(c, 'private_key', '-----BEGIN PRIVATE KEY-----');
     $('#f-passphrase').placeholder = secretPlaceholder(c, 'private_key_passphrase');
     $('#f-token').placeholder = secretPlaceholder(c, 'oauth_token');
+    $('#f-pat').placeholder = secretPlaceholder(c, 'pat');
     $('#secret-note').hidden = !c || c.kind === 'sqlite';
     updateKindFields();
     dialog.showModal();
@@ -419,7 +420,7 @@
     const payload = { kind, read_only: $('#f-read-only').checked };
     const secret = (field, id) => {
       const value = $(id).value;
-      if (value.trim()) payload[field] = field === 'private_key' || field === 'oauth_token' ? value.trim() : value;
+      if (value.trim()) payload[field] = ['private_key', 'oauth_token', 'pat'].includes(field) ? value.trim() : value;
     };
     const missing = [];
     const need = (id, label) => {
@@ -464,6 +465,9 @@
         if (!stored.has_private_key) need('#f-private-key', 'the private key');
         secret('private_key', '#f-private-key');
         secret('private_key_passphrase', '#f-passphrase');
+      } else if (auth === 'programmatic_access_token') {
+        if (!stored.has_pat) need('#f-pat', 'the programmatic access token');
+        secret('pat', '#f-pat');
       } else {
         if (!stored.has_oauth_token) need('#f-token', 'the OAuth token');
         secret('oauth_token', '#f-token');

@@ -225,6 +225,56 @@ async fn password_oauth_and_mfa_failures() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
 }
 
+/// A programmatic access token as its own mode (`pat`, sent in the password slot) and typed into
+/// the password field, as the native dialog sends it; a wrong one is refused with a message that
+/// says what to check and never contains either token.
+#[tokio::test]
+async fn programmatic_access_token_login() {
+    let Some(sf) = fakesnow::adapter() else { return };
+    let _shared = HEAVY.read().await;
+    let pat = "pat-0123456789-valid-token";
+    let wrong = "pat-9876543210-wrong-token";
+    // The user also has MFA on its password: a PAT signs in without a passcode.
+    sf.setup(json!({"users": [{"account": "fake", "user": "PATUSER", "password": "pat-user-pw",
+        "passcode": "654321", "pat": pat}]}))
+        .await;
+
+    let db = sf.engine(json!({"user": "patuser", "pat": pat, "database": "DB_PAT"})).await;
+    assert_eq!(output(&*db, "SELECT 'ok' AS R").await.json(), json!([{"R": "ok"}]));
+    let explicit = sf
+        .engine(json!({"user": "patuser", "authenticator": "programmatic_access_token", "pat": pat,
+            "password": "stale", "database": "DB_PAT"}))
+        .await;
+    assert_eq!(output(&*explicit, "SELECT 1 AS N").await.json(), json!([{"N": 1}]));
+    let in_password = sf.engine(json!({"user": "patuser", "password": pat, "database": "DB_PAT"})).await;
+    assert_eq!(output(&*in_password, "SELECT 2 AS N").await.json(), json!([{"N": 2}]));
+
+    let err = sf.connect_err(json!({"user": "patuser", "pat": wrong, "database": "DB_PAT"})).await;
+    assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
+    let message = err.message();
+    assert!(message.contains("programmatic access token") && message.contains("Incorrect username"), "{err}");
+    assert!(message.contains("expired or revoked"), "{err}");
+    assert!(!message.contains(wrong) && !message.contains(pat), "{err}");
+    let err = sf.connect_err(json!({"user": "patuser", "password": wrong, "database": "DB_PAT"})).await;
+    assert_eq!(err.kind(), ErrorKind::AccessDenied, "{err}");
+    assert!(err.message().contains("programmatic access token in the password field"), "{err}");
+    assert!(!err.message().contains(wrong), "{err}");
+    let err = sf
+        .connect_err(json!({"user": "patuser", "authenticator": "programmatic_access_token",
+            "password": pat, "database": "DB_PAT"}))
+        .await;
+    assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
+    assert!(err.message().contains("\"pat\""), "{err}");
+
+    // Every PAT login went out as Snowflake's password login (the crate has no PAT authenticator).
+    let state = sf.state().await;
+    let logins: Vec<&Value> =
+        state["logins"].as_array().unwrap().iter().filter(|l| l["user"] == "PATUSER").collect();
+    assert_eq!(logins.len(), 5, "{state}");
+    assert!(logins.iter().all(|l| l["authenticator"] == "SNOWFLAKE"), "{state}");
+    assert!(!state.to_string().contains(pat), "the adapter's record holds no token");
+}
+
 #[tokio::test]
 async fn unknown_account_and_unreachable_host() {
     let Some(sf) = fakesnow::adapter() else { return };

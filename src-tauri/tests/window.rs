@@ -89,7 +89,11 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     // The Snowflake form shows the secrets of the chosen sign-in method only.
     c.find(Locator::Id("add-conn")).await?.click().await?;
     pick_kind(c, "snowflake").await?;
+    // A programmatic access token first: Snowflake no longer signs in with a password alone.
+    assert!(visible(c, "f-pat").await && !visible(c, "f-sf-password").await, "access token field");
+    c.find(Locator::Id("f-auth")).await?.select_by_value("snowflake").await?;
     assert!(visible(c, "f-sf-password").await && visible(c, "f-passcode").await, "password sign-in fields");
+    assert!(!visible(c, "f-pat").await, "the access token field stays for password sign-in");
     c.find(Locator::Id("f-auth")).await?.select_by_value("snowflake_jwt").await?;
     assert!(visible(c, "f-private-key").await && visible(c, "f-passphrase").await, "key pair fields");
     assert!(!visible(c, "f-sf-password").await, "the password field stays for key pair sign-in");

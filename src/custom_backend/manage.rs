@@ -66,9 +66,14 @@ const FORM_FIELDS: &[&str] = &[
     "password",
     "database",
     "account",
+    "pat",
+    "oauth_token",
     "warehouse",
     "role",
     "schema",
+    // Not an input of the form (Workspace never sends it); the API takes it too, and tests point
+    // the form's Snowflake connections at the fakesnow adapter with it.
+    "base_url",
 ];
 
 /// The add-connection form's submit, as `FormParamElement` sends it: the form's values as JSON,

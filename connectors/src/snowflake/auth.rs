@@ -1,26 +1,33 @@
 //! The login method and its credentials, from the secrets (never from settings): password
-//! (with an MFA passcode), key pair (a JWT signed with the private key) or an OAuth token.
+//! (with an MFA passcode), key pair (a JWT signed with the private key), an OAuth token or a
+//! programmatic access token.
 
 use super::Authenticator;
 use crate::error::{ConnectorError, Result};
 use crate::settings::Secrets;
 use snowflake_connector_rs as sf;
 
-/// The login method and its credentials, from the secrets (never from settings).
-pub(super) fn auth_config(authenticator: Option<Authenticator>, secrets: &Secrets) -> Result<sf::AuthConfig> {
+/// The login method actually used (given or inferred) and its credentials, from the secrets
+/// (never from settings).
+pub(super) fn auth_config(
+    authenticator: Option<Authenticator>,
+    secrets: &Secrets,
+) -> Result<(Authenticator, sf::AuthConfig)> {
     let given = |field: &str| secrets.get(field).filter(|v| !v.trim().is_empty());
     let authenticator = match authenticator {
         Some(a) => a,
         None if given("private_key").is_some() => Authenticator::SnowflakeJwt,
         None if given("oauth_token").is_some() => Authenticator::Oauth,
+        None if given("pat").is_some() => Authenticator::ProgrammaticAccessToken,
         None if given("password").is_some() => Authenticator::Snowflake,
         None => {
             return Err(ConnectorError::invalid(
-                "Snowflake needs a password, a private_key (key-pair login) or an oauth_token",
+                "Snowflake needs a pat (programmatic access token), a private_key (key-pair login), \
+                 an oauth_token or a password",
             ))
         }
     };
-    match authenticator {
+    let config = match authenticator {
         Authenticator::Snowflake => {
             let password = given("password")
                 .ok_or_else(|| ConnectorError::invalid("\"password\" is required for password login"))?;
@@ -28,19 +35,28 @@ pub(super) fn auth_config(authenticator: Option<Authenticator>, secrets: &Secret
             if let Some(passcode) = given("passcode") {
                 config = config.with_passcode(passcode.trim());
             }
-            Ok(sf::AuthConfig::password(config))
+            sf::AuthConfig::password(config)
         }
         Authenticator::SnowflakeJwt => {
             let pem = given("private_key")
                 .ok_or_else(|| ConnectorError::invalid("\"private_key\" is required for key-pair login"))?;
-            key_pair_config(pem, given("private_key_passphrase")).map(sf::AuthConfig::key_pair)
+            sf::AuthConfig::key_pair(key_pair_config(pem, given("private_key_passphrase"))?)
         }
         Authenticator::Oauth => {
             let token = given("oauth_token")
                 .ok_or_else(|| ConnectorError::invalid("\"oauth_token\" is required for OAuth login"))?;
-            Ok(sf::AuthConfig::oauth(token.trim()))
+            sf::AuthConfig::oauth(token.trim())
         }
-    }
+        Authenticator::ProgrammaticAccessToken => {
+            let token = given("pat").ok_or_else(|| {
+                ConnectorError::invalid("\"pat\" (the programmatic access token) is required for PAT login")
+            })?;
+            // Snowflake takes a PAT wherever a password goes (its documented way for drivers
+            // without a PAT authenticator, which the crate is); no MFA passcode goes with it.
+            sf::AuthConfig::password(sf::PasswordConfig::new(token.trim()))
+        }
+    };
+    Ok((authenticator, config))
 }
 
 /// Checks the PEM's kind before the crate parses it, so each mistake gets its own message.
@@ -90,6 +106,12 @@ mod tests {
         assert!(err.message().contains("oauth_token"), "{err}");
         let err = auth_config(Some(Authenticator::Snowflake), &secrets(&[("password", "  ")])).unwrap_err();
         assert!(err.message().contains("password"), "{err}");
+        // A PAT wins over a stale password; asked for explicitly, it must be there.
+        let (used, _) = auth_config(None, &secrets(&[("password", "pw"), ("pat", "tok")])).unwrap();
+        assert_eq!(used, Authenticator::ProgrammaticAccessToken);
+        let err = auth_config(Some(Authenticator::ProgrammaticAccessToken), &secrets(&[("password", "pw")]))
+            .unwrap_err();
+        assert!(err.message().contains("\"pat\""), "{err}");
     }
 
     #[test]

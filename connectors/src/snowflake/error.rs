@@ -2,7 +2,7 @@
 //! the fix is a setting), network trouble names the host, and every message is scrubbed of
 //! secrets by the engine before it leaves.
 
-use super::SnowflakeEngine;
+use super::{Authenticator, SnowflakeEngine};
 use crate::error::{scrub, ConnectorError, ErrorKind};
 use snowflake_connector_rs as sf;
 use std::time::Duration;
@@ -15,7 +15,15 @@ impl SnowflakeEngine {
             sf::ErrorKind::Auth => match e.snowflake_message() {
                 Some(message) => ConnectorError::new(
                     ErrorKind::AccessDenied,
-                    format!("Snowflake refused the login of user {user}: {}", message.trim()),
+                    format!(
+                        "Snowflake refused the login of user {user}{}: {}{}",
+                        match self.authenticator {
+                            Authenticator::ProgrammaticAccessToken => " with the programmatic access token",
+                            _ => "",
+                        },
+                        message.trim(),
+                        login_hint(self.authenticator, message),
+                    ),
                 ),
                 None if is_key_error(e) => ConnectorError::invalid(format!(
                     "the private key could not be used ({e}): it must be an RSA key in PKCS#8 PEM, \
@@ -90,6 +98,25 @@ impl SnowflakeEngine {
             text.push(')');
         }
         ConnectorError::new(kind, text)
+    }
+}
+
+/// What to check after a refused login for the method in use. The crate keeps no code for a
+/// refused login, so wrong credentials (390100) are told by Snowflake's message. Snowflake ended
+/// password-only sign-in in 2026, so a correct password can be refused too.
+fn login_hint(authenticator: Authenticator, message: &str) -> &'static str {
+    let wrong_credentials = message.to_ascii_lowercase().contains("incorrect username or password");
+    match (authenticator, wrong_credentials) {
+        (Authenticator::ProgrammaticAccessToken, _) => {
+            " (check that the token is the whole secret Snowflake showed once, for this user, not expired \
+             or revoked, and that the user's network policy allows this address)"
+        }
+        (Authenticator::Snowflake, true) => {
+            " (if this is a programmatic access token in the password field, check it is for this user \
+             and not expired or revoked; a password alone no longer signs in to Snowflake: use a \
+             programmatic access token, key pair or OAuth)"
+        }
+        _ => "",
     }
 }
 

@@ -49,6 +49,8 @@ pub struct SnowflakeEngine {
     settings: SnowflakeSettings,
     target: Target,
     client: sf::Client,
+    /// The login method in use (given or inferred), for messages about a refused login.
+    authenticator: Authenticator,
     /// Every secret value, to scrub from messages.
     secrets: Vec<String>,
     session: Mutex<Option<Arc<sf::Session>>>,
@@ -70,7 +72,7 @@ impl SnowflakeEngine {
             return Err(ConnectorError::invalid("\"user\" is required for Snowflake"));
         }
         let target = account::resolve(&settings.account, settings.base_url.as_deref())?;
-        let auth = auth::auth_config(settings.authenticator, secrets)?;
+        let (authenticator, auth) = auth::auth_config(settings.authenticator, secrets)?;
         let non_empty =
             |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         let mut session =
@@ -99,6 +101,7 @@ impl SnowflakeEngine {
             settings,
             target,
             client,
+            authenticator,
             secrets: secrets.values().map(str::to_string).collect(),
             session: Mutex::new(None),
         })

@@ -1,5 +1,5 @@
 //! What a Snowflake connection stores. Passwords, MFA passcodes, private keys and their
-//! passphrases and OAuth tokens are secrets and live in the keyring.
+//! passphrases, OAuth tokens and programmatic access tokens are secrets and live in the keyring.
 
 use crate::settings::{default_true, EngineSettings};
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ pub struct SnowflakeSettings {
     #[serde(alias = "username")]
     pub user: String,
     /// How to log in; inferred from the secrets given when absent (key pair, then OAuth, then
-    /// password).
+    /// programmatic access token, then password).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authenticator: Option<Authenticator>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,11 +41,14 @@ pub enum Authenticator {
     SnowflakeJwt,
     /// An OAuth access token obtained elsewhere.
     Oauth,
+    /// A programmatic access token (`pat`), made in Snowflake for this user. Sent in the password
+    /// slot, which Snowflake accepts for PATs: the driver crate has no PAT authenticator.
+    ProgrammaticAccessToken,
 }
 
 impl EngineSettings for SnowflakeSettings {
     const SECRET_FIELDS: &'static [&'static str] =
-        &["password", "passcode", "private_key", "private_key_passphrase", "oauth_token"];
+        &["password", "passcode", "private_key", "private_key_passphrase", "oauth_token", "pat"];
 
     fn read_only(&self) -> bool {
         self.read_only
@@ -73,6 +76,11 @@ mod tests {
         .unwrap();
         assert_eq!(s.account, "myorg-acct");
         assert_eq!(s.authenticator, Some(Authenticator::SnowflakeJwt));
+        let pat: SnowflakeSettings = serde_json::from_value(
+            serde_json::json!({"account": "a", "user": "u", "authenticator": "programmatic_access_token"}),
+        )
+        .unwrap();
+        assert_eq!(pat.authenticator, Some(Authenticator::ProgrammaticAccessToken));
         assert!(!s.read_only);
         let err = serde_json::from_value::<SnowflakeSettings>(
             serde_json::json!({"account": "a", "user": "u", "pasword": "x"}),
@@ -84,15 +92,16 @@ mod tests {
     fn secrets_are_split_off_by_from_input() {
         let input = serde_json::json!({
             "kind": "snowflake", "account": "xy12345", "user": "u", "password": "hunter2",
-            "passcode": "123456", "private_key": "pem", "private_key_passphrase": "pp", "oauth_token": "tok"
+            "passcode": "123456", "private_key": "pem", "private_key_passphrase": "pp", "oauth_token": "tok",
+            "pat": "pat-secret"
         });
         let serde_json::Value::Object(map) = input else { unreachable!() };
         let (settings, secrets) = crate::ConnectionSettings::from_input(map).unwrap();
         assert_eq!(settings.kind(), crate::EngineKind::Snowflake);
         assert!(settings.read_only());
-        assert_eq!(secrets.fields().count(), 5);
+        assert_eq!(secrets.fields().count(), 6);
         let shown = serde_json::to_string(&settings).unwrap();
-        for secret in ["hunter2", "123456", "pem", "\"pp\"", "tok"] {
+        for secret in ["hunter2", "123456", "pem", "\"pp\"", "tok", "pat-secret"] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }
