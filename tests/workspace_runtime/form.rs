@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 /// The form's JSON when the user fills in only `filled`, built from widgets.json exactly as
 /// `FormParamElement`'s `initialFormValues` does.
-async fn submitted(s: &TestServer, filled: Value) -> Value {
+pub(crate) async fn submitted(s: &TestServer, filled: Value) -> Value {
     let (_, _, widgets) = s.get("/widgets.json").await;
     let form = widgets["dc_connections"]["params"]
         .as_array()

@@ -108,3 +108,101 @@ async fn snowflake_dialogs_end_to_end() {
     let (status, roles) = ws.post(&format!("/snowflake/roles/{id}"), json!({})).await;
     assert_eq!((status, roles), (200, json!(["ANALYST", "PUBLIC"])));
 }
+
+/// A programmatic access token over HTTP: typed into the native dialog's password field, saved
+/// through our API as `pat`, and through the Workspace add-connection form. It signs in, a wrong
+/// one is refused with a detail saying what to check, and the token shows up in no response and
+/// no query log.
+#[tokio::test]
+async fn snowflake_programmatic_access_token_over_http() {
+    let Some(sf) = fakesnow::adapter() else { return };
+    let user = "WS_PAT";
+    let pat = "pat-ws-0123456789-good";
+    let wrong = "pat-ws-9876543210-bad";
+    sf.setup(json!({"users": [{"account": "fake", "user": user, "pat": pat,
+        "roles": ["PUBLIC"], "warehouses": ["FAKESNOW_WAREHOUSE"]}]}))
+        .await;
+    let s = start().await;
+    let ws = Ws::new(&s, "snowflake-pat-user");
+    let mut seen = Vec::new();
+
+    // The native dialog has one secret field, `password`: a PAT goes there.
+    let login = |secret: &str| json!({"account_identifier": "fake", "username": user, "password": secret, "base_url": sf.url});
+    let (status, roles) = ws.post("/snowflake/roles", login(pat)).await;
+    assert_eq!((status, roles.clone()), (200, json!(["PUBLIC"])), "{roles}");
+    let (status, refused) = ws.post("/snowflake/roles", login(wrong)).await;
+    assert!((400..500).contains(&status), "{status} {refused}");
+    let detail = refused["detail"].as_str().unwrap_or_else(|| panic!("no detail: {refused}"));
+    assert!(detail.contains("programmatic access token in the password field"), "{detail}");
+    seen.push(refused);
+
+    // Our API: `pat` is a secret of its own, kept in the keyring.
+    let connection = |name: &str, token: &str| {
+        json!({"name": name, "kind": "snowflake", "account": "fake", "user": user, "pat": token,
+            "base_url": sf.url, "database": "DB_WS_PAT", "schema": "PUBLIC"})
+    };
+    let (status, _, created) = s.post("/api/v1/connections", connection("sf-pat", pat)).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["has_pat"], true, "{created}");
+    seen.push(created);
+    let (status, _, body) = s.query_text(json!({"connection": "sf-pat", "sql": "SELECT 'ok' AS R"})).await;
+    assert_eq!(status, 200, "{body}");
+    seen.push(Value::String(body));
+    let (status, _, refused) = s.post("/api/v1/connections", connection("sf-pat-wrong", wrong)).await;
+    assert!((400..500).contains(&status), "{status} {refused}");
+    let detail = refused["detail"].as_str().unwrap_or_else(|| panic!("no detail: {refused}"));
+    assert!(detail.contains("with the programmatic access token") && detail.contains("expired or revoked"), "{detail}");
+    seen.push(refused);
+
+    // Bad input: a PAT login without the token, a token that is not text.
+    let mut missing = connection("sf-pat-missing", pat);
+    missing["authenticator"] = json!("programmatic_access_token");
+    missing.as_object_mut().unwrap().remove("pat");
+    let mut not_text = connection("sf-pat-number", pat);
+    not_text["pat"] = json!(12345);
+    for (body, says) in [(missing, "\"pat\""), (not_text, "pat")] {
+        let (status, _, refused) = s.post("/api/v1/connections", body).await;
+        assert!((400..500).contains(&status), "{status} {refused}");
+        assert!(refused["detail"].as_str().unwrap_or_default().contains(says), "{refused}");
+    }
+
+    // The Workspace form: `pat` is one of its inputs, typed in clear (so it says so).
+    let (_, _, widgets) = s.get("/widgets.json").await;
+    let inputs = widgets["dc_connections"]["params"][0]["inputParams"].clone();
+    for name in ["pat", "oauth_token"] {
+        let input = inputs.as_array().unwrap().iter().find(|p| p["paramName"] == name).unwrap();
+        assert!(input["description"].as_str().unwrap().contains("clear text"), "{input}");
+    }
+    let account = inputs.as_array().unwrap().iter().find(|p| p["paramName"] == "account").unwrap();
+    assert!(account["description"].as_str().unwrap().contains("desktop app"), "key pair: {account}");
+    let form = |name: &str, token: &str| {
+        json!({"name": name, "kind": "snowflake", "account": "fake", "user": user, "pat": token,
+            "base_url": sf.url, "database": "DB_WS_PAT", "schema": "PUBLIC"})
+    };
+    let body = crate::form::submitted(&s, form("sf-form-pat", pat)).await;
+    let (status, _, answer) = s.post("/widgets/connections", body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["connection"]["has_pat"], true, "{answer}");
+    seen.push(answer);
+    let body = crate::form::submitted(&s, form("sf-form-wrong", wrong)).await;
+    let (status, _, answer) = s.post("/widgets/connections", body).await;
+    assert!((400..500).contains(&status), "{status} {answer}");
+    assert!(answer["message"].as_str().unwrap().contains("programmatic access token"), "{answer}");
+    seen.push(answer);
+
+    for path in ["/api/v1/connections", "/api/v1/connections/sf-pat", "/api/v1/log", "/widgets/log", "/widgets/connections"]
+    {
+        let (status, _, body) = s.get(path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        seen.push(body);
+    }
+    assert!(s.log().await.iter().any(|e| e["sql"] == "SELECT 'ok' AS R"), "the query is logged");
+    for body in &seen {
+        let text = body.to_string();
+        assert!(!text.contains(pat) && !text.contains(wrong), "a token leaked: {text}");
+    }
+    let (_, _, names) = s.get("/api/v1/connections").await;
+    let names: Vec<&str> = names.as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names.iter().filter(|n| n.contains("wrong")).count(), 0, "refused logins are not saved: {names:?}");
+    assert_eq!(s.get("/health").await.0, 200);
+}
