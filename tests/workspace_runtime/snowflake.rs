@@ -151,7 +151,10 @@ async fn snowflake_programmatic_access_token_over_http() {
     let (status, _, refused) = s.post("/api/v1/connections", connection("sf-pat-wrong", wrong)).await;
     assert!((400..500).contains(&status), "{status} {refused}");
     let detail = refused["detail"].as_str().unwrap_or_else(|| panic!("no detail: {refused}"));
-    assert!(detail.contains("with the programmatic access token") && detail.contains("expired or revoked"), "{detail}");
+    assert!(
+        detail.contains("with the programmatic access token") && detail.contains("expired or revoked"),
+        "{detail}"
+    );
     seen.push(refused);
 
     // Bad input: a PAT login without the token, a token that is not text.
@@ -190,8 +193,13 @@ async fn snowflake_programmatic_access_token_over_http() {
     assert!(answer["message"].as_str().unwrap().contains("programmatic access token"), "{answer}");
     seen.push(answer);
 
-    for path in ["/api/v1/connections", "/api/v1/connections/sf-pat", "/api/v1/log", "/widgets/log", "/widgets/connections"]
-    {
+    for path in [
+        "/api/v1/connections",
+        "/api/v1/connections/sf-pat",
+        "/api/v1/log",
+        "/widgets/log",
+        "/widgets/connections",
+    ] {
         let (status, _, body) = s.get(path).await;
         assert_eq!(status, 200, "{path}: {body}");
         seen.push(body);
@@ -203,6 +211,10 @@ async fn snowflake_programmatic_access_token_over_http() {
     }
     let (_, _, names) = s.get("/api/v1/connections").await;
     let names: Vec<&str> = names.as_array().unwrap().iter().filter_map(|c| c["name"].as_str()).collect();
-    assert_eq!(names.iter().filter(|n| n.contains("wrong")).count(), 0, "refused logins are not saved: {names:?}");
+    assert_eq!(
+        names.iter().filter(|n| n.contains("wrong")).count(),
+        0,
+        "refused logins are not saved: {names:?}"
+    );
     assert_eq!(s.get("/health").await.0, 200);
 }
