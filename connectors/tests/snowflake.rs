@@ -273,6 +273,19 @@ async fn programmatic_access_token_login() {
     assert_eq!(logins.len(), 5, "{state}");
     assert!(logins.iter().all(|l| l["authenticator"] == "SNOWFLAKE"), "{state}");
     assert!(!state.to_string().contains(pat), "the adapter's record holds no token");
+
+    // Snowflake's own PAT login (authenticator PROGRAMMATIC_ACCESS_TOKEN, the token in TOKEN),
+    // which other drivers send: the adapter checks that path too.
+    let login = |token: &str| {
+        let body = json!({"data": {"ACCOUNT_NAME": "fake", "LOGIN_NAME": "patuser",
+            "AUTHENTICATOR": "PROGRAMMATIC_ACCESS_TOKEN", "TOKEN": token}});
+        control("POST", format!("{}/session/v1/login-request?databaseName=DB_PAT", sf.url), Some(body))
+    };
+    let refused = login(wrong).await;
+    assert_eq!((&refused["success"], &refused["code"]), (&json!(false), &json!("390100")), "{refused}");
+    let accepted = login(pat).await;
+    assert_eq!(accepted["success"], json!(true), "{accepted}");
+    assert!(!refused.to_string().contains(wrong) && !accepted.to_string().contains(pat));
 }
 
 #[tokio::test]

@@ -217,6 +217,21 @@ mod tests {
     }
 
     #[test]
+    fn refused_logins_say_what_to_check() {
+        let wrong = "Incorrect username or password was specified.";
+        assert!(login_hint(Authenticator::ProgrammaticAccessToken, wrong).contains("revoked"));
+        assert!(login_hint(Authenticator::ProgrammaticAccessToken, "User temporarily locked.")
+            .contains("revoked"));
+        assert!(login_hint(Authenticator::Snowflake, wrong).contains("programmatic access token"));
+        // An MFA refusal already says what is missing.
+        assert_eq!(
+            login_hint(Authenticator::Snowflake, "Failed to authenticate: MFA with TOTP is required."),
+            ""
+        );
+        assert_eq!(login_hint(Authenticator::Oauth, "Invalid OAuth access token."), "");
+    }
+
+    #[test]
     fn not_found_is_recognised_in_sql_errors() {
         let err = not_found_as(
             ConnectorError::sql("Snowflake error 002003: Table 'T' does not exist or not authorized."),
