@@ -33,6 +33,7 @@ pub async fn fetch(
     request: &RowRequest,
     source: &'static str,
 ) -> Result<Page> {
+    execution::check_sql_length(&app.config.limits, query_sql)?;
     let connected = connections::engine(app, connection).await?;
     let dialect = connected.engine.kind().dialect();
     // The wrapper starts with SELECT, so the statement inside must pass the guard on its own.
@@ -68,7 +69,7 @@ async fn run(
         timeout_ms: None,
         force_read_only: false,
     };
-    execution::run(app, input, Format::Json, source).await
+    execution::run_generated(app, input, Format::Json, source).await
 }
 
 /// The single `dc_count` of a count statement's JSON body; big counts arrive as strings.

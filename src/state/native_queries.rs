@@ -4,8 +4,9 @@
 //! Snowflake role, warehouse and schema). The tables keep their first names, `ws_connections`
 //! and `ws_queries` (migration 2).
 
-use super::{now, StateDb};
+use super::{insert_connection_row, now, StateDb};
 use crate::error::{Error, Result};
+use connectors::ConnectionSettings;
 use rusqlite::{params, OptionalExtension};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +58,15 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NativeQuery> {
     })
 }
 
-/// Runs `native_insert_query`'s or `native_update_query`'s statement; both number their
+const INSERT_QUERY: &str = "INSERT INTO ws_queries (ws_connection_id, link, name, database, query, \
+     category, sub_category, description, role, warehouse, database_schema, created_at, updated_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)";
+
+const UPDATE_QUERY: &str = "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, \
+     category = ?6, sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, \
+     database_schema = ?11, updated_at = ?12 WHERE id = ?1";
+
+/// Runs `INSERT_QUERY` or `UPDATE_QUERY`; both number their
 /// parameters alike: the row key, the link, the fields, then the time.
 fn write_query(
     conn: &rusqlite::Connection,
@@ -85,7 +94,98 @@ fn write_query(
     )
 }
 
+/// Where `native_save` puts a query.
+pub enum SaveTarget<'a> {
+    /// A new Workspace connection of `user` in `family`, with this as its first query.
+    NewConnection { user: &'a str, family: &'a str, database_type: &'a str },
+    /// Another query on Workspace connection `connection`.
+    Add { connection: i64 },
+    /// New fields for saved query `id` of connection `connection`.
+    Update { connection: i64, id: i64 },
+}
+
+/// The named connection (link) a saved query runs on.
+pub enum LinkChoice<'a> {
+    Existing(&'a str),
+    /// A new one, stored under the first free `workspace-<connection id>[-<n>]` name.
+    New {
+        settings: &'a ConnectionSettings,
+        secret_fields: &'a [String],
+    },
+}
+
+/// What `native_save` stored: the query's id, its Workspace connection, the link it runs on.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub id: i64,
+    pub connection: i64,
+    pub link: String,
+}
+
 impl StateDb {
+    /// Saves a native-protocol query and whatever it needs (a new Workspace connection, a new
+    /// link) in one transaction, so that a crash between the steps leaves nothing half-made.
+    /// `store_secrets` saves the new link's secrets under its name, inside the transaction: if
+    /// it fails, nothing is written. (A crash after it but before the commit leaves only a
+    /// keyring entry under a name the next save of that connection id overwrites.)
+    pub fn native_save(
+        &self,
+        target: SaveTarget<'_>,
+        link: LinkChoice<'_>,
+        fields: &NativeQueryFields,
+        store_secrets: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<Saved> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let connection = match target {
+            SaveTarget::NewConnection { user, family, database_type } => {
+                tx.execute(
+                    "INSERT INTO ws_connections (user_id, family, database_type, created_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![user, family, database_type, now()],
+                )?;
+                tx.last_insert_rowid()
+            }
+            SaveTarget::Add { connection } | SaveTarget::Update { connection, .. } => connection,
+        };
+        let link = match link {
+            LinkChoice::Existing(name) => name.to_string(),
+            LinkChoice::New { settings, secret_fields } => {
+                let mut free = None;
+                for n in 1..=1000 {
+                    let name = if n == 1 {
+                        format!("workspace-{connection}")
+                    } else {
+                        format!("workspace-{connection}-{n}")
+                    };
+                    if insert_connection_row(&tx, &name, settings, secret_fields)? {
+                        free = Some(name);
+                        break;
+                    }
+                }
+                let name = free.ok_or_else(|| {
+                    Error::Conflict(format!("no free connection name for Workspace connection {connection}"))
+                })?;
+                store_secrets(&name)?;
+                name
+            }
+        };
+        let id = match target {
+            SaveTarget::Update { id, .. } => {
+                if write_query(&tx, UPDATE_QUERY, id, &link, fields)? == 0 {
+                    return Err(Error::NotFound(format!("there is no saved query with id {id}")));
+                }
+                id
+            }
+            _ => {
+                write_query(&tx, INSERT_QUERY, connection, &link, fields)?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.commit()?;
+        Ok(Saved { id, connection, link })
+    }
+
     pub fn native_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
         let conn = self.conn()?;
         conn.execute(
@@ -148,28 +248,12 @@ impl StateDb {
         fields: &NativeQueryFields,
     ) -> Result<i64> {
         let conn = self.conn()?;
-        write_query(
-            &conn,
-            "INSERT INTO ws_queries (ws_connection_id, link, name, database, query, category, sub_category, \
-             description, role, warehouse, database_schema, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-            connection,
-            link,
-            fields,
-        )?;
+        write_query(&conn, INSERT_QUERY, connection, link, fields)?;
         Ok(conn.last_insert_rowid())
     }
 
     pub fn native_update_query(&self, id: i64, link: &str, fields: &NativeQueryFields) -> Result<()> {
-        let changed = write_query(
-            &*self.conn()?,
-            "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, category = ?6, \
-             sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, database_schema = ?11, \
-             updated_at = ?12 WHERE id = ?1",
-            id,
-            link,
-            fields,
-        )?;
+        let changed = write_query(&*self.conn()?, UPDATE_QUERY, id, link, fields)?;
         if changed == 0 {
             return Err(Error::NotFound(format!("there is no saved query with id {id}")));
         }
