@@ -86,7 +86,7 @@ pub async fn run(
 }
 
 /// `run` for a statement the server built around SQL someone wrote (the grid's paging and
-/// counting around a saved query): that SQL was held to `check_sql_length` when it was saved
+/// counting around a saved query): that SQL was held to `check_sql` when it was saved
 /// and again by the caller, so the wrapper around it does not count against the limit.
 pub async fn run_generated(
     app: &Arc<App>,
@@ -97,9 +97,13 @@ pub async fn run_generated(
     run_checked(app, input, format, source, false).await
 }
 
-/// The one SQL length limit (`--max-sql-chars`), for running and for saving: SQL that could
-/// never run is refused when it is saved.
-pub fn check_sql_length(limits: &crate::config::Limits, sql: &str) -> Result<()> {
+/// What any SQL must be, checked when it runs and when it is saved (so SQL that could never
+/// run is refused at once): within `--max-sql-chars`, and free of NUL characters, which some
+/// engines take as the end of the statement and others refuse with a protocol error.
+pub fn check_sql(limits: &crate::config::Limits, sql: &str) -> Result<()> {
+    if sql.contains('\0') {
+        return Err(Error::BadRequest("the SQL contains a NUL character (\\0); remove it".into()));
+    }
     // Counting chars is linear; a byte length under the limit settles most cases for free.
     if sql.len() > limits.max_sql_chars && sql.chars().count() > limits.max_sql_chars {
         return Err(Error::PayloadTooLarge(format!(
@@ -121,7 +125,7 @@ async fn run_checked(
     let mut log = LogGuard::new(app.clone(), source, &input);
     let row_limit = input.limit.unwrap_or(app.config.limits.default_rows);
     let started = match check_length {
-        true => match check_sql_length(&app.config.limits, &input.sql) {
+        true => match check_sql(&app.config.limits, &input.sql) {
             Ok(()) => start(app, input, format, &mut log).await,
             Err(e) => Err(e),
         },

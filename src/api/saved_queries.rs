@@ -142,7 +142,7 @@ fn validated(app: &App, query: NewQuery) -> Result<NewQuery> {
         return Err(Error::Unprocessable("a saved query needs a name of 1-200 characters".into()));
     }
     // SQL that saves must also run: the same length limit as a run.
-    crate::execution::check_sql_length(&app.config.limits, &query.sql)?;
+    crate::execution::check_sql(&app.config.limits, &query.sql)?;
     connectors::statement::check(&query.sql, false)?;
     Ok(query)
 }

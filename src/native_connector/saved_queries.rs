@@ -198,7 +198,7 @@ fn validate(app: &App, fields: &NativeQueryFields) -> Result<()> {
         return Err(Error::Unprocessable("\"query\" is required".into()));
     }
     // SQL that saves must also run: the same length limit as a run.
-    crate::execution::check_sql_length(&app.config.limits, &fields.query)?;
+    crate::execution::check_sql(&app.config.limits, &fields.query)?;
     connectors::statement::check(&fields.query, true)?;
     Ok(())
 }

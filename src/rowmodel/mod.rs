@@ -33,7 +33,7 @@ pub async fn fetch(
     request: &RowRequest,
     source: &'static str,
 ) -> Result<Page> {
-    execution::check_sql_length(&app.config.limits, query_sql)?;
+    execution::check_sql(&app.config.limits, query_sql)?;
     let connected = connections::engine(app, connection).await?;
     let dialect = connected.engine.kind().dialect();
     // The wrapper starts with SELECT, so the statement inside must pass the guard on its own.

@@ -82,6 +82,7 @@ async fn assert_reads(s: &TestServer, connection: &str, table: &str) {
 
 #[tokio::test]
 async fn sqlite_rows_survive_get_head_and_cross_site() {
+    let _serial = crate::support::serial().await;
     let s = start().await;
     let path = s.dir.path().join("rw.db");
     let conn = rusqlite::Connection::open(&path).unwrap();
@@ -100,6 +101,7 @@ async fn sqlite_rows_survive_get_head_and_cross_site() {
 
 #[tokio::test]
 async fn mariadb_rows_survive_get_head_and_cross_site() {
+    let _serial = crate::support::serial().await;
     let Some(db) = MysqlDb::create().await else { return };
     db.exec_all(&["create table t (id int primary key)", "insert into t values (1), (2), (3)"]).await;
     let s = start().await;
@@ -123,6 +125,7 @@ async fn mariadb_rows_survive_get_head_and_cross_site() {
 
 #[tokio::test]
 async fn postgres_rows_survive_get_head_and_cross_site() {
+    let _serial = crate::support::serial().await;
     let Some(db) = PostgresDb::create().await else { return };
     db.exec("create table t (id int primary key); insert into t values (1), (2), (3);").await;
     let s = start().await;
@@ -149,6 +152,7 @@ async fn postgres_rows_survive_get_head_and_cross_site() {
 
 #[tokio::test]
 async fn cross_site_requests_without_an_allowed_origin_are_refused_on_every_method() {
+    let _serial = crate::support::serial().await;
     let s = start().await;
     for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] {
         for site in ["cross-site", "same-site", "CROSS-SITE"] {

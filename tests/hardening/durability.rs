@@ -80,6 +80,7 @@ async fn get(port: u16, path: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_writes_loses_no_acknowledged_write() {
+    let _serial = crate::support::serial().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let db = dir.path().join("items.db");
@@ -143,5 +144,7 @@ async fn kill_9_during_writes_loses_no_acknowledged_write() {
         total_lost += lost.len();
         assert!(lost.is_empty(), "round {round}: acknowledged writes lost after kill -9: {lost:?}");
     }
-    eprintln!("kill -9: {ROUNDS} rounds, {total_acked} acknowledged writes, {total_lost} lost");
+    crate::support::report(&format!(
+        "kill -9: {ROUNDS} rounds, {total_acked} acknowledged writes, {total_lost} lost"
+    ));
 }

@@ -12,6 +12,7 @@ const LIMIT: usize = 4096;
 
 #[tokio::test]
 async fn oversize_bodies_get_json_413_on_every_body_route() {
+    let _serial = crate::support::serial().await;
     let s = start_with(|c| c.limits.max_body_bytes = LIMIT).await;
     let routes = routes::all(&s).await;
     let body_routes: Vec<_> = routes.iter().filter(|r| r.takes_body()).collect();
@@ -59,6 +60,7 @@ async fn oversize_bodies_get_json_413_on_every_body_route() {
 
 #[tokio::test]
 async fn a_url_password_with_a_question_mark_is_never_echoed() {
+    let _serial = crate::support::serial().await;
     let s = start().await;
     let secret_parts = ["s3cr", "t!x", "s3cr?t!x"];
     // A bad port after a password with '?': the answer names the port, not the password.
@@ -93,6 +95,7 @@ async fn a_url_password_with_a_question_mark_is_never_echoed() {
 /// The same through the real binary with the debug log on: nothing of the password in it.
 #[tokio::test]
 async fn the_debug_log_never_holds_a_url_password() {
+    let _serial = crate::support::serial().await;
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
@@ -129,6 +132,7 @@ async fn the_debug_log_never_holds_a_url_password() {
 
 #[tokio::test]
 async fn sql_that_could_never_run_is_refused_when_saved() {
+    let _serial = crate::support::serial().await;
     let s = start().await;
     let db = items_db(s.dir.path(), 3);
     s.add_sqlite("shop", &db, true).await;
@@ -188,4 +192,40 @@ async fn sql_that_could_never_run_is_refused_when_saved() {
         .unwrap();
     let (status, _, body) = into_parts(r).await;
     assert_eq!(status, 413, "{body}");
+}
+
+/// A NUL in SQL is a 400 that says so: SQLite would silently stop reading at it, PostgreSQL's
+/// protocol cannot carry it (issue 12 saw a 502).
+#[tokio::test]
+async fn sql_with_a_nul_character_is_a_400() {
+    let _serial = crate::support::serial().await;
+    let s = start().await;
+    let db = items_db(s.dir.path(), 3);
+    s.add_sqlite("shop", &db, false).await;
+    let mut connections = vec!["shop"];
+    let pg = dc_test_support::postgres::PostgresDb::create().await;
+    if let Some(pg) = &pg {
+        let (status, _, body) = s
+            .post(
+                "/api/v1/connections",
+                json!({"name": "pg", "kind": "postgres", "host": pg.host, "port": pg.port, "database": pg.db,
+                       "user": pg.user, "password": pg.password, "tls": "disable"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        connections.push("pg");
+    }
+    for connection in connections {
+        for sql in ["select 1\0", "select 1\0; delete from items", "select '\0' as x"] {
+            let (status, _, body) = s.query_text(json!({"connection": connection, "sql": sql})).await;
+            assert_eq!(status, 400, "{connection} {sql:?}: {body}");
+            assert!(body.contains("NUL"), "{body}");
+        }
+    }
+    let (status, _, body) =
+        s.post("/api/v1/queries", json!({"connection": "shop", "name": "nul", "sql": "select 1\0"})).await;
+    assert_eq!(status, 400, "{body}");
+    let (_, _, count) =
+        s.get("/api/v1/query?connection=shop&sql=select%20count(*)%20as%20n%20from%20items").await;
+    assert_eq!(count[0]["n"], 3);
 }

@@ -206,12 +206,17 @@ fn corpus(routes: &[Route], port: u16) -> Vec<Case> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_thousand_bad_requests_get_4xx_detail_and_the_server_lives() {
+    let _serial = crate::support::serial().await;
     let s = start().await;
     let db = items_db(s.dir.path(), 3);
     s.add_sqlite("c", &db, true).await;
     let routes = routes::all(&s).await;
     let cases = corpus(&routes, s.addr.port());
-    eprintln!("fuzz: {} generated bad requests over {} routes", cases.len(), routes.len());
+    crate::support::report(&format!(
+        "fuzz: {} generated bad requests over {} routes",
+        cases.len(),
+        routes.len()
+    ));
     assert!(cases.len() >= 2000, "the corpus has only {} requests", cases.len());
 
     let mut failures = Vec::new();

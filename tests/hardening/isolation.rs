@@ -50,6 +50,10 @@ async fn assert_fails_fast(s: &TestServer, connection: &str) {
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(body["detail"].as_str().unwrap().contains("failed moments ago"), "{body}");
     assert!(took < Duration::from_millis(500), "a 503 took {took:?}");
+    crate::support::report(&format!(
+        "isolation: {connection} refused fast with 503 in {:.1} ms, Retry-After {retry}",
+        took.as_secs_f64() * 1e3
+    ));
 }
 
 /// After the pause and with the database back, the connection answers again.
@@ -102,6 +106,7 @@ async fn killed_mid_stream(kind: Kind) {
     .await
     .expect("the stream did not end after the database died");
     assert!(ended.is_err(), "the body ended cleanly although the database died mid-stream");
+    crate::support::report(&format!("isolation: {kind:?} killed mid-stream: the response broke off"));
     assert!(local_query(&s).await < Duration::from_secs(1));
     assert_fails_fast(&s, "far").await;
     assert!(local_query(&s).await < Duration::from_secs(1));
@@ -113,6 +118,7 @@ async fn killed_mid_stream(kind: Kind) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_mid_stream() {
+    let _serial = crate::support::serial().await;
     if skipped(Need::Postgres) {
         return;
     }
@@ -121,6 +127,7 @@ async fn postgres_killed_mid_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_killed_mid_stream() {
+    let _serial = crate::support::serial().await;
     if skipped(Need::Mysql) {
         return;
     }
@@ -149,6 +156,11 @@ async fn killed_before_a_query(kind: Kind) {
     };
     let ((status, _, body), slowest) = tokio::join!(failing, local);
     let waited = started.elapsed();
+    crate::support::report(&format!(
+        "isolation: {kind:?} killed before a query: 502 after {:.2} s; SQLite meanwhile at most {:.1} ms",
+        waited.as_secs_f64(),
+        slowest.as_secs_f64() * 1e3
+    ));
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("127.0.0.1"), "the error names the server: {body}");
     assert!(waited < Duration::from_secs(8), "waited {waited:?} for a dead database");
@@ -160,6 +172,7 @@ async fn killed_before_a_query(kind: Kind) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_killed_before_a_query() {
+    let _serial = crate::support::serial().await;
     if skipped(Need::Postgres) {
         return;
     }
@@ -168,6 +181,7 @@ async fn postgres_killed_before_a_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_killed_before_a_query() {
+    let _serial = crate::support::serial().await;
     if skipped(Need::Mysql) {
         return;
     }
@@ -179,6 +193,7 @@ async fn mariadb_killed_before_a_query() {
 /// and SQLite keeps answering 200 quickly the whole time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_database_holds_only_its_own_slots() {
+    let _serial = crate::support::serial().await;
     if skipped(Need::Postgres) {
         return;
     }
@@ -217,6 +232,11 @@ async fn a_hung_database_holds_only_its_own_slots() {
         slowest = slowest.max(local_query(&s).await);
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    crate::support::report(&format!(
+        "isolation: {} queries on a hung PostgreSQL; SQLite meanwhile at most {:.1} ms",
+        total + 4,
+        slowest.as_secs_f64() * 1e3
+    ));
     assert!(slowest < Duration::from_millis(500), "SQLite took {slowest:?} while the other database hung");
 
     let mut outcomes = Vec::new();

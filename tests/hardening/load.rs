@@ -234,16 +234,16 @@ pub async fn add_sqlite(port: u16, name: &str, path: &std::path::Path) {
 }
 
 fn print(what: &str, f: &Figures) {
-    // Shown by `cargo test` in the test's captured output, and with --nocapture live.
-    eprintln!(
+    crate::support::report(&format!(
         "load {what:<10} {CLIENTS} clients: {:>8} answers, {:>9.0} answers/s, p50 {:>6.2} ms, \
          p99 {:>6.2} ms, non-2xx {}",
         f.answers, f.per_second, f.p50_ms, f.p99_ms, f.non_2xx
-    );
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_four_clients_get_no_errors_on_small_queries() {
+    let _serial = crate::support::serial().await;
     let dir = tempfile::tempdir().unwrap();
     let server = spawn_server(&[], &dir.path().join("data"));
     let db = dir.path().join("small.db");
@@ -256,11 +256,11 @@ async fn sixty_four_clients_get_no_errors_on_small_queries() {
     let body = r#"{"connection":"small","sql":"select 1"}"#;
     let query = hammer(server.port, post_request(server.port, "/api/v1/query", body), duration).await;
     print("select 1", &query);
-    eprintln!(
+    crate::support::report(&format!(
         "load small queries at {:.1}% of the /health rate (target: at least 25%, p99 at most 10 ms \
          on a release build)",
         100.0 * query.per_second / health.per_second
-    );
+    ));
     assert_eq!(health.non_2xx, 0, "{:?}", health.first_failure);
     assert_eq!(query.non_2xx, 0, "bursts must queue, not fail: {:?}", query.first_failure);
     assert!(query.answers > 0 && health.answers > 0);

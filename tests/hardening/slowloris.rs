@@ -48,6 +48,7 @@ async fn slow_client(port: u16) -> Duration {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_headers_and_idle_connections_are_closed_while_others_are_served() {
+    let _serial = crate::support::serial().await;
     let timeout = TIMEOUT_MS.to_string();
     let dir = tempfile::tempdir().unwrap();
     let server = spawn_server(&["--header-timeout-ms", &timeout], dir.path());
@@ -70,10 +71,10 @@ async fn slow_headers_and_idle_connections_are_closed_while_others_are_served() 
         open_for.push(task.await.unwrap());
     }
     let longest = open_for.iter().max().copied().unwrap_or_default();
-    eprintln!(
+    crate::support::report(&format!(
         "slowloris: {SLOW_CLIENTS} slow clients, all closed, the last after {:.2} s (--header-timeout-ms {TIMEOUT_MS})",
         longest.as_secs_f64()
-    );
+    ));
     let bound = Duration::from_millis(TIMEOUT_MS + 1500);
     assert!(longest < bound, "a slow client stayed open {longest:?}");
 
@@ -97,7 +98,10 @@ async fn slow_headers_and_idle_connections_are_closed_while_others_are_served() 
     .await;
     assert!(closed.is_ok(), "an idle connection stayed open 30 s");
     let idle_for = idle_since.elapsed();
-    eprintln!("slowloris: an idle keep-alive connection was closed after {:.2} s", idle_for.as_secs_f64());
+    crate::support::report(&format!(
+        "slowloris: an idle keep-alive connection was closed after {:.2} s",
+        idle_for.as_secs_f64()
+    ));
     assert!(idle_for < bound, "{idle_for:?}");
 
     // The open-file soft limit was raised to the hard limit.
@@ -109,6 +113,7 @@ async fn slow_headers_and_idle_connections_are_closed_while_others_are_served() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_connection_cap_holds_and_frees_up() {
+    let _serial = crate::support::serial().await;
     let timeout = TIMEOUT_MS.to_string();
     let dir = tempfile::tempdir().unwrap();
     let server = spawn_server(&["--header-timeout-ms", &timeout, "--max-connections", "20"], dir.path());
@@ -124,7 +129,10 @@ async fn the_connection_cap_holds_and_frees_up() {
     let (status, _) = health(port).await;
     let waited = started.elapsed();
     assert_eq!(status, 200);
-    eprintln!("connection cap: the 21st client was served after {:.2} s", waited.as_secs_f64());
+    crate::support::report(&format!(
+        "connection cap: the 21st client was served after {:.2} s",
+        waited.as_secs_f64()
+    ));
     assert!(waited > Duration::from_millis(TIMEOUT_MS / 2), "the cap did not hold: served after {waited:?}");
     assert!(waited < Duration::from_millis(TIMEOUT_MS + 2000), "{waited:?}");
     drop(idle);

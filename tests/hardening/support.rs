@@ -11,6 +11,20 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// The tests of this binary run one at a time: several measure time (latency while a database
+/// hangs, load figures, close times) and would measure each other on a 2-core machine.
+pub async fn serial() -> tokio::sync::MutexGuard<'static, ()> {
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    SERIAL.lock().await
+}
+
+/// Prints a measured figure where CI's log shows it: straight to standard error, which the
+/// test harness does not capture (it captures only the print macros).
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// A response read off a raw connection: status, the header block, the body.
 pub struct RawResponse {
     pub status: u16,
@@ -136,8 +150,9 @@ impl Instance {
         let mut command = match self.kind {
             Kind::Mariadb => {
                 let mut c = Command::new(mariadbd());
-                c.arg("--user=mysql")
-                    .arg("--no-defaults")
+                // --no-defaults must come first; it keeps the machine's my.cnf out.
+                c.arg("--no-defaults")
+                    .arg("--user=mysql")
                     .arg(format!("--datadir={}", data.display()))
                     .arg(format!("--port={}", self.port))
                     .arg("--bind-address=127.0.0.1")
@@ -182,7 +197,8 @@ impl Instance {
             let mut pids = children(&pid);
             pids.push(pid);
             for pid in &pids {
-                let _ = Command::new("kill").args(["-9", pid]).status();
+                // Backends may already be gone with their postmaster.
+                let _ = Command::new("kill").args(["-9", pid]).stderr(Stdio::null()).status();
             }
             wait_until(Duration::from_secs(10), "the killed processes to exit", || {
                 pids.iter().all(|p| !Path::new(&format!("/proc/{p}")).exists() || is_zombie(p))
