@@ -120,6 +120,10 @@ impl Admission {
             Ok(gates) => gates,
             Err(poisoned) => poisoned.into_inner(),
         };
+        if gates.len() >= MAX_IDLE_GATES && !gates.contains_key(connection) {
+            // Names come from requests, existing or not: forget the gates nobody is using.
+            gates.retain(|_, gate| !gate.idle(per_connection));
+        }
         gates
             .entry(connection.to_string())
             .or_insert_with(|| {
@@ -129,7 +133,17 @@ impl Admission {
     }
 }
 
+/// Gates kept before the unused ones are forgotten.
+const MAX_IDLE_GATES: usize = 1024;
+
 impl Gate {
+    /// No query holds or waits for a slot and no failure is remembered.
+    fn idle(self: &Arc<Self>, slots: usize) -> bool {
+        Arc::strong_count(self) == 1
+            && self.slots.available_permits() == slots
+            && self.failed.lock().map(|f| f.is_none()).unwrap_or(true)
+    }
+
     fn check(&self, connection: &str) -> Result<()> {
         let Ok(failed) = self.failed.lock() else { return Ok(()) };
         match &*failed {
@@ -146,5 +160,67 @@ impl Gate {
             }
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn limits() -> Limits {
+        Limits {
+            max_concurrent_queries: 3,
+            max_queries_per_connection: 2,
+            queue_wait: Duration::from_millis(100),
+            failure_pause: Duration::from_millis(300),
+            ..Limits::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_busy_connection_leaves_the_others_their_slots() {
+        let admission = Admission::new(limits());
+        let _a1 = admission.enter("a").await.unwrap();
+        let _a2 = admission.enter("a").await.unwrap();
+        // The third query on "a" waits its turn, then is refused.
+        let started = Instant::now();
+        assert!(matches!(admission.enter("a").await, Err(Error::Busy(_))));
+        assert!(started.elapsed() >= Duration::from_millis(100));
+        // "b" still runs: "a" holds only 2 of the server's 3 slots.
+        let b = admission.enter("b").await.unwrap();
+        // The server's slots are all taken now; a queued query gets one when it frees.
+        let waiting = tokio::spawn({
+            let admission = Arc::new(admission);
+            let inner = admission.clone();
+            async move { inner.enter("c").await.map(|_| ()) }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        drop(b);
+        assert!(waiting.await.unwrap().is_ok(), "a queued query did not get the freed slot");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_fails_fast_for_the_pause() {
+        let admission = Admission::new(limits());
+        let down =
+            Error::Connector(connectors::ConnectorError::new(connectors::ErrorKind::Unreachable, "refused"));
+        admission.record("a", Some(&down));
+        match admission.enter("a").await {
+            Err(Error::Unavailable { retry_after_secs, message }) => {
+                assert_eq!(retry_after_secs, 1);
+                assert!(message.contains("refused"), "{message}");
+            }
+            _ => panic!("not refused during the pause"),
+        }
+        assert!(admission.enter("b").await.is_ok());
+        // Other failures (bad SQL) do not start a pause; the pause ends by itself.
+        admission.record("b", Some(&Error::BadRequest("bad".into())));
+        assert!(admission.enter("b").await.is_ok());
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        assert!(admission.enter("a").await.is_ok());
+        admission.record("a", Some(&down));
+        admission.forget("a");
+        assert!(admission.enter("a").await.is_ok());
     }
 }

@@ -135,3 +135,57 @@ fn commit(conn: &mut Connection, entries: &[(LogEntry, u64)]) -> rusqlite::Resul
     tx.execute("DELETE FROM query_log WHERE id <= ?1", [last.saturating_sub(keep)])?;
     tx.commit()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{now, StateDb};
+    use super::LogEntry;
+
+    fn entry(i: usize) -> LogEntry {
+        LogEntry {
+            id: 0,
+            at: now(),
+            source: "api".into(),
+            connection: "c".into(),
+            sql: format!("select {i}"),
+            rows: 1,
+            duration_ms: 0.1,
+            outcome: "ok".into(),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn readers_see_every_entry_and_the_log_keeps_its_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("state.db")).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..4 {
+                let db = &db;
+                scope.spawn(move || {
+                    for i in 0..1000 {
+                        db.append_log(&entry(t * 1000 + i), 1500).unwrap();
+                    }
+                });
+            }
+        });
+        let all = db.recent_log(10_000).unwrap();
+        assert_eq!(all.len(), 1500, "trimmed to the newest 1500");
+        assert_eq!(all[0].id, 4000, "every entry was written");
+    }
+
+    #[test]
+    fn closing_commits_what_is_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        let db = StateDb::open(&path).unwrap();
+        for i in 0..3000 {
+            db.append_log(&entry(i), 10_000).unwrap();
+        }
+        drop(db);
+        let reopened = StateDb::open(&path).unwrap();
+        let all = reopened.recent_log(10_000).unwrap();
+        assert_eq!(all.len(), 3000);
+        assert_eq!(all[0].sql, "select 2999");
+    }
+}
