@@ -120,7 +120,10 @@ impl Admission {
             Ok(gates) => gates,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if gates.len() >= MAX_IDLE_GATES && !gates.contains_key(connection) {
+        if let Some(gate) = gates.get(connection) {
+            return gate.clone();
+        }
+        if gates.len() >= MAX_IDLE_GATES {
             // Names come from requests, existing or not: forget the gates nobody is using.
             gates.retain(|_, gate| !gate.idle(per_connection));
         }
