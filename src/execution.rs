@@ -124,12 +124,10 @@ async fn run_checked(
     input.force_read_only |= in_read_only_scope();
     let mut log = LogGuard::new(app.clone(), source, &input);
     let row_limit = input.limit.unwrap_or(app.config.limits.default_rows);
-    let started = match check_length {
-        true => match check_sql(&app.config.limits, &input.sql) {
-            Ok(()) => start(app, input, format, &mut log).await,
-            Err(e) => Err(e),
-        },
-        false => start(app, input, format, &mut log).await,
+    let checked = if check_length { check_sql(&app.config.limits, &input.sql) } else { Ok(()) };
+    let started = match checked {
+        Ok(()) => start(app, input, format, &mut log).await,
+        Err(e) => Err(e),
     };
     match started {
         Ok(started) => Ok(QueryOutput {
