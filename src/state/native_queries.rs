@@ -286,3 +286,50 @@ impl StateDb {
             .is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use connectors::sqlite::SqliteSettings;
+
+    fn fields() -> NativeQueryFields {
+        NativeQueryFields {
+            name: "q".into(),
+            database: "/tmp/x.db".into(),
+            query: "select 1".into(),
+            ..NativeQueryFields::default()
+        }
+    }
+
+    fn count(db: &StateDb, sql: &str) -> i64 {
+        db.conn().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_save_that_fails_midway_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("state.db")).unwrap();
+        let settings =
+            ConnectionSettings::Sqlite(SqliteSettings { path: "/tmp/x.db".into(), read_only: true });
+        let target = SaveTarget::NewConnection { user: "u", family: "sql", database_type: "sqlite" };
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        // The step between the connection and the query fails (the keyring refuses).
+        let failed = db.native_save(target, link, &fields(), |_| Err(Error::SecretStore("locked".into())));
+        assert!(matches!(failed, Err(Error::SecretStore(_))));
+        assert_eq!(count(&db, "SELECT count(*) FROM ws_connections"), 0);
+        assert_eq!(count(&db, "SELECT count(*) FROM connections"), 0);
+
+        let target = SaveTarget::NewConnection { user: "u", family: "sql", database_type: "sqlite" };
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        let saved = db.native_save(target, link, &fields(), |_| Ok(())).unwrap();
+        assert_eq!(saved.link, format!("workspace-{}", saved.connection));
+        assert_eq!(count(&db, "SELECT count(*) FROM ws_queries"), 1);
+        // A second context on the same connection gets the next free name.
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        let second = db
+            .native_save(SaveTarget::Add { connection: saved.connection }, link, &fields(), |_| Ok(()))
+            .unwrap();
+        assert_eq!(second.link, format!("workspace-{}-2", saved.connection));
+    }
+}
