@@ -72,6 +72,9 @@ cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings
 say "tests (real keyring session)"
 # The stable-toolchain fuzz targets (tests/fuzz) run this long each.
 export DC_FUZZ_SECONDS="${DC_FUZZ_SECONDS:-30}"
+# tests/hardening's load test: two phases of this many seconds at 64 clients; it prints its
+# figures (answers/s, p99, non-2xx) with the slowloris, fuzz and kill -9 figures.
+export DC_LOAD_SECONDS="${DC_LOAD_SECONDS:-10}"
 # The window's own tests (module window_e2e of src-tauri/tests/window.rs) need Xvfb and
 # tauri-driver around them: they run in the next step, and are filtered out of this one by name.
 harness=(--skip window_e2e::)

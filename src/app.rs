@@ -1,6 +1,7 @@
 //! The shared state of one running server: configuration, the state database, the secret store,
-//! live engines and the query slots. Handlers, the CLI and the desktop app all go through it.
+//! live engines and who may run a query now (`admission`). Handlers, the CLI and the desktop app all go through it.
 
+use crate::admission::Admission;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::secrets::SecretStore;
@@ -8,7 +9,7 @@ use crate::state::StateDb;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Mutex;
 
 pub struct App {
     pub config: Config,
@@ -16,7 +17,8 @@ pub struct App {
     pub secrets: Arc<dyn SecretStore>,
     /// Connected engines by connection name; dropped when the connection changes.
     pub(crate) engines: Mutex<HashMap<String, Arc<Connected>>>,
-    pub(crate) query_slots: Arc<Semaphore>,
+    /// Query slots per connection and for the server, and connections failing right now.
+    pub admission: Admission,
     pub started: Instant,
 }
 
@@ -42,13 +44,13 @@ impl App {
             Error::Startup(format!("cannot create data dir {}: {e}", config.data_dir.display()))
         })?;
         let state = StateDb::open(&config.state_path())?;
-        let slots = config.limits.max_concurrent_queries.max(1);
+        let admission = Admission::new(config.limits);
         Ok(Arc::new(Self {
             config,
             state,
             secrets,
             engines: Mutex::new(HashMap::new()),
-            query_slots: Arc::new(Semaphore::new(slots)),
+            admission,
             started: Instant::now(),
         }))
     }

@@ -81,9 +81,25 @@ pub struct LimitArgs {
     /// Query time limit unless a query asks for another (milliseconds).
     #[arg(long, default_value_t = Limits::default().default_timeout.as_millis() as u64)]
     pub timeout_ms: u64,
-    /// Queries allowed to run at once; more get 429.
+    /// Queries allowed to run at once on the whole server; more wait in line (--queue-wait-ms).
     #[arg(long, default_value_t = Limits::default().max_concurrent_queries)]
     pub max_concurrent_queries: usize,
+    /// Queries allowed to run at once on one connection, so a hung database cannot take every slot.
+    #[arg(long, default_value_t = Limits::default().max_queries_per_connection)]
+    pub max_queries_per_connection: usize,
+    /// How long a query waits for a free slot before it gets 429 (milliseconds).
+    #[arg(long, default_value_t = Limits::default().queue_wait.as_millis() as u64)]
+    pub queue_wait_ms: u64,
+    /// After a connection fails to answer, its queries get 503 this long (milliseconds; 0: never).
+    #[arg(long, default_value_t = Limits::default().failure_pause.as_millis() as u64)]
+    pub failure_pause_ms: u64,
+    /// A client must send a request's headers within this time, and idle connections close after
+    /// it (milliseconds).
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_millis() as u64)]
+    pub header_timeout_ms: u64,
+    /// Open client connections at most; more wait until one closes.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    pub max_connections: usize,
     /// Largest request body accepted (bytes).
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     pub max_body_bytes: usize,
@@ -182,6 +198,11 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         max_rows: args.limits.max_rows,
         default_timeout: Duration::from_millis(args.limits.timeout_ms),
         max_concurrent_queries: args.limits.max_concurrent_queries,
+        max_queries_per_connection: args.limits.max_queries_per_connection,
+        queue_wait: Duration::from_millis(args.limits.queue_wait_ms),
+        failure_pause: Duration::from_millis(args.limits.failure_pause_ms),
+        header_timeout: Duration::from_millis(args.limits.header_timeout_ms),
+        max_connections: args.limits.max_connections,
         max_body_bytes: args.limits.max_body_bytes,
         max_sql_chars: args.limits.max_sql_chars,
         max_value_bytes: args.limits.max_value_bytes,
@@ -193,6 +214,9 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     }
     if limits.max_value_bytes == 0 || limits.max_row_bytes < limits.max_value_bytes {
         return Err(Error::Startup("--max-value-bytes must be above 0 and at most --max-row-bytes".into()));
+    }
+    if limits.header_timeout.is_zero() || limits.max_connections == 0 {
+        return Err(Error::Startup("--header-timeout-ms and --max-connections must be above 0".into()));
     }
     let config = Config {
         host: args.host,

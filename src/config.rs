@@ -38,13 +38,26 @@ pub struct Limits {
     pub max_rows: u64,
     pub default_timeout: Duration,
     pub max_timeout: Duration,
+    /// Queries running at once on the whole server.
     pub max_concurrent_queries: usize,
     /// The largest value a result may hold, and the largest row (bytes as the database sends
     /// them): past these a query fails naming the column, instead of taking the memory.
     pub max_value_bytes: usize,
     pub max_row_bytes: usize,
+    /// Queries running at once on one connection: fewer than the server's, so one slow or
+    /// hung database cannot take every slot.
+    pub max_queries_per_connection: usize,
+    /// How long a query waits in line for a free slot before it gets 429.
+    pub queue_wait: Duration,
+    /// After a connection fails to answer, its queries get 503 this long instead of queueing.
+    pub failure_pause: Duration,
     /// Entries of the query log kept in the state database.
     pub log_entries: u64,
+    /// A client must send a request's headers within this time (slowloris), and an idle
+    /// keep-alive connection is closed after it.
+    pub header_timeout: Duration,
+    /// Open client connections at most; more wait in the OS's accept queue.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -56,10 +69,17 @@ impl Default for Limits {
             max_rows: 10_000_000,
             default_timeout: Duration::from_secs(60),
             max_timeout: Duration::from_secs(3600),
-            max_concurrent_queries: 8,
             max_value_bytes: connectors::sink::DEFAULT_MAX_VALUE_BYTES,
             max_row_bytes: connectors::sink::DEFAULT_MAX_ROW_BYTES,
+            max_concurrent_queries: 16,
+            // SQLite keeps 4 idle connections and MySQL/PostgreSQL pools hold 5, one of which
+            // stays free for the truncation probe of a streaming result.
+            max_queries_per_connection: 4,
+            queue_wait: Duration::from_secs(2),
+            failure_pause: Duration::from_secs(5),
             log_entries: 10_000,
+            header_timeout: Duration::from_secs(10),
+            max_connections: 1024,
         }
     }
 }

@@ -81,6 +81,41 @@ pub async fn create(app: &App, mut input: Map<String, Value>) -> Result<Connecti
     Ok(view(&stored))
 }
 
+/// A connection whose settings are checked and which has connected, not yet stored: what a
+/// multi-step save (Workspace's native protocol) stores in one transaction with its query.
+pub struct Prepared {
+    pub settings: ConnectionSettings,
+    pub secrets: Secrets,
+    pub engine: Arc<dyn connectors::Engine>,
+}
+
+impl Prepared {
+    pub fn secret_fields(&self) -> Vec<String> {
+        self.secrets.fields().map(str::to_string).collect()
+    }
+
+    /// Saves the secrets under `name`; blocking (the keyring), for use inside a transaction.
+    pub fn store_secrets(&self, app: &App, name: &str) -> Result<()> {
+        if self.secrets.is_empty() {
+            return Ok(());
+        }
+        app.secrets.set(name, &self.secrets)
+    }
+
+    /// Makes the stored connection `name` use this engine from now on.
+    pub async fn register(self, app: &App, name: &str) {
+        let connected = Connected { read_only: self.settings.read_only(), engine: self.engine };
+        app.engines.lock().await.insert(name.to_string(), Arc::new(connected));
+    }
+}
+
+/// Checks `input` (settings and secrets, no name) and connects, storing nothing.
+pub async fn prepare(input: Map<String, Value>) -> Result<Prepared> {
+    let (settings, secrets) = ConnectionSettings::from_input(input)?;
+    let engine = connect(&settings, &secrets).await?;
+    Ok(Prepared { settings, secrets, engine })
+}
+
 /// Applies a partial update. Fields present replace the stored ones; a secret left out keeps
 /// the stored secret; `name` renames the connection (and moves its keyring entry).
 pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Result<ConnectionView> {
@@ -129,6 +164,8 @@ pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Res
         }
     }
     let updated = app.state.update_connection(name, &new_name, &settings, &fields)?;
+    // New settings deserve a fresh try, not the old ones' failure.
+    app.admission.forget(name);
     let mut engines = app.engines.lock().await;
     engines.remove(name);
     engines.insert(new_name, Arc::new(Connected { read_only: settings.read_only(), engine }));

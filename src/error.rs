@@ -24,8 +24,13 @@ pub enum Error {
     Unprocessable(String),
     #[error("{0}")]
     NotAcceptable(String),
+    /// Every slot is taken and none came free within the queue wait: 429 with `Retry-After`.
     #[error("{0}")]
     Busy(String),
+    /// The connection failed moments ago; its queries fail fast until `retry_after_secs` pass
+    /// instead of queueing on a database that is down: 503 with `Retry-After`.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_secs: u64 },
     /// The OS keyring cannot be reached or refused us; the message says how to fix it.
     #[error("{0}")]
     SecretStore(String),
@@ -71,6 +76,7 @@ impl Error {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::SecretStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::State(_)
             | Self::Internal(_)
@@ -105,7 +111,16 @@ impl IntoResponse for Error {
         } else {
             tracing::debug!(status = status.as_u16(), "{self}");
         }
-        detail_response(status, &self.to_string())
+        let retry_after = match &self {
+            Self::Busy(_) => Some(1),
+            Self::Unavailable { retry_after_secs, .. } => Some((*retry_after_secs).max(1)),
+            _ => None,
+        };
+        let mut response = detail_response(status, &self.to_string());
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 

@@ -2,6 +2,7 @@
 //! guard, a query slot, the engine, then a body that streams from the engine to the caller. Every
 //! run ends in exactly one query-log entry, including runs the client abandons.
 
+use crate::admission::Slot;
 use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
@@ -12,7 +13,7 @@ use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkO
 use futures::Stream;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
@@ -57,6 +58,22 @@ pub struct QueryOutput {
     pub body: BodyStream,
 }
 
+tokio::task_local! {
+    /// Set while a request whose method must not write (GET, HEAD) is handled.
+    static READ_ONLY_REQUEST: ();
+}
+
+/// Runs `work` with every query it starts forced read-only (`QueryInput::force_read_only`).
+/// The security layer wraps GET and HEAD handlers in it, so no route, present or future, can
+/// write through a safe method.
+pub async fn read_only_scope<F: std::future::Future>(work: F) -> F::Output {
+    READ_ONLY_REQUEST.scope((), work).await
+}
+
+fn in_read_only_scope() -> bool {
+    READ_ONLY_REQUEST.try_with(|_| ()).is_ok()
+}
+
 /// Checks, starts and hands back a streaming result. Errors before the first byte (bad SQL,
 /// refused write, timeout while the result is still held back) come back as `Err`.
 pub async fn run(
@@ -65,9 +82,54 @@ pub async fn run(
     format: Format,
     source: &'static str,
 ) -> Result<QueryOutput> {
+    run_checked(app, input, format, source, true).await
+}
+
+/// `run` for a statement the server built around SQL someone wrote (the grid's paging and
+/// counting around a saved query): that SQL was held to `check_sql` when it was saved
+/// and again by the caller, so the wrapper around it does not count against the limit.
+pub async fn run_generated(
+    app: &Arc<App>,
+    input: QueryInput,
+    format: Format,
+    source: &'static str,
+) -> Result<QueryOutput> {
+    run_checked(app, input, format, source, false).await
+}
+
+/// What any SQL must be, checked when it runs and when it is saved (so SQL that could never
+/// run is refused at once): within `--max-sql-chars`, and free of NUL characters, which some
+/// engines take as the end of the statement and others refuse with a protocol error.
+pub fn check_sql(limits: &crate::config::Limits, sql: &str) -> Result<()> {
+    if sql.contains('\0') {
+        return Err(Error::BadRequest("the SQL contains a NUL character (\\0); remove it".into()));
+    }
+    // Counting chars is linear; a byte length under the limit settles most cases for free.
+    if sql.len() > limits.max_sql_chars && sql.chars().count() > limits.max_sql_chars {
+        return Err(Error::PayloadTooLarge(format!(
+            "the SQL is longer than the limit of {} characters (--max-sql-chars)",
+            limits.max_sql_chars
+        )));
+    }
+    Ok(())
+}
+
+async fn run_checked(
+    app: &Arc<App>,
+    mut input: QueryInput,
+    format: Format,
+    source: &'static str,
+    check_length: bool,
+) -> Result<QueryOutput> {
+    input.force_read_only |= in_read_only_scope();
     let mut log = LogGuard::new(app.clone(), source, &input);
     let row_limit = input.limit.unwrap_or(app.config.limits.default_rows);
-    match start(app, input, format, &mut log).await {
+    let checked = if check_length { check_sql(&app.config.limits, &input.sql) } else { Ok(()) };
+    let started = match checked {
+        Ok(()) => start(app, input, format, &mut log).await,
+        Err(e) => Err(e),
+    };
+    match started {
         Ok(started) => Ok(QueryOutput {
             format,
             columns: started.columns,
@@ -76,9 +138,23 @@ pub async fn run(
             body: started.pending.into_body(log),
         }),
         Err(e) => {
+            let e = explain_safe_method(e);
             log.fail(&e);
             Err(e)
         }
+    }
+}
+
+/// A write refused because the request came as GET or HEAD says how to send it instead.
+fn explain_safe_method(error: Error) -> Error {
+    match error {
+        Error::Connector(e) if e.kind() == connectors::ErrorKind::ReadOnly && in_read_only_scope() => {
+            Error::Connector(ConnectorError::read_only(format!(
+                "{}; GET and HEAD requests never write, send a writing statement with POST",
+                e.message()
+            )))
+        }
+        other => other,
     }
 }
 
@@ -91,12 +167,6 @@ struct Started {
 
 async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogGuard) -> Result<Started> {
     let limits = app.config.limits;
-    if input.sql.chars().count() > limits.max_sql_chars {
-        return Err(Error::PayloadTooLarge(format!(
-            "the SQL is longer than the limit of {} characters",
-            limits.max_sql_chars
-        )));
-    }
     let row_limit = input.limit.unwrap_or(limits.default_rows);
     if row_limit == 0 || row_limit > limits.max_rows {
         return Err(Error::BadRequest(format!(
@@ -111,12 +181,7 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
             limits.max_timeout.as_millis()
         )));
     }
-    let permit = app.query_slots.clone().try_acquire_owned().map_err(|_| {
-        Error::Busy(format!(
-            "{} queries are already running, the most this server allows at once; try again when one finishes",
-            limits.max_concurrent_queries
-        ))
-    })?;
+    let permit = app.admission.enter(&input.connection).await?;
     let connected = connections::engine(app, &input.connection).await?;
     let access = statement::Access::of(connected.read_only, input.force_read_only);
     // With the engine's own lexing, so the body handed on is cut where the database would cut it.
@@ -178,12 +243,12 @@ async fn engine_error(task: JoinHandle<connectors::Result<()>>) -> Error {
 }
 
 enum PendingStream {
-    Complete(Vec<Bytes>, OwnedSemaphorePermit),
+    Complete(Vec<Bytes>, Slot),
     Streaming {
         first: Vec<Bytes>,
         rx: mpsc::Receiver<StreamEvent>,
         task: JoinHandle<connectors::Result<()>>,
-        permit: OwnedSemaphorePermit,
+        permit: Slot,
         truncated: Truncation,
     },
 }
@@ -213,7 +278,7 @@ struct StreamState {
     rx: Option<mpsc::Receiver<StreamEvent>>,
     task: Option<JoinHandle<connectors::Result<()>>>,
     log: LogGuard,
-    _permit: OwnedSemaphorePermit,
+    _permit: Slot,
     truncated: Truncation,
 }
 
@@ -276,10 +341,16 @@ impl LogGuard {
 
     fn finish(&mut self, rows: u64, truncated: Truncation) {
         let outcome = if truncated == Truncation::Yes { "truncated" } else { "ok" };
+        if let Some(entry) = &self.entry {
+            self.app.admission.record(&entry.connection, None);
+        }
         self.write(rows, outcome, None);
     }
 
     fn fail(&mut self, error: &Error) {
+        if let Some(entry) = &self.entry {
+            self.app.admission.record(&entry.connection, Some(error));
+        }
         self.write(0, error.outcome(), Some(error.to_string()));
     }
 

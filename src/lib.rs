@@ -10,6 +10,7 @@
 
 #![warn(unreachable_pub)]
 
+pub mod admission;
 pub mod api;
 pub mod app;
 pub mod cli;

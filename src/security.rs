@@ -129,8 +129,42 @@ pub async fn host_and_origin(State(guard): State<Arc<Guard>>, request: Request, 
                 ),
             );
         }
+    } else if let Some(site) = foreign_fetch_site(request.headers()) {
+        // An <img>, a link or a form from another site sends no Origin on GET, but the browser
+        // still marks where it came from; without an allowed Origin such a request is a forgery.
+        return detail_response(
+            StatusCode::FORBIDDEN,
+            &format!(
+                "a request from another site (Sec-Fetch-Site: {site}) without an allowed Origin is \
+                 refused (protection against cross-site request forgery)"
+            ),
+        );
     }
     next.run(request).await
+}
+
+/// `cross-site` or `same-site` from `Sec-Fetch-Site`: a request started by a page that is not
+/// ours. `same-origin` and `none` (typed in the address bar, a bookmark) are the user's own.
+fn foreign_fetch_site(headers: &axum::http::HeaderMap) -> Option<&'static str> {
+    let site = headers.get("sec-fetch-site")?.as_bytes();
+    if site.eq_ignore_ascii_case(b"cross-site") {
+        Some("cross-site")
+    } else if site.eq_ignore_ascii_case(b"same-site") {
+        Some("same-site")
+    } else {
+        None
+    }
+}
+
+/// GET and HEAD never change anything, whatever the connection allows: a browser sends them
+/// from any page without asking (an `<img>`, a link, a prefetch), so every query a safe method
+/// runs is forced read-only (`execution::read_only_scope`).
+pub async fn safe_methods_read_only(request: Request, next: Next) -> Response {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        crate::execution::read_only_scope(next.run(request)).await
+    } else {
+        next.run(request).await
+    }
 }
 
 /// Requires the key when one is configured, as `X-API-KEY` or as `Authorization: Bearer <key>`

@@ -7,11 +7,17 @@ use crate::security::{self, Guard};
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
 pub struct Server {
@@ -51,19 +57,75 @@ impl Server {
         url_for(self.addr)
     }
 
+    /// Serves until `shutdown` resolves, then lets open requests finish and commits the query
+    /// log. HTTP/1.1 only (browsers speak HTTP/2 only over TLS): each connection must send its
+    /// request headers within `Limits::header_timeout` and is closed after that long idle, and
+    /// at most `Limits::max_connections` are open at once; more wait in the OS's accept queue.
     pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
+        raise_fd_limit();
+        let limits = self.app.config.limits;
         // Graceful shutdown waits for open connections, and an MCP session's event stream stays
         // open until its session ends: end them all when shutdown begins.
         let mcp_sessions = CancellationToken::new();
-        let router = router(self.app, self.addr.port(), mcp_sessions.clone());
-        let shutdown = async move {
-            shutdown.await;
-            mcp_sessions.cancel();
-        };
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| Error::Internal(format!("server stopped: {e}")))
+        let router = router(self.app.clone(), self.addr.port(), mcp_sessions.clone());
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
+        let graceful = GracefulShutdown::new();
+        let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let permit = tokio::select! {
+                () = &mut shutdown => break,
+                permit = open.clone().acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => break,
+                },
+            };
+            let (stream, _) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors or a connection reset before accept: keep
+                        // serving the connections that are open, and try again shortly.
+                        tracing::warn!("accepting a connection failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let service = TowerToHyperService::new(router.clone());
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                // Errors here are the client's doing (it went away, timed out, sent garbage).
+                if let Err(e) = connection.await {
+                    tracing::debug!("connection ended: {e}");
+                }
+                drop(permit);
+            });
+        }
+        mcp_sessions.cancel();
+        drop(self.listener);
+        graceful.shutdown().await;
+        self.app.state.flush_log();
+        Ok(())
+    }
+}
+
+/// Raises the open-file soft limit to the hard limit: each client connection is a descriptor,
+/// and the usual soft limit of 1024 is below `--max-connections` plus the databases' sockets.
+fn raise_fd_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            limit.current = limit.maximum;
+            if let Err(e) = setrlimit(Resource::Nofile, limit) {
+                tracing::warn!("could not raise the open-file limit: {e}");
+            }
+        }
     }
 }
 
@@ -92,8 +154,9 @@ fn routes() -> Router<Arc<App>> {
         })
 }
 
-/// All routes with the security layers, outermost first: trace, Host/Origin, CORS (answers
-/// preflights), API key, body limit. The MCP transport at `/mcp` sits inside them too;
+/// All routes with the security layers, outermost first: trace, plain-text errors made
+/// `{"detail"}`, Host/Origin/Sec-Fetch-Site, CORS (answers preflights), API key, read-only
+/// GET/HEAD, body limit. The MCP transport at `/mcp` sits inside them too;
 /// cancelling `mcp_sessions` ends its open sessions.
 pub fn router(app: Arc<App>, port: u16, mcp_sessions: CancellationToken) -> Router {
     let guard = Arc::new(Guard {
@@ -108,8 +171,12 @@ pub fn router(app: Arc<App>, port: u16, mcp_sessions: CancellationToken) -> Rout
         .route_service(crate::mcp::PATH, crate::mcp::http_service(app.clone(), mcp_sessions))
         .with_state(app)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Every route, the MCP transport included, whatever extractor reads the body.
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn(security::safe_methods_read_only))
         .layer(axum::middleware::from_fn_with_state(guard.clone(), security::api_key))
         .layer(security::cors(&guard))
         .layer(axum::middleware::from_fn_with_state(guard, security::host_and_origin))
+        .layer(axum::middleware::from_fn(crate::http::json_errors))
         .layer(TraceLayer::new_for_http())
 }

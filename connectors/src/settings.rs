@@ -286,14 +286,16 @@ pub(crate) mod network_url {
             tls: None,
             ca_file: None,
         };
-        let (rest, query) = match rest.split_once('?') {
-            Some((rest, query)) => (rest, Some(query)),
-            None => (rest, None),
-        };
-        // A password may hold an unescaped '/', so the user part ends at the last '@'.
+        // A password may hold an unescaped '/', '?' or '@', so the user part ends at the last
+        // '@' of the whole URL (an '@' in a parameter value is written %40). Splitting off the
+        // parameters first would cut a password at its '?' and quote the pieces in errors.
         let (userinfo, rest) = match rest.rfind('@') {
             Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
             None => (None, rest),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((rest, query)) => (rest, Some(query)),
+            None => (rest, None),
         };
         if let Some(userinfo) = userinfo {
             let (user, password) = match userinfo.split_once(':') {
@@ -384,6 +386,16 @@ pub(crate) mod network_url {
             assert_eq!((p.host.as_deref(), p.port, p.user), (Some("::1"), Some(6543), None));
             assert_eq!(p.database.as_deref(), Some("my db"));
             assert_eq!((p.tls, p.ca_file.as_deref()), (Some(TlsMode::VerifyFull), Some("/ca.pem")));
+
+            // Issue 12: a '?' in the password is the password's, not the start of parameters.
+            let p = parse("mysql://bob:pa?ss:w/rd@db.example:3307/sales?ssl-mode=disabled").unwrap();
+            assert_eq!(p.password.as_deref(), Some("pa?ss:w/rd"));
+            assert_eq!(
+                (p.host.as_deref(), p.port, p.database.as_deref()),
+                (Some("db.example"), Some(3307), Some("sales"))
+            );
+            let e = parse("mysql://bob:pa?ss@db.example:x3/sales").unwrap_err().to_string();
+            assert!(!e.contains("pa") && !e.contains("ss@"), "{e}");
 
             assert!(parse("http://x").is_err());
             assert!(parse("mysql://h:notaport/").is_err());

@@ -17,8 +17,11 @@ use std::time::Duration;
 /// Connections per engine: enough for a dashboard's parallel widgets, few enough that one
 /// laptop user cannot exhaust a shared server's `max_connections`.
 pub(crate) const MAX_CONNECTIONS: u32 = 5;
-pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
-pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Waiting for a database is short and said plainly (issue 12): the server limits queries per
+/// connection below the pool size, so a long wait here means the database is not answering,
+/// and the server then fails that connection's queries fast for a few seconds.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// Listings have no user-given limit; this keeps a hung server from hanging the dialog.
 const LISTING_TIMEOUT: Duration = Duration::from_secs(30);

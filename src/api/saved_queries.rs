@@ -60,13 +60,16 @@ pub(super) async fn create(
     State(app): State<Arc<App>>,
     ApiJson(draft): ApiJson<QueryDraft>,
 ) -> Result<(StatusCode, Json<SavedQuery>)> {
-    let query = validated(NewQuery {
-        connection: draft.connection,
-        name: draft.name,
-        sql: draft.sql,
-        description: draft.description,
-        params: draft.params,
-    })?;
+    let query = validated(
+        &app,
+        NewQuery {
+            connection: draft.connection,
+            name: draft.name,
+            sql: draft.sql,
+            description: draft.description,
+            params: draft.params,
+        },
+    )?;
     let saved = app.state.insert_query(&query)?;
     crate::rowmodel::learn_columns(&app, &saved).await;
     Ok((StatusCode::CREATED, Json(saved)))
@@ -86,13 +89,16 @@ pub(super) async fn update(
     ApiJson(patch): ApiJson<QueryPatch>,
 ) -> Result<Json<SavedQuery>> {
     let current = app.state.require_query(id)?;
-    let query = validated(NewQuery {
-        connection: patch.connection.unwrap_or(current.connection),
-        name: patch.name.unwrap_or(current.name),
-        sql: patch.sql.unwrap_or(current.sql),
-        description: patch.description.unwrap_or(current.description),
-        params: patch.params.unwrap_or(current.params),
-    })?;
+    let query = validated(
+        &app,
+        NewQuery {
+            connection: patch.connection.unwrap_or(current.connection),
+            name: patch.name.unwrap_or(current.name),
+            sql: patch.sql.unwrap_or(current.sql),
+            description: patch.description.unwrap_or(current.description),
+            params: patch.params.unwrap_or(current.params),
+        },
+    )?;
     let saved = app.state.update_query(id, &query)?;
     crate::rowmodel::learn_columns(&app, &saved).await;
     Ok(Json(saved))
@@ -135,10 +141,12 @@ pub(super) async fn run(
     Ok(stream_response(execution::run(&app, input, format, "api").await?))
 }
 
-fn validated(query: NewQuery) -> Result<NewQuery> {
+fn validated(app: &App, query: NewQuery) -> Result<NewQuery> {
     if query.name.trim().is_empty() || query.name.len() > 200 {
         return Err(Error::Unprocessable("a saved query needs a name of 1-200 characters".into()));
     }
+    // SQL that saves must also run: the same length limit as a run.
+    crate::execution::check_sql(&app.config.limits, &query.sql)?;
     connectors::statement::check(&query.sql, false)?;
     Ok(query)
 }

@@ -5,8 +5,10 @@
 
 mod body;
 mod extract;
+mod reject;
 mod stream;
 
 pub use body::parse_body;
 pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use reject::json_errors;
 pub use stream::{json_object_stream, stream_response};

@@ -10,7 +10,7 @@ use super::Family;
 use crate::app::App;
 use crate::connections;
 use crate::error::{Error, Result};
-use crate::state::native_queries::NativeQueryFields;
+use crate::state::native_queries::{LinkChoice, NativeQueryFields, SaveTarget, Saved};
 use connectors::{ConnectionSettings, Engine, EngineKind, Secrets};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -172,29 +172,11 @@ pub(super) async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<Strin
     Ok(map)
 }
 
-/// Creates a named connection for `connection` with `input` (credentials and context), under
-/// the first free `workspace-<id>[-<n>]` name.
-pub(super) async fn create_link(
-    app: &Arc<App>,
-    connection: i64,
-    input: Map<String, Value>,
-) -> Result<String> {
-    for n in 1..=1000 {
-        let name =
-            if n == 1 { format!("workspace-{connection}") } else { format!("workspace-{connection}-{n}") };
-        if app.state.get_connection(&name)?.is_some() {
-            continue;
-        }
-        let mut named = input.clone();
-        named.insert("name".into(), name.clone().into());
-        match connections::create(app, named).await {
-            Ok(_) => return Ok(name),
-            // Someone took the name between the check and the insert.
-            Err(Error::Conflict(_)) => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(Error::Conflict(format!("no free connection name for Workspace connection {connection}")))
+/// The link a query should run on: one its connection already has, or a new one, checked and
+/// connected but not stored yet (`save` stores it with the query, in one transaction).
+pub(super) enum Link {
+    Existing(String),
+    New(connections::Prepared),
 }
 
 /// The link a query with `fields` should run on: one the connection already has for the same
@@ -204,13 +186,69 @@ pub(super) async fn link_for(
     connection: i64,
     source: &str,
     fields: &NativeQueryFields,
-) -> Result<String> {
+) -> Result<Link> {
     if let Some(link) = app.state.native_find_link(connection, fields)? {
-        return Ok(link);
+        return Ok(Link::Existing(link));
     }
     let mut input = stored_input(app, source).await?;
     apply_context(&mut input, fields);
-    create_link(app, connection, input).await
+    Ok(Link::New(connections::prepare(input).await?))
+}
+
+/// Stores a query with its link (and, for a new Workspace connection, the connection) in one
+/// transaction of the state database; a new link's secrets are written inside it.
+pub(super) async fn save(
+    app: &Arc<App>,
+    target: OwnedTarget,
+    link: Link,
+    fields: NativeQueryFields,
+) -> Result<Saved> {
+    let (existing, prepared) = match link {
+        Link::Existing(name) => (Some(name), None),
+        Link::New(prepared) => (None, Some(prepared)),
+    };
+    let worker = app.clone();
+    let (saved, prepared) = tokio::task::spawn_blocking(move || {
+        let target = target.borrowed();
+        let saved = match (&existing, &prepared) {
+            (Some(name), _) => {
+                worker.state.native_save(target, LinkChoice::Existing(name), &fields, |_| Ok(()))
+            }
+            (None, Some(new)) => {
+                let secret_fields = new.secret_fields();
+                let choice = LinkChoice::New { settings: &new.settings, secret_fields: &secret_fields };
+                worker.state.native_save(target, choice, &fields, |name| new.store_secrets(&worker, name))
+            }
+            (None, None) => Err(Error::Internal("a save without a link".into())),
+        };
+        (saved, prepared)
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("saving failed: {e}")))?;
+    let saved = saved?;
+    if let Some(prepared) = prepared {
+        prepared.register(app, &saved.link).await;
+    }
+    Ok(saved)
+}
+
+/// `SaveTarget` with owned strings, to cross into the blocking task.
+pub(super) enum OwnedTarget {
+    NewConnection { user: String, family: String, database_type: String },
+    Add { connection: i64 },
+    Update { connection: i64, id: i64 },
+}
+
+impl OwnedTarget {
+    fn borrowed(&self) -> SaveTarget<'_> {
+        match self {
+            Self::NewConnection { user, family, database_type } => {
+                SaveTarget::NewConnection { user, family, database_type }
+            }
+            Self::Add { connection } => SaveTarget::Add { connection: *connection },
+            Self::Update { connection, id } => SaveTarget::Update { connection: *connection, id: *id },
+        }
+    }
 }
 
 /// Deletes a link no saved query runs on any more, and the connection once it has no queries.

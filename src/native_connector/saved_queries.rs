@@ -1,9 +1,10 @@
 //! Saved queries (both families): list, save with a new connection, add, save as, edit,
 //! delete, and `POST /{family}/query/{id}`, which serves a saved query to the grid.
 
-use super::credentials::{self, given, Body};
+use super::credentials::{self, given, Body, Link, OwnedTarget};
 use super::{item, Caller, Family};
 use crate::app::App;
+use crate::connections;
 use crate::error::{Error, Result};
 use crate::http::{json_object_stream, parse_body, ApiPath};
 use crate::rowmodel::{self, RowRequest};
@@ -14,7 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
-use std::sync::Arc;
 
 /// `GET /{family}/databases`: the caller's saved queries.
 pub(super) async fn list(caller: Caller) -> Result<Json<Vec<Value>>> {
@@ -30,39 +30,18 @@ fn created(caller: &Caller, id: i64) -> Result<(StatusCode, Json<Value>)> {
 pub(super) async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, Json<Value>)> {
     let (family, app) = (caller.family, &caller.app);
     let body: Body = parse_body(&bytes)?;
-    let fields = merge(family, &body, &NativeQueryFields::default(), false)?;
+    let fields = merge(app, family, &body, &NativeQueryFields::default(), false)?;
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let connection =
-        app.state.native_insert_connection(&caller.user.0, family.as_str(), database_type.name())?;
-    let id = first_query(app, connection, input, &fields).await?;
-    created(&caller, id)
-}
-
-/// The first link and query of new connection `connection`. When either cannot be made, what
-/// was made is removed again, so a failed save leaves nothing behind.
-async fn first_query(
-    app: &Arc<App>,
-    connection: i64,
-    input: Map<String, Value>,
-    fields: &NativeQueryFields,
-) -> Result<i64> {
-    let mut links = Vec::new();
-    let inserted = match credentials::create_link(app, connection, input).await {
-        Ok(link) => {
-            let inserted = app.state.native_insert_query(connection, &link, fields);
-            links.push(link);
-            inserted
-        }
-        Err(e) => Err(e),
+    let link = Link::New(connections::prepare(input).await?);
+    let target = OwnedTarget::NewConnection {
+        user: caller.user.0.clone(),
+        family: family.as_str().to_string(),
+        database_type: database_type.name().to_string(),
     };
-    if inserted.is_err() {
-        if let Err(cleanup) = credentials::collect_garbage(app, connection, &links).await {
-            tracing::warn!("could not remove the unfinished Workspace connection {connection}: {cleanup}");
-        }
-    }
-    inserted
+    let saved = credentials::save(app, target, link, fields).await?;
+    created(&caller, saved.id)
 }
 
 /// `POST /{family}/database/{id}`: another query on the connection of saved query `id`.
@@ -72,10 +51,11 @@ pub(super) async fn add(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>)> {
     let (body, source): (Body, _) = caller.request(id, &bytes)?;
-    let fields = merge(caller.family, &body, &source.fields, false)?;
+    let fields = merge(&caller.app, caller.family, &body, &source.fields, false)?;
     let link = credentials::link_for(&caller.app, source.connection, &source.link, &fields).await?;
-    let id = caller.app.state.native_insert_query(source.connection, &link, &fields)?;
-    created(&caller, id)
+    let target = OwnedTarget::Add { connection: source.connection };
+    let saved = credentials::save(&caller.app, target, link, fields).await?;
+    created(&caller, saved.id)
 }
 
 /// `POST /{family}/database/{id}/saveas`: a copy of query `id` under a new name and SQL.
@@ -87,7 +67,7 @@ pub(super) async fn save_as(
     let (body, source): (Body, _) = caller.request(id, &bytes)?;
     // A copy keeps its source's context, so it runs on the same link.
     let context = Body { database: None, role: None, warehouse: None, schema: None, ..body };
-    let fields = merge(caller.family, &context, &source.fields, false)?;
+    let fields = merge(&caller.app, caller.family, &context, &source.fields, false)?;
     let id = caller.app.state.native_insert_query(source.connection, &source.link, &fields)?;
     created(&caller, id)
 }
@@ -96,9 +76,10 @@ pub(super) async fn save_as(
 /// in the body are ignored.
 pub(super) async fn update(caller: Caller, ApiPath(id): ApiPath<i64>, bytes: Bytes) -> Result<Json<Value>> {
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
-    let fields = merge(caller.family, &body, &current.fields, true)?;
+    let fields = merge(&caller.app, caller.family, &body, &current.fields, true)?;
     let link = credentials::link_for(&caller.app, current.connection, &current.link, &fields).await?;
-    caller.app.state.native_update_query(id, &link, &fields)?;
+    let target = OwnedTarget::Update { connection: current.connection, id };
+    credentials::save(&caller.app, target, link, fields).await?;
     credentials::collect_garbage(&caller.app, current.connection, &[current.link]).await?;
     Ok(Json(caller.item(id)?))
 }
@@ -112,7 +93,7 @@ pub(super) async fn update_sql(
     let (body, current): (Body, _) = caller.request(id, &bytes)?;
     let query = given(&body.query).ok_or_else(|| Error::Unprocessable("\"query\" is required".into()))?;
     let fields = NativeQueryFields { query: query.to_string(), ..current.fields };
-    validate(&fields)?;
+    validate(&caller.app, &fields)?;
     caller.app.state.native_update_query(id, &current.link, &fields)?;
     Ok(Json(caller.item(id)?))
 }
@@ -195,7 +176,13 @@ fn timestamp() -> u64 {
 
 /// The query fields of a request: given fields win; the context (database, role, warehouse,
 /// schema) falls back to `base`; name, SQL and metadata too when `inherit` (an edit).
-fn merge(family: Family, body: &Body, base: &NativeQueryFields, inherit: bool) -> Result<NativeQueryFields> {
+fn merge(
+    app: &App,
+    family: Family,
+    body: &Body,
+    base: &NativeQueryFields,
+    inherit: bool,
+) -> Result<NativeQueryFields> {
     let pick = |value: &Option<String>, fallback: &str, inherit: bool| -> String {
         given(value).map(str::to_string).unwrap_or_else(|| {
             if inherit {
@@ -223,11 +210,11 @@ fn merge(family: Family, body: &Body, base: &NativeQueryFields, inherit: bool) -
         warehouse: snowflake(&body.warehouse, &base.warehouse),
         database_schema: snowflake(&body.schema, &base.database_schema),
     };
-    validate(&fields)?;
+    validate(app, &fields)?;
     Ok(fields)
 }
 
-fn validate(fields: &NativeQueryFields) -> Result<()> {
+fn validate(app: &App, fields: &NativeQueryFields) -> Result<()> {
     if fields.name.is_empty() || fields.name.chars().count() > 200 {
         return Err(Error::Unprocessable("\"name\" is required (1-200 characters)".into()));
     }
@@ -240,6 +227,8 @@ fn validate(fields: &NativeQueryFields) -> Result<()> {
     // Every saved query is shown in the paged grid; refusing here beats saving a query that
     // can never show. First, so a PRAGMA hears why it cannot be a grid, not that it writes.
     rowmodel::check_wrappable(&fields.query)?;
+    // SQL that saves must also run: the same length limit as a run.
+    crate::execution::check_sql(&app.config.limits, &fields.query)?;
     connectors::statement::check(&fields.query, true)?;
     Ok(())
 }

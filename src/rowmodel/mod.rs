@@ -63,6 +63,7 @@ pub async fn fetch(
         log_refusal(app, source, connection, query_sql, &e);
         e
     };
+    execution::check_sql(&app.config.limits, query_sql).map_err(refuse)?;
     let connected = connections::engine(app, connection).await.map_err(refuse)?;
     let dialect = connected.engine.kind().dialect();
     // The wrapper starts with SELECT, so the statement inside must pass the guard on its own.
@@ -136,7 +137,7 @@ async fn run(
         timeout_ms: None,
         force_read_only: false,
     };
-    execution::run(app, input, Format::Json, source).await
+    execution::run_generated(app, input, Format::Json, source).await
 }
 
 /// The rows of a small result (a count, the pivot keys), whose size the caller capped.

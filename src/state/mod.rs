@@ -2,6 +2,7 @@
 //! SQLite file under the data dir. Secrets are never written here (they live in the OS keyring).
 //! Calls are short and serialized behind one connection.
 
+mod log_writer;
 mod migrations;
 pub mod native_queries;
 
@@ -14,6 +15,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub struct StateDb {
     conn: Mutex<Connection>,
+    log: log_writer::LogWriter,
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +81,8 @@ impl StateDb {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )?;
         migrations::apply(&mut conn)?;
-        Ok(Self { conn: Mutex::new(conn) })
+        let log = log_writer::LogWriter::start(path)?;
+        Ok(Self { conn: Mutex::new(conn), log })
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -115,19 +118,8 @@ impl StateDb {
         settings: &ConnectionSettings,
         secret_fields: &[String],
     ) -> Result<StoredConnection> {
-        {
-            let conn = self.conn()?;
-            let inserted = conn.execute(
-                &format!(
-                    "INSERT INTO connections (id, name, kind, settings, secret_fields, created_at, updated_at) \
-                     VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
-                    next_id("connections")
-                ),
-                params![name, settings.kind().name(), to_json(settings)?, to_json(&secret_fields)?, now()],
-            )?;
-            if inserted == 0 {
-                return Err(Error::Conflict(format!("a connection named {name:?} already exists")));
-            }
+        if !insert_connection_row(&*self.conn()?, name, settings, secret_fields)? {
+            return Err(Error::Conflict(format!("a connection named {name:?} already exists")));
         }
         self.require_connection(name)
     }
@@ -266,31 +258,20 @@ impl StateDb {
 
     // ---- query log ---------------------------------------------------------------------
 
-    /// Appends an entry and trims the log to its newest `keep` entries.
+    /// Queues an entry for the log writer, which commits entries in batches and trims the log
+    /// to its newest `keep` entries.
     pub fn append_log(&self, entry: &LogEntry, keep: u64) -> Result<()> {
-        let conn = self.conn()?;
-        conn.execute(
-            "INSERT INTO query_log (at, source, connection, sql, rows, duration_ms, outcome, error) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                entry.at,
-                entry.source,
-                entry.connection,
-                entry.sql,
-                entry.rows as i64,
-                entry.duration_ms,
-                entry.outcome,
-                entry.error
-            ],
-        )?;
-        let id = conn.last_insert_rowid();
-        if id % 100 == 0 {
-            conn.execute("DELETE FROM query_log WHERE id <= ?1", [id - keep as i64])?;
-        }
+        self.log.append(entry.clone(), keep);
         Ok(())
     }
 
+    /// Commits every queued log entry; the server calls it when it stops.
+    pub fn flush_log(&self) {
+        self.log.flush();
+    }
+
     pub fn recent_log(&self, limit: u64) -> Result<Vec<LogEntry>> {
+        self.log.flush();
         let conn = self.conn()?;
         let mut stmt = conn.prepare(
             "SELECT id, at, source, connection, sql, rows, duration_ms, outcome, error FROM query_log \
@@ -322,6 +303,25 @@ pub(crate) fn next_id(table: &str) -> String {
         "(SELECT max(coalesce((SELECT max(id) FROM {table}), 0), \
          coalesce((SELECT max_id FROM id_high_water WHERE tbl = '{table}'), 0)) + 1)"
     )
+}
+
+/// Inserts a connection row unless the name is taken; whether it did. Multi-step saves call
+/// it inside their transaction.
+fn insert_connection_row(
+    conn: &Connection,
+    name: &str,
+    settings: &ConnectionSettings,
+    secret_fields: &[String],
+) -> Result<bool> {
+    let inserted = conn.execute(
+        &format!(
+            "INSERT INTO connections (id, name, kind, settings, secret_fields, created_at, updated_at) \
+             VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT (name) DO NOTHING",
+            next_id("connections")
+        ),
+        params![name, settings.kind().name(), to_json(settings)?, to_json(&secret_fields)?, now()],
+    )?;
+    Ok(inserted > 0)
 }
 
 const QUERY_SELECT: &str = "SELECT q.id, c.name, q.name, q.sql, q.description, q.params, q.created_at, \

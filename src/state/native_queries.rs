@@ -4,8 +4,9 @@
 //! Snowflake role, warehouse and schema). The tables keep their first names, `ws_connections`
 //! and `ws_queries` (migration 2).
 
-use super::{now, StateDb};
+use super::{insert_connection_row, now, StateDb};
 use crate::error::{Error, Result};
+use connectors::ConnectionSettings;
 use rusqlite::{params, OptionalExtension};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +58,21 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NativeQuery> {
     })
 }
 
-/// Runs `native_insert_query`'s or `native_update_query`'s statement; both number their
+/// The insert takes its id from the high-water mark, so a deleted query's id never comes back.
+fn insert_query_sql() -> String {
+    format!(
+        "INSERT INTO ws_queries (id, ws_connection_id, link, name, database, query, category, \
+         sub_category, description, role, warehouse, database_schema, created_at, updated_at) \
+         VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        super::next_id("ws_queries")
+    )
+}
+
+const UPDATE_QUERY: &str = "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, \
+     category = ?6, sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, \
+     database_schema = ?11, updated_at = ?12 WHERE id = ?1";
+
+/// Runs `insert_query_sql()` or `UPDATE_QUERY`; both number their
 /// parameters alike: the row key, the link, the fields, then the time.
 fn write_query(
     conn: &rusqlite::Connection,
@@ -85,7 +100,101 @@ fn write_query(
     )
 }
 
+/// Where `native_save` puts a query.
+pub enum SaveTarget<'a> {
+    /// A new Workspace connection of `user` in `family`, with this as its first query.
+    NewConnection { user: &'a str, family: &'a str, database_type: &'a str },
+    /// Another query on Workspace connection `connection`.
+    Add { connection: i64 },
+    /// New fields for saved query `id` of connection `connection`.
+    Update { connection: i64, id: i64 },
+}
+
+/// The named connection (link) a saved query runs on.
+pub enum LinkChoice<'a> {
+    Existing(&'a str),
+    /// A new one, stored under the first free `workspace-<connection id>[-<n>]` name.
+    New {
+        settings: &'a ConnectionSettings,
+        secret_fields: &'a [String],
+    },
+}
+
+/// What `native_save` stored: the query's id, its Workspace connection, the link it runs on.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub id: i64,
+    pub connection: i64,
+    pub link: String,
+}
+
 impl StateDb {
+    /// Saves a native-protocol query and whatever it needs (a new Workspace connection, a new
+    /// link) in one transaction, so that a crash between the steps leaves nothing half-made.
+    /// `store_secrets` saves the new link's secrets under its name, inside the transaction: if
+    /// it fails, nothing is written. (A crash after it but before the commit leaves only a
+    /// keyring entry under a name the next save of that connection id overwrites.)
+    pub fn native_save(
+        &self,
+        target: SaveTarget<'_>,
+        link: LinkChoice<'_>,
+        fields: &NativeQueryFields,
+        store_secrets: impl FnOnce(&str) -> Result<()>,
+    ) -> Result<Saved> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let connection = match target {
+            SaveTarget::NewConnection { user, family, database_type } => {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO ws_connections (id, user_id, family, database_type, created_at) \
+                         VALUES ({}, ?1, ?2, ?3, ?4)",
+                        super::next_id("ws_connections")
+                    ),
+                    params![user, family, database_type, now()],
+                )?;
+                tx.last_insert_rowid()
+            }
+            SaveTarget::Add { connection } | SaveTarget::Update { connection, .. } => connection,
+        };
+        let link = match link {
+            LinkChoice::Existing(name) => name.to_string(),
+            LinkChoice::New { settings, secret_fields } => {
+                let mut free = None;
+                for n in 1..=1000 {
+                    let name = if n == 1 {
+                        format!("workspace-{connection}")
+                    } else {
+                        format!("workspace-{connection}-{n}")
+                    };
+                    if insert_connection_row(&tx, &name, settings, secret_fields)? {
+                        free = Some(name);
+                        break;
+                    }
+                }
+                let name = free.ok_or_else(|| {
+                    Error::Conflict(format!("no free connection name for Workspace connection {connection}"))
+                })?;
+                store_secrets(&name)?;
+                name
+            }
+        };
+        let id = match target {
+            SaveTarget::Update { id, .. } => {
+                if write_query(&tx, UPDATE_QUERY, id, &link, fields)? == 0 {
+                    return Err(Error::NotFound(format!("there is no saved query with id {id}")));
+                }
+                id
+            }
+            _ => {
+                write_query(&tx, &insert_query_sql(), connection, &link, fields)?;
+                tx.last_insert_rowid()
+            }
+        };
+        tx.commit()?;
+        Ok(Saved { id, connection, link })
+    }
+
     pub fn native_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
         let conn = self.conn()?;
         conn.execute(
@@ -152,31 +261,12 @@ impl StateDb {
         fields: &NativeQueryFields,
     ) -> Result<i64> {
         let conn = self.conn()?;
-        write_query(
-            &conn,
-            &format!(
-                "INSERT INTO ws_queries (id, ws_connection_id, link, name, database, query, category, \
-                 sub_category, description, role, warehouse, database_schema, created_at, updated_at) \
-                 VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-                super::next_id("ws_queries")
-            ),
-            connection,
-            link,
-            fields,
-        )?;
+        write_query(&conn, &insert_query_sql(), connection, link, fields)?;
         Ok(conn.last_insert_rowid())
     }
 
     pub fn native_update_query(&self, id: i64, link: &str, fields: &NativeQueryFields) -> Result<()> {
-        let changed = write_query(
-            &*self.conn()?,
-            "UPDATE ws_queries SET link = ?2, name = ?3, database = ?4, query = ?5, category = ?6, \
-             sub_category = ?7, description = ?8, role = ?9, warehouse = ?10, database_schema = ?11, \
-             updated_at = ?12 WHERE id = ?1",
-            id,
-            link,
-            fields,
-        )?;
+        let changed = write_query(&*self.conn()?, UPDATE_QUERY, id, link, fields)?;
         if changed == 0 {
             return Err(Error::NotFound(format!("there is no saved query with id {id}")));
         }
@@ -207,5 +297,52 @@ impl StateDb {
             .query_row("SELECT 1 FROM ws_queries WHERE link = ?1 LIMIT 1", [link], |_| Ok(()))
             .optional()?
             .is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use connectors::sqlite::SqliteSettings;
+
+    fn fields() -> NativeQueryFields {
+        NativeQueryFields {
+            name: "q".into(),
+            database: "/tmp/x.db".into(),
+            query: "select 1".into(),
+            ..NativeQueryFields::default()
+        }
+    }
+
+    fn count(db: &StateDb, sql: &str) -> i64 {
+        db.conn().unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn a_save_that_fails_midway_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = StateDb::open(&dir.path().join("state.db")).unwrap();
+        let settings =
+            ConnectionSettings::Sqlite(SqliteSettings { path: "/tmp/x.db".into(), read_only: true });
+        let target = SaveTarget::NewConnection { user: "u", family: "sql", database_type: "sqlite" };
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        // The step between the connection and the query fails (the keyring refuses).
+        let failed = db.native_save(target, link, &fields(), |_| Err(Error::SecretStore("locked".into())));
+        assert!(matches!(failed, Err(Error::SecretStore(_))));
+        assert_eq!(count(&db, "SELECT count(*) FROM ws_connections"), 0);
+        assert_eq!(count(&db, "SELECT count(*) FROM connections"), 0);
+
+        let target = SaveTarget::NewConnection { user: "u", family: "sql", database_type: "sqlite" };
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        let saved = db.native_save(target, link, &fields(), |_| Ok(())).unwrap();
+        assert_eq!(saved.link, format!("workspace-{}", saved.connection));
+        assert_eq!(count(&db, "SELECT count(*) FROM ws_queries"), 1);
+        // A second context on the same connection gets the next free name.
+        let link = LinkChoice::New { settings: &settings, secret_fields: &[] };
+        let second = db
+            .native_save(SaveTarget::Add { connection: saved.connection }, link, &fields(), |_| Ok(()))
+            .unwrap();
+        assert_eq!(second.link, format!("workspace-{}-2", saved.connection));
     }
 }

@@ -127,7 +127,13 @@ async fn a_client_that_stops_reading_a_stream_cancels_it() {
 
 #[tokio::test]
 async fn too_many_concurrent_queries_get_429() {
-    let s = start_with(|c| c.limits.max_concurrent_queries = 1).await;
+    // A query waits this long for a slot before it is refused (bursts queue; see
+    // tests/hardening/load.rs); the slow query below holds its slot longer.
+    let s = start_with(|c| {
+        c.limits.max_concurrent_queries = 1;
+        c.limits.queue_wait = Duration::from_millis(200);
+    })
+    .await;
     let db = items_db(s.dir.path(), 1);
     s.add_sqlite("shop", &db, true).await;
     let slow = s
@@ -137,8 +143,10 @@ async fn too_many_concurrent_queries_get_429() {
         .send();
     let slow = tokio::spawn(slow);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": "select 1"})).await;
+    let (status, headers, body) = s.query_text(json!({"connection": "shop", "sql": "select 1"})).await;
     assert_eq!(status, 429, "{body}");
+    assert!(body.contains("--max-concurrent-queries"), "{body}");
+    assert_eq!(headers["retry-after"], "1");
     assert_eq!(slow.await.unwrap().unwrap().status().as_u16(), 504);
     let (status, _, _) = s.query_text(json!({"connection": "shop", "sql": "select 1"})).await;
     assert_eq!(status, 200);
