@@ -192,7 +192,8 @@ impl Bastion {
     }
 }
 
-/// A running tunnel; dropping it stops the listener and with it every forwarded socket's session.
+/// A running tunnel; dropping it closes the listener. Sockets already forwarded end when the
+/// pool closes them, and the session with the last of them.
 pub struct Tunnel {
     local: SocketAddr,
     host_key: String,
@@ -232,6 +233,10 @@ impl Tunnel {
             key,
             password: secrets.get("ssh_password").map(str::to_string),
         };
+        // Checked before any network step, so that a form missing both gets a 400, not a 502.
+        if bastion.key.is_none() && bastion.password.is_none() {
+            return Err(ConnectorError::invalid("\"ssh\" needs a \"private_key\" or a \"password\""));
+        }
         let (handle, host_key) = bastion.session().await?;
         // Later sessions must present the key this one did.
         bastion.settings.host_key = Some(host_key.clone());
