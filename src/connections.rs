@@ -190,7 +190,9 @@ fn keep_host_key(merged: &mut Map<String, Value>, stored: Option<Value>) {
     let (Some(Value::Object(stored)), Some(Value::Object(new))) = (stored, merged.get_mut("ssh")) else {
         return;
     };
-    let same_bastion = ["host", "port"].iter().all(|f| new.get(*f).is_none_or(|v| Some(v) == stored.get(*f)));
+    // Stored settings always hold the port; a patch without one means the default, 22.
+    let port = new.get("port").cloned().unwrap_or(Value::from(22));
+    let same_bastion = new.get("host") == stored.get("host") && Some(&port) == stored.get("port");
     if same_bastion && !new.contains_key("host_key") {
         if let Some(pinned) = stored.get("host_key") {
             new.insert("host_key".into(), pinned.clone());
