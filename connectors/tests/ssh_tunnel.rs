@@ -123,6 +123,26 @@ async fn each_failed_step_is_named() {
     assert_no_key_material(&e, &sshd);
 }
 
+#[tokio::test]
+async fn an_encrypted_key_needs_its_passphrase() {
+    let Some(sshd) = Sshd::start() else { return };
+    let Some(db) = MysqlDb::create().await else { return };
+    let settings =
+        || ConnectionSettings::Mysql(MysqlSettings { ssh: Some(ssh(&sshd, None)), ..db.settings(true) });
+    let mut secrets = with_key(db.secrets(), &sshd.encrypted_key);
+    let e = connect_error(settings(), &secrets).await;
+    assert_step(&e, ConnectStep::SshAuth, ErrorKind::InvalidInput);
+
+    secrets.insert("ssh_passphrase", "Wrong-passphrase");
+    let e = connect_error(settings(), &secrets).await;
+    assert_step(&e, ConnectStep::SshAuth, ErrorKind::InvalidInput);
+    assert!(!e.message().contains("Wrong-passphrase"), "{}", e.message());
+
+    secrets.insert("ssh_passphrase", sshd.passphrase.clone());
+    let engine = connect_engine(settings(), &secrets).await;
+    assert!(body(&*engine, "SELECT 1 AS one").await.contains('1'));
+}
+
 #[test]
 fn ssh_secrets_given_inside_ssh_are_split_off_and_never_stored() {
     let input = serde_json::json!({

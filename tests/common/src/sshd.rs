@@ -22,12 +22,15 @@ pub struct Sshd {
     pub client_key: String,
     /// A key the server does not know.
     pub stranger_key: String,
+    /// Another authorized key, encrypted with `passphrase`.
+    pub encrypted_key: String,
+    pub passphrase: String,
     child: Option<Child>,
 }
 
-fn keygen(path: &Path) {
+fn keygen(path: &Path, passphrase: &str) {
     let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "dc-test", "-f"])
+        .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", "dc-test", "-f"])
         .arg(path)
         .status()
         .unwrap_or_else(|e| panic!("cannot run ssh-keygen: {e}; {HOW_TO_INSTALL}"));
@@ -51,9 +54,13 @@ impl Sshd {
         let dir = std::env::temp_dir().join(unique("dc-sshd"));
         std::fs::create_dir_all(&dir).unwrap();
         for key in ["host_key", "other_host_key", "client_key", "stranger_key"] {
-            keygen(&dir.join(key));
+            keygen(&dir.join(key), "");
         }
-        std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
+        let passphrase = unique("Key-pass");
+        keygen(&dir.join("encrypted_key"), &passphrase);
+        let authorized = std::fs::read_to_string(dir.join("client_key.pub")).unwrap()
+            + &std::fs::read_to_string(dir.join("encrypted_key.pub")).unwrap();
+        std::fs::write(dir.join("authorized_keys"), authorized).unwrap();
         let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
             .unwrap()
             .trim()
@@ -64,6 +71,8 @@ impl Sshd {
             user,
             client_key: read("client_key"),
             stranger_key: read("stranger_key"),
+            encrypted_key: read("encrypted_key"),
+            passphrase,
             dir,
             child: None,
         };
