@@ -26,6 +26,7 @@ command -v secret-tool >/dev/null || need+=(libsecret-tools)
 command -v curl >/dev/null || need+=(curl)
 command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server mariadb-client)
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null || need+=(openssh-server)  # SSH tunnel tests (tests/common/src/sshd.rs)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # The Workspace browser test (tests/custom_backend/browser.rs): Chromium driven by chromedriver, and
 # openssl for the https://pro.openbb.co stand-in.

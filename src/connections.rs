@@ -62,8 +62,9 @@ pub async fn create(app: &App, mut input: Map<String, Value>) -> Result<Connecti
     if app.state.get_connection(&name)?.is_some() {
         return Err(Error::Conflict(format!("a connection named {name:?} already exists")));
     }
-    let (settings, secrets) = ConnectionSettings::from_input(input)?;
+    let (mut settings, secrets) = ConnectionSettings::from_input(input)?;
     let engine = connect(&settings, &secrets).await?;
+    settings.pin_ssh_host_key(engine.ssh_host_key());
     let fields: Vec<String> = secrets.fields().map(str::to_string).collect();
     if !secrets.is_empty() {
         store_secrets(app, &name, secrets).await?;
@@ -135,8 +136,10 @@ pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Res
             merged.remove(field);
         }
     }
+    let stored_ssh = merged.get("ssh").cloned();
     merged.extend(patch);
-    let (settings, new_secrets) = ConnectionSettings::from_input(merged)?;
+    keep_host_key(&mut merged, stored_ssh);
+    let (mut settings, new_secrets) = ConnectionSettings::from_input(merged)?;
     let mut secrets = if kind_changed || stored.secret_fields.is_empty() {
         Secrets::new()
     } else {
@@ -149,6 +152,7 @@ pub async fn update(app: &App, name: &str, mut patch: Map<String, Value>) -> Res
         secrets.remove(&field);
     }
     let engine = connect(&settings, &secrets).await?;
+    settings.pin_ssh_host_key(engine.ssh_host_key());
     let fields: Vec<String> = secrets.fields().map(str::to_string).collect();
     if new_name != name && app.state.get_connection(&new_name)?.is_some() {
         return Err(Error::Conflict(format!("a connection named {new_name:?} already exists")));
@@ -215,6 +219,22 @@ pub async fn engine(app: &App, name: &str) -> Result<Arc<Connected>> {
     let connected = Arc::new(Connected { engine, read_only: stored.settings.read_only() });
     app.engines.lock().await.insert(name.to_string(), connected.clone());
     Ok(connected)
+}
+
+/// A patch that sends `"ssh"` for the same bastion without `host_key` keeps the pinned key: only
+/// a different bastion, or an explicit `"host_key": null`, is pinned afresh.
+fn keep_host_key(merged: &mut Map<String, Value>, stored: Option<Value>) {
+    let (Some(Value::Object(stored)), Some(Value::Object(new))) = (stored, merged.get_mut("ssh")) else {
+        return;
+    };
+    // Stored settings always hold the port; a patch without one means the default, 22.
+    let port = new.get("port").cloned().unwrap_or(Value::from(22));
+    let same_bastion = new.get("host") == stored.get("host") && Some(&port) == stored.get("port");
+    if same_bastion && !new.contains_key("host_key") {
+        if let Some(pinned) = stored.get("host_key") {
+            new.insert("host_key".into(), pinned.clone());
+        }
+    }
 }
 
 async fn connect(settings: &ConnectionSettings, secrets: &Secrets) -> Result<Arc<dyn connectors::Engine>> {

@@ -381,7 +381,16 @@
       $('#f-database').value = v(c.database);
       $('#f-tls').value = c.tls || 'prefer';
       $('#f-ca-file').value = v(c.ca_file);
+      const ssh = c.ssh || {};
+      $('#f-ssh-host').value = v(ssh.host);
+      $('#f-ssh-port').value = v(ssh.port);
+      $('#f-ssh-user').value = v(ssh.user);
+      $('.ssh-tunnel').open = !!c.ssh;
     }
+    // The pinned bastion key, for the user to compare with what their administrator publishes.
+    const hostKey = c && c.ssh && c.ssh.host_key;
+    $('#f-ssh-host-key').hidden = !hostKey;
+    $('#f-ssh-host-key').textContent = hostKey ? 'Bastion host key (pinned): ' + hostKey : '';
     if (c && c.kind === 'snowflake') {
       $('#f-account').value = v(c.account);
       $('#f-sf-user').value = v(c.user);
@@ -394,6 +403,9 @@
       $('.advanced').open = !!c.base_url;
     }
     $('#f-password').placeholder = secretPlaceholder(c, 'password');
+    $('#f-ssh-password').placeholder = secretPlaceholder(c, 'ssh_password');
+    $('#f-ssh-key').placeholder = secretPlaceholder(c, 'ssh_private_key', '-----BEGIN OPENSSH PRIVATE KEY-----');
+    $('#f-ssh-passphrase').placeholder = secretPlaceholder(c, 'ssh_passphrase');
     $('#f-sf-password').placeholder = secretPlaceholder(c, 'password');
     $('#f-passcode').placeholder = secretPlaceholder(c, 'passcode', 'Only if MFA asks for one');
     $('#f-private-key').placeholder = secretPlaceholder(c, 'private_key', '-----BEGIN PRIVATE KEY-----');
@@ -444,6 +456,21 @@
       payload.tls = $('#f-tls').value;
       payload.ca_file = optional('#f-ca-file');
       secret('password', '#f-password');
+      const sshHost = text('#f-ssh-host');
+      if (sshHost) {
+        need('#f-ssh-user', 'the SSH user');
+        const sshPort = text('#f-ssh-port');
+        if (sshPort && (!/^\d+$/.test(sshPort) || Number(sshPort) < 1 || Number(sshPort) > 65535)) {
+          return { error: 'The SSH port must be a number from 1 to 65535.', focus: '#f-ssh-port' };
+        }
+        // Without host_key: the server keeps the pinned key for the same bastion.
+        payload.ssh = { host: sshHost, port: sshPort ? Number(sshPort) : 22, user: text('#f-ssh-user') };
+        secret('ssh_password', '#f-ssh-password');
+        secret('ssh_private_key', '#f-ssh-key');
+        secret('ssh_passphrase', '#f-ssh-passphrase');
+      } else {
+        payload.ssh = null;
+      }
     } else if (kind === 'snowflake') {
       need('#f-account', 'the account identifier');
       need('#f-sf-user', 'the user');

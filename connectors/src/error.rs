@@ -30,19 +30,57 @@ pub enum ErrorKind {
     Internal,
 }
 
+/// Which step of reaching a database through an SSH tunnel failed, so that a connection test can
+/// say where to look. Errors after the tunnel (the database login) carry no step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectStep {
+    /// The bastion's name did not resolve.
+    Dns,
+    /// The bastion did not accept a TCP connection.
+    Tcp,
+    /// The SSH handshake failed (not an SSH server, no common algorithm).
+    Ssh,
+    /// The bastion presented a host key other than the pinned one.
+    HostKey,
+    /// The bastion refused the key or password, or the key could not be read.
+    SshAuth,
+}
+
+impl ConnectStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Tcp => "tcp",
+            Self::Ssh => "ssh",
+            Self::HostKey => "host_key",
+            Self::SshAuth => "ssh_auth",
+        }
+    }
+}
+
 #[derive(Debug, Error, Clone)]
 #[error("{message}")]
 pub struct ConnectorError {
     kind: ErrorKind,
     message: String,
+    step: Option<ConnectStep>,
 }
 
 impl ConnectorError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self { kind, message: message.into(), step: None }
     }
     pub fn kind(&self) -> ErrorKind {
         self.kind
+    }
+    /// The SSH tunnel step that failed, if the error came from the tunnel.
+    pub fn step(&self) -> Option<ConnectStep> {
+        self.step
+    }
+    pub(crate) fn at_step(mut self, step: ConnectStep) -> Self {
+        self.message = format!("SSH tunnel, step {}: {}", step.as_str(), self.message);
+        self.step = Some(step);
+        self
     }
     pub fn message(&self) -> &str {
         &self.message

@@ -20,6 +20,7 @@ pub mod snowflake;
 pub mod sqlite;
 pub(crate) mod sqlx_common;
 pub mod statement;
+pub mod tunnel;
 
 pub use cell::{Cell, Column, ColumnKind};
 pub use error::{ConnectorError, ErrorKind, Result};
@@ -94,6 +95,12 @@ pub struct ColumnInfo {
 #[async_trait::async_trait]
 pub trait Engine: Send + Sync {
     fn kind(&self) -> EngineKind;
+
+    /// `SHA256:...` of the SSH bastion's host key when the engine connects through a tunnel, for
+    /// the server to pin on first use.
+    fn ssh_host_key(&self) -> Option<String> {
+        None
+    }
 
     /// One round trip to the database; the answer is its version string.
     async fn server_version(&self) -> Result<String>;

@@ -16,6 +16,23 @@ pub enum ConnectionSettings {
 }
 
 impl ConnectionSettings {
+    /// The SSH tunnel settings of an engine that has them.
+    pub fn ssh_mut(&mut self) -> Option<&mut crate::tunnel::SshSettings> {
+        match self {
+            Self::Mysql(s) => s.ssh.as_mut(),
+            Self::Postgres(s) => s.ssh.as_mut(),
+            Self::Sqlite(_) | Self::Snowflake(_) => None,
+        }
+    }
+
+    /// Pins the bastion's host key seen on first use; a key already pinned is kept (the tunnel
+    /// has refused any other).
+    pub fn pin_ssh_host_key(&mut self, fingerprint: Option<String>) {
+        if let (Some(ssh), Some(fingerprint)) = (self.ssh_mut(), fingerprint) {
+            ssh.host_key.get_or_insert(fingerprint);
+        }
+    }
+
     pub fn kind(&self) -> EngineKind {
         match self {
             Self::Sqlite(_) => EngineKind::Sqlite,
@@ -137,6 +154,9 @@ impl ConnectionSettings {
         };
         // An unknown kind has no secrets to split off; serde names the kinds it accepts below.
         let secret_fields = kind.parse::<EngineKind>().map_or(&[][..], EngineKind::secret_fields);
+        if secret_fields.contains(&crate::tunnel::SECRET_FIELDS[0]) {
+            crate::tunnel::lift_secrets(&mut input);
+        }
         let mut secrets = Secrets::new();
         for field in secret_fields {
             match input.remove(*field) {

@@ -423,6 +423,7 @@ async fn a_wrong_password_is_refused_and_never_shown() {
         tls: TlsMode::Prefer,
         ca_file: None,
         read_only: true,
+        ssh: None,
     };
     let wrong_password = unique("Wrong-pw");
     let wrong: Secrets = password_secrets(&wrong_password);

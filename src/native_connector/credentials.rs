@@ -176,7 +176,8 @@ pub(super) async fn stored_input(app: &Arc<App>, link: &str) -> Result<Map<Strin
 /// connected but not stored yet (`save` stores it with the query, in one transaction).
 pub(super) enum Link {
     Existing(String),
-    New(connections::Prepared),
+    // Boxed: a prepared connection (settings, secrets, an SSH tunnel) is large.
+    New(Box<connections::Prepared>),
 }
 
 /// The link a query with `fields` should run on: one the connection already has for the same
@@ -192,7 +193,7 @@ pub(super) async fn link_for(
     }
     let mut input = stored_input(app, source).await?;
     apply_context(&mut input, fields);
-    Ok(Link::New(connections::prepare(input).await?))
+    Ok(Link::New(Box::new(connections::prepare(input).await?)))
 }
 
 /// Stores a query with its link (and, for a new Workspace connection, the connection) in one
@@ -205,7 +206,7 @@ pub(super) async fn save(
 ) -> Result<Saved> {
     let (existing, prepared) = match link {
         Link::Existing(name) => (Some(name), None),
-        Link::New(prepared) => (None, Some(prepared)),
+        Link::New(prepared) => (None, Some(*prepared)),
     };
     let worker = app.clone();
     let (saved, prepared) = tokio::task::spawn_blocking(move || {

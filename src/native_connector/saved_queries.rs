@@ -34,7 +34,7 @@ pub(super) async fn create(caller: Caller, bytes: Bytes) -> Result<(StatusCode, 
     let database_type = credentials::database_type(family, &body)?;
     let mut input = credentials::input(family, &body)?;
     credentials::apply_context(&mut input, &fields);
-    let link = Link::New(connections::prepare(input).await?);
+    let link = Link::New(Box::new(connections::prepare(input).await?));
     let target = OwnedTarget::NewConnection {
         user: caller.user.0.clone(),
         family: family.as_str().to_string(),

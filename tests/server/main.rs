@@ -10,5 +10,6 @@ mod cli;
 mod database_guard;
 mod keyring;
 mod security;
+mod ssh;
 mod streaming;
 mod values;

@@ -27,6 +27,7 @@ use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
 use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
 use crate::statement::{self, CheckedStatement};
+use crate::tunnel::Tunnel;
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
 use error::{map_error, server_name};
 use sqlx::mysql::{MySql, MySqlArguments, MySqlConnectOptions, MySqlRow, MySqlSslMode};
@@ -47,13 +48,23 @@ pub struct MysqlEngine {
     flavor: Flavor,
     /// `RELEASE_ALL_LOCKS()` exists (MySQL 5.7+, MariaDB 10.5+): every query ends with it.
     releases_locks: bool,
+    /// Kept for the engine's lifetime: dropping it closes the forwarded port.
+    tunnel: Option<Tunnel>,
 }
 
 impl MysqlEngine {
     pub async fn connect(settings: MysqlSettings, secrets: &Secrets) -> Result<Self> {
+        let tunnel = match &settings.ssh {
+            Some(ssh) => Some(Tunnel::open(ssh, secrets, &settings.host, settings.port).await?),
+            None => None,
+        };
+        let (host, port) = match &tunnel {
+            Some(tunnel) => (tunnel.local_addr().ip().to_string(), tunnel.local_addr().port()),
+            None => (settings.host.clone(), settings.port),
+        };
         let mut options = MySqlConnectOptions::new()
-            .host(&settings.host)
-            .port(settings.port)
+            .host(&host)
+            .port(port)
             .username(&settings.user)
             .ssl_mode(match settings.tls {
                 TlsMode::Disable => MySqlSslMode::Disabled,
@@ -88,7 +99,7 @@ impl MysqlEngine {
         let releases_locks = sqlx::raw_sql("DO RELEASE_ALL_LOCKS()").execute(&mut conn).await.is_ok();
         let _ = conn.close().await;
         let flavor = if version.contains("MariaDB") { Flavor::MariaDb } else { Flavor::MySql };
-        Ok(Self { server, flavor, releases_locks })
+        Ok(Self { server, flavor, releases_locks, tunnel })
     }
 
     /// Whether the statement may leave state on its session that `end` does not undo: user or
@@ -170,6 +181,10 @@ impl MysqlEngine {
 impl Engine for MysqlEngine {
     fn kind(&self) -> EngineKind {
         EngineKind::Mysql
+    }
+
+    fn ssh_host_key(&self) -> Option<String> {
+        self.tunnel.as_ref().map(|t| t.host_key().to_string())
     }
 
     async fn server_version(&self) -> Result<String> {

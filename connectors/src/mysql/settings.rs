@@ -1,6 +1,7 @@
 //! What a MySQL/MariaDB connection stores. The password is a secret and lives in the keyring.
 
 use crate::settings::{default_true, EngineSettings, TlsMode};
+use crate::tunnel::SshSettings;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -21,6 +22,9 @@ pub struct MysqlSettings {
     pub ca_file: Option<PathBuf>,
     #[serde(default = "default_true")]
     pub read_only: bool,
+    /// Reach the server through an SSH bastion; `host`/`port` are then as the bastion sees them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<SshSettings>,
 }
 
 fn default_port() -> u16 {
@@ -28,7 +32,8 @@ fn default_port() -> u16 {
 }
 
 impl EngineSettings for MysqlSettings {
-    const SECRET_FIELDS: &'static [&'static str] = &["password"];
+    const SECRET_FIELDS: &'static [&'static str] =
+        &["password", "ssh_private_key", "ssh_password", "ssh_passphrase"];
 
     fn read_only(&self) -> bool {
         self.read_only

@@ -26,6 +26,7 @@ use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
 use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
 use crate::statement::{self, CheckedStatement};
+use crate::tunnel::Tunnel;
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
 use error::{map_error, server_name};
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgRow, PgSslMode, PgTypeInfo, Postgres};
@@ -39,13 +40,23 @@ pub struct PostgresEngine {
     server: Server<Postgres, PostgresSettings>,
     /// Fraction digits of `money` in the server's `lc_monetary`; the wire value is an integer.
     money_scale: u8,
+    /// Kept for the engine's lifetime: dropping it closes the forwarded port.
+    tunnel: Option<Tunnel>,
 }
 
 impl PostgresEngine {
     pub async fn connect(settings: PostgresSettings, secrets: &Secrets) -> Result<Self> {
+        let tunnel = match &settings.ssh {
+            Some(ssh) => Some(Tunnel::open(ssh, secrets, &settings.host, settings.port).await?),
+            None => None,
+        };
+        let (host, port) = match &tunnel {
+            Some(tunnel) => (tunnel.local_addr().ip().to_string(), tunnel.local_addr().port()),
+            None => (settings.host.clone(), settings.port),
+        };
         let mut options = PgConnectOptions::new_without_pgpass()
-            .host(&settings.host)
-            .port(settings.port)
+            .host(&host)
+            .port(port)
             .username(&settings.user)
             .database(settings.database.as_deref().unwrap_or("postgres"))
             .application_name("data-connector")
@@ -70,7 +81,7 @@ impl PostgresEngine {
             .await
             .map_err(|e| server.error(e, None))?;
         let _ = conn.close().await;
-        Ok(Self { server, money_scale: u8::try_from(scale).unwrap_or(2) })
+        Ok(Self { server, money_scale: u8::try_from(scale).unwrap_or(2), tunnel })
     }
 
     async fn run(&self, query: &Query, checked: &CheckedStatement, mut sink: ResultSink) -> Result<()> {
@@ -194,6 +205,10 @@ impl PostgresEngine {
 impl Engine for PostgresEngine {
     fn kind(&self) -> EngineKind {
         EngineKind::Postgres
+    }
+
+    fn ssh_host_key(&self) -> Option<String> {
+        self.tunnel.as_ref().map(|t| t.host_key().to_string())
     }
 
     async fn server_version(&self) -> Result<String> {

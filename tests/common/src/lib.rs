@@ -17,6 +17,7 @@ pub mod postgres;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod skip;
+pub mod sshd;
 pub mod types;
 
 pub use names::unique;

@@ -124,6 +124,7 @@ impl MysqlDb {
             tls: TlsMode::Prefer,
             ca_file: None,
             read_only,
+            ssh: None,
         }
     }
 

@@ -110,6 +110,7 @@ impl PostgresDb {
             tls: TlsMode::Prefer,
             ca_file: None,
             read_only,
+            ssh: None,
         }
     }
 

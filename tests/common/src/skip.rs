@@ -23,6 +23,8 @@ pub enum Need {
     Desktop,
     /// The official MCP Python SDK in its venv (`tests/mcp/setup.sh`).
     Mcp,
+    /// OpenSSH's `sshd` and `ssh-keygen` (package `openssh-server`), for SSH tunnel tests.
+    Sshd,
 }
 
 impl Need {
@@ -36,6 +38,7 @@ impl Need {
             Self::Browser => "DC_SKIP_BROWSER",
             Self::Desktop => "DC_SKIP_DESKTOP",
             Self::Mcp => "DC_SKIP_MCP",
+            Self::Sshd => "DC_SKIP_SSHD",
         }
     }
 
@@ -48,6 +51,7 @@ impl Need {
             Self::Browser => "Chromium",
             Self::Desktop => "the desktop window session",
             Self::Mcp => "the MCP Python SDK",
+            Self::Sshd => "OpenSSH's sshd",
         }
     }
 }
