@@ -375,18 +375,21 @@ pub async fn mcp(args: McpArgs) -> Result<()> {
 
 /// `tls install-ca`, `uninstall-ca` and `ca-path`.
 pub fn tls(command: TlsCommand) -> Result<()> {
-    let (args, action): (TrustArgs, fn(&std::path::Path, &crate::tls::trust::Stores) -> Result<Vec<String>>) =
-        match command {
-            TlsCommand::InstallCa(args) => (args, crate::tls::trust::install),
-            TlsCommand::UninstallCa(args) => (args, crate::tls::trust::uninstall),
-            TlsCommand::CaPath(args) => {
-                let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
-                announce(&ca.display().to_string());
-                return Ok(());
-            }
-        };
-    let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
-    for line in action(&ca, &crate::tls::trust::Stores { system: args.system })? {
+    use crate::tls::trust::{self, Stores};
+    let lines = match command {
+        TlsCommand::InstallCa(args) => {
+            let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
+            trust::install(&ca, &Stores { system: args.system })?
+        }
+        TlsCommand::UninstallCa(args) => {
+            let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
+            trust::uninstall(&ca, &Stores { system: args.system })?
+        }
+        TlsCommand::CaPath(args) => {
+            vec![crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?.display().to_string()]
+        }
+    };
+    for line in lines {
         announce(&line);
     }
     Ok(())
