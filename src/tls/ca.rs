@@ -136,8 +136,9 @@ impl LeafResolver {
     }
 }
 
-impl ResolvesServerCert for LeafResolver {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+impl LeafResolver {
+    /// The leaf to present now, renewed first if it is close to expiry.
+    fn leaf(&self) -> Arc<CertifiedKey> {
         let mut current = self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if current.1 - OffsetDateTime::now_utc() < Duration::days(RENEW_DAYS) {
             match self.ca.issue_leaf() {
@@ -146,7 +147,13 @@ impl ResolvesServerCert for LeafResolver {
                 Err(e) => tracing::warn!("renewing the localhost certificate failed: {e}"),
             }
         }
-        Some(current.0.clone())
+        current.0.clone()
+    }
+}
+
+impl ResolvesServerCert for LeafResolver {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.leaf())
     }
 }
 
@@ -206,5 +213,35 @@ impl FromPemChecked for CertificateDer<'static> {
     fn from_pem_slice_checked(pem: &[u8]) -> Result<Self> {
         use rustls::pki_types::pem::PemObject;
         Self::from_pem_slice(pem).map_err(|e| startup(format!("the local CA certificate is damaged: {e}")))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leaf_is_kept_while_fresh_and_renewed_near_expiry() {
+        let dir = tempfile::tempdir().unwrap();
+        let resolver = LeafResolver::new(LocalCa::open_or_create(dir.path()).unwrap()).unwrap();
+        let first = resolver.leaf();
+        assert!(Arc::ptr_eq(&first, &resolver.leaf()), "a fresh leaf was replaced");
+        resolver.current.lock().unwrap().1 = OffsetDateTime::now_utc() + Duration::days(RENEW_DAYS - 1);
+        let renewed = resolver.leaf();
+        assert!(!Arc::ptr_eq(&first, &renewed), "a leaf near expiry was kept");
+        assert_ne!(first.cert[0], renewed.cert[0]);
+        assert!(
+            resolver.current.lock().unwrap().1 > OffsetDateTime::now_utc() + Duration::days(LEAF_DAYS - 1)
+        );
+    }
+
+    #[test]
+    fn damaged_ca_key_is_a_startup_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        LocalCa::open_or_create(dir.path()).unwrap();
+        std::fs::write(dir.path().join(CA_KEY_FILE), "not a key").unwrap();
+        let err = LocalCa::open_or_create(dir.path()).err().unwrap().to_string();
+        assert!(err.contains(CA_KEY_FILE) && err.contains("damaged"), "{err}");
     }
 }
