@@ -382,7 +382,8 @@ pub fn tls(command: TlsCommand) -> Result<()> {
             trust::install(&ca, &Stores { system: args.system })?
         }
         TlsCommand::UninstallCa(args) => {
-            let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
+            // Not `ensure`: removing trust must not create a CA.
+            let ca = crate::tls::ca::dir(&data_dir(&args.data_dir)?).join(crate::tls::ca::CA_CERT_FILE);
             trust::uninstall(&ca, &Stores { system: args.system })?
         }
         TlsCommand::CaPath(args) => {
