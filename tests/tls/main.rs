@@ -215,3 +215,33 @@ async fn plain_http_and_garbage_on_the_tls_port_leave_it_serving() {
     assert_eq!(status, 404);
     assert!(body["detail"].is_string());
 }
+
+#[tokio::test]
+async fn a_tls_client_that_sends_no_request_is_closed_after_the_header_timeout() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve(dir.path(), &["--tls", "--header-timeout-ms", "1000"]);
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = std::fs::read(ca_pem(dir.path())).unwrap();
+    use rustls::pki_types::pem::PemObject;
+    roots.add(rustls::pki_types::CertificateDer::from_pem_slice(&pem).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", served.port)).await.unwrap();
+    let started = Instant::now();
+    let mut tls = connector.connect("localhost".try_into().unwrap(), tcp).await.unwrap();
+    // Handshake done, then silence: the server must hang up on its own.
+    let mut buf = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(10), tls.read(&mut buf)).await;
+    assert!(read.is_ok(), "a silent TLS client was kept open for 10 s");
+    assert!(started.elapsed() >= Duration::from_millis(900), "closed before the header timeout");
+    let client = client_trusting(&ca_pem(dir.path()));
+    let response = client.get(format!("https://localhost:{}/health", served.port)).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
