@@ -33,6 +33,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v openssl >/dev/null || need+=(openssl)
+# serve --tls (tests/tls): certutil fills the NSS database Chromium trusts.
+command -v certutil >/dev/null || need+=(libnss3-tools)
 apt_install ${need[@]+"${need[@]}"}
 # The desktop app (src-tauri/) links WebKitGTK, so even clippy needs its -dev packages.
 if skip_requested DESKTOP "the desktop app's lints and tests"; then

@@ -28,6 +28,29 @@ pub enum Command {
     /// Serve the read-only MCP tools on standard input and output, for AI clients that start a
     /// local process (Claude Desktop and others; see docs/mcp.md).
     Mcp(McpArgs),
+    /// Manage the local certificate authority behind `serve --tls`.
+    #[command(subcommand)]
+    Tls(TlsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Trust the local CA (created if missing) in this user's trust stores: Linux's NSS
+    /// database (~/.pki/nssdb, Chromium), macOS's login keychain, Windows' user Root store.
+    InstallCa(TrustArgs),
+    /// Remove the local CA from the stores `install-ca` changed.
+    UninstallCa(TrustArgs),
+    /// Print where the local CA certificate is (created if missing), to trust it by hand.
+    CaPath(TrustArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    #[command(flatten)]
+    pub data_dir: DataDirArg,
+    /// Linux: also the system store (/usr/local/share/ca-certificates); needs root.
+    #[arg(long)]
+    pub system: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -66,6 +89,15 @@ pub struct ServeArgs {
     /// Keep secrets in memory only, for the life of this process, instead of the OS keyring.
     #[arg(long)]
     pub ephemeral_secrets: bool,
+    /// Serve HTTPS with a certificate for localhost from the app's local CA (see `tls install-ca`).
+    #[arg(long)]
+    pub tls: bool,
+    /// Serve HTTPS with your own PEM certificate chain instead (implies --tls; needs --tls-key).
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub limits: LimitArgs,
 }
@@ -234,6 +266,16 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         ephemeral_secrets: args.ephemeral_secrets,
         limits,
     };
+    let certificate = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::Certificate::Files { cert, key }),
+        _ if args.tls => Some(crate::tls::Certificate::LocalCa),
+        _ => None,
+    };
+    // Before opening anything else: a bad certificate is the user's first error to see.
+    let tls = match &certificate {
+        Some(certificate) => Some(crate::tls::server_config(certificate, &config.data_dir)?),
+        None => None,
+    };
     let app = App::open(config)?;
     if app.secrets.is_ephemeral() {
         tracing::warn!(
@@ -243,13 +285,22 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     if args.demo {
         crate::demo::ensure(&app).await?;
     }
-    let server = crate::server::bind(app).await?;
+    let mut server = crate::server::bind(app).await?;
+    if let Some(tls) = tls {
+        server = server.with_tls(tls);
+    }
     announce(&format!("listening on {}", server.url()));
+    let scheme = if certificate.is_some() { "https" } else { "http" };
     announce(&format!(
-        "In OpenBB Workspace, connect to http://localhost:{} and click Allow when the browser asks \
+        "In OpenBB Workspace, connect to {scheme}://localhost:{} and click Allow when the browser asks \
          for local network access",
         server.local_addr().port()
     ));
+    if matches!(certificate, Some(crate::tls::Certificate::LocalCa)) {
+        announce(
+            "If the browser does not trust the certificate yet, run `data-connector tls install-ca` once",
+        );
+    }
     server.serve(shutdown_signal()).await
 }
 
@@ -320,4 +371,27 @@ pub async fn mcp(args: McpArgs) -> Result<()> {
     config.ephemeral_secrets = args.ephemeral_secrets;
     let app = App::open(config)?;
     crate::mcp::serve_stdio(app).await
+}
+
+/// `tls install-ca`, `uninstall-ca` and `ca-path`.
+pub fn tls(command: TlsCommand) -> Result<()> {
+    use crate::tls::trust::{self, Stores};
+    let lines = match command {
+        TlsCommand::InstallCa(args) => {
+            let ca = crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?;
+            trust::install(&ca, &Stores { system: args.system })?
+        }
+        TlsCommand::UninstallCa(args) => {
+            // Not `ensure`: removing trust must not create a CA.
+            let ca = crate::tls::ca::dir(&data_dir(&args.data_dir)?).join(crate::tls::ca::CA_CERT_FILE);
+            trust::uninstall(&ca, &Stores { system: args.system })?
+        }
+        TlsCommand::CaPath(args) => {
+            vec![crate::tls::ca::ensure(&data_dir(&args.data_dir)?)?.display().to_string()]
+        }
+    };
+    for line in lines {
+        announce(&line);
+    }
+    Ok(())
 }

@@ -28,6 +28,7 @@ pub mod secrets;
 pub mod security;
 pub mod server;
 pub mod state;
+pub mod tls;
 
 pub use app::App;
 pub use config::Config;

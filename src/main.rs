@@ -17,6 +17,7 @@ async fn main() -> ExitCode {
         Command::Serve(args) => cli::serve(args).await,
         Command::Query(args) => cli::query(args).await,
         Command::Mcp(args) => cli::mcp(args).await,
+        Command::Tls(command) => cli::tls(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

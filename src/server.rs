@@ -24,6 +24,7 @@ pub struct Server {
     app: Arc<App>,
     listener: TcpListener,
     addr: SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 /// Binds the configured address. A port in use is a one-line error that suggests a free port.
@@ -44,7 +45,7 @@ pub async fn bind(app: Arc<App>) -> Result<Server> {
     })?;
     let addr =
         listener.local_addr().map_err(|e| Error::Startup(format!("cannot read the bound address: {e}")))?;
-    Ok(Server { app, listener, addr })
+    Ok(Server { app, listener, addr, tls: None })
 }
 
 impl Server {
@@ -52,9 +53,20 @@ impl Server {
         self.addr
     }
 
+    /// Serve over TLS with this configuration (`crate::tls::server_config`).
+    pub fn with_tls(mut self, tls: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// The URL to paste into Workspace.
     pub fn url(&self) -> String {
-        url_for(self.addr)
+        match self.tls {
+            // The local CA's leaf names localhost; so do most users' own certificates.
+            Some(_) if self.addr.ip().is_loopback() => format!("https://localhost:{}", self.addr.port()),
+            Some(_) => format!("https://{}", self.addr),
+            None => url_for(self.addr),
+        }
     }
 
     /// Serves until `shutdown` resolves, then lets open requests finish and commits the query
@@ -72,6 +84,7 @@ impl Server {
         http.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).keep_alive(true);
         let graceful = GracefulShutdown::new();
         let open = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let tls = self.tls.map(tokio_rustls::TlsAcceptor::from);
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
             let permit = tokio::select! {
@@ -96,6 +109,20 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let service = TowerToHyperService::new(router.clone());
+            if let Some(acceptor) = &tls {
+                let connection = crate::tls::serve::connection(
+                    acceptor.clone(),
+                    stream,
+                    http.clone(),
+                    service,
+                    graceful.watcher(),
+                );
+                tokio::spawn(async move {
+                    connection.await;
+                    drop(permit);
+                });
+                continue;
+            }
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
                 // Errors here are the client's doing (it went away, timed out, sent garbage).

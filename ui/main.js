@@ -703,6 +703,7 @@
     state.apiKeyChange = { action: 'keep' };
     $('#s-start-on-open').checked = view.start_on_open;
     $('#s-close-to-tray').checked = view.close_to_tray;
+    $('#s-tls').checked = Boolean(view.tls);
     $('#s-default-rows').value = String(view.default_rows);
     $('#s-default-rows').max = String(view.max_rows);
     $('#s-timeout').value = String(view.timeout_secs);
@@ -757,6 +758,7 @@
       timeout_secs: number('#s-timeout'),
       start_on_open: $('#s-start-on-open').checked,
       close_to_tray: $('#s-close-to-tray').checked,
+      tls: $('#s-tls').checked,
       api_key: apiKey,
       workspace_users: $('#s-workspace-users').value.split('\n').map((line) => line.trim()).filter(Boolean),
     };
@@ -786,6 +788,18 @@
 
   function initSettings() {
     $('#settings-form').addEventListener('submit', saveSettings);
+    // Changing trust stores only ever happens on this click (the user's consent).
+    $('#s-trust-ca').addEventListener('click', async () => {
+      const out = $('#s-trust-ca-status');
+      try {
+        const lines = await busy($('#s-trust-ca'), () => call('install_local_ca'));
+        out.className = 'form-status ok';
+        out.textContent = lines.join(' ');
+      } catch (error) {
+        out.className = 'form-status err';
+        out.textContent = error.message;
+      }
+    });
     $('#s-workspace-lite').addEventListener('change', toggleWorkspaceLite);
     $('#s-origins').addEventListener('input', () => {
       const lines = $('#s-origins').value.split('\n').map((line) => line.trim().replace(/\/+$/, ''));

@@ -117,6 +117,20 @@ pub(crate) async fn save_settings(desktop: Shared<'_>, input: SettingsInput) -> 
     desktop.save_settings(input).await
 }
 
+/// Trusts the local CA behind the HTTPS switch in this user's trust stores (see
+/// `data-connector tls install-ca`); only ever run from the Settings button the user clicks.
+#[tauri::command]
+pub(crate) async fn install_local_ca(desktop: Shared<'_>) -> UiResult<Vec<String>> {
+    let dir = desktop.data_dir()?;
+    tokio::task::spawn_blocking(move || {
+        let ca = data_connector::tls::ca::ensure(&dir)?;
+        data_connector::tls::trust::install(&ca, &data_connector::tls::trust::Stores::default())
+    })
+    .await
+    .map_err(|e| UiError::new(format!("Could not trust the local CA: {e}")))?
+    .map_err(UiError::from)
+}
+
 /// A native Open dialog for the SQLite file; `None` when the user cancels.
 #[tauri::command]
 pub(crate) async fn pick_sqlite_file(app: AppHandle) -> UiResult<Option<String>> {

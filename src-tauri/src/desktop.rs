@@ -53,6 +53,7 @@ struct Running {
     /// Whether this server demands an API key (it may differ from the settings until a restart).
     api_key: bool,
     since: String,
+    tls: bool,
     shutdown: oneshot::Sender<()>,
     task: JoinHandle<()>,
     failure: Arc<Mutex<Option<String>>>,
@@ -122,6 +123,10 @@ impl Desktop {
 
     pub(crate) fn is_running(&self) -> bool {
         self.running.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn data_dir(&self) -> UiResult<PathBuf> {
+        self.dir()
     }
 
     fn dir(&self) -> UiResult<PathBuf> {
@@ -198,11 +203,16 @@ impl Desktop {
             Some(running) => Status {
                 running: true,
                 port: Some(running.port),
-                url: Some(data_connector::server::url_for(SocketAddr::from((
-                    Ipv4Addr::LOCALHOST,
-                    running.port,
-                )))),
-                workspace_url: Some(format!("http://localhost:{}", running.port)),
+                url: Some(if running.tls {
+                    format!("https://localhost:{}", running.port)
+                } else {
+                    data_connector::server::url_for(SocketAddr::from((Ipv4Addr::LOCALHOST, running.port)))
+                }),
+                workspace_url: Some(format!(
+                    "{}://localhost:{}",
+                    if running.tls { "https" } else { "http" },
+                    running.port
+                )),
                 since: Some(running.since.clone()),
                 error: None,
                 api_key: running.api_key,
@@ -248,7 +258,17 @@ impl Desktop {
         let api_key = if settings.api_key_set { Some(self.read_api_key().await?) } else { None };
         let requires_key = api_key.is_some();
         let app = self.open_app(&settings, port, api_key).await?;
-        let server = data_connector::server::bind(app.clone()).await.map_err(bind_error)?;
+        let mut server = data_connector::server::bind(app.clone()).await.map_err(bind_error)?;
+        if settings.tls {
+            let dir = self.dir()?;
+            let tls = tokio::task::spawn_blocking(move || {
+                data_connector::tls::server_config(&data_connector::tls::Certificate::LocalCa, &dir)
+            })
+            .await
+            .map_err(|e| UiError::new(format!("Could not set up HTTPS: {e}")))?
+            .map_err(UiError::from)?;
+            server = server.with_tls(tls);
+        }
         let (shutdown, stop) = oneshot::channel::<()>();
         let failure = Arc::new(Mutex::new(None));
         let failed = failure.clone();
@@ -268,6 +288,7 @@ impl Desktop {
             port,
             api_key: requires_key,
             since: data_connector::state::now(),
+            tls: settings.tls,
             shutdown,
             task,
             failure,
@@ -325,7 +346,8 @@ impl Desktop {
             || settings.allowed_origins != before.allowed_origins
             || settings.workspace_users != before.workspace_users
             || settings.default_rows != before.default_rows
-            || settings.timeout_secs != before.timeout_secs;
+            || settings.timeout_secs != before.timeout_secs
+            || settings.tls != before.tls;
         settings::save(&dir, &settings)?;
         *lock(&self.settings) = settings;
 

@@ -51,6 +51,7 @@ fn main() {
             commands::activity,
             commands::get_settings,
             commands::save_settings,
+            commands::install_local_ca,
             commands::pick_sqlite_file,
             commands::pick_private_key,
         ])

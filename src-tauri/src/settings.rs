@@ -25,6 +25,8 @@ pub(crate) struct DesktopSettings {
     /// OpenBB user ids Workspace's Data Connectors page may call with while an API key is set
     /// (it cannot send the key); the server's `--workspace-user`.
     pub workspace_users: Vec<String>,
+    /// Serve HTTPS with a certificate from the local CA (the server's `--tls`).
+    pub tls: bool,
 }
 
 impl Default for DesktopSettings {
@@ -39,6 +41,7 @@ impl Default for DesktopSettings {
             close_to_tray: false,
             api_key_set: false,
             workspace_users: Vec::new(),
+            tls: false,
         }
     }
 }
@@ -55,6 +58,8 @@ pub(crate) struct SettingsInput {
     pub api_key: ApiKeyChange,
     #[serde(default)]
     pub workspace_users: Vec<String>,
+    #[serde(default)]
+    pub tls: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +182,7 @@ impl DesktopSettings {
         self.timeout_secs = input.timeout_secs;
         self.start_on_open = input.start_on_open;
         self.close_to_tray = input.close_to_tray;
+        self.tls = input.tls;
         Ok(())
     }
 }
@@ -260,8 +266,10 @@ mod tests {
             close_to_tray: false,
             api_key: ApiKeyChange::Keep,
             workspace_users: vec![" 6f1b6a53-8c5e ".into(), "".into(), "6f1b6a53-8c5e".into()],
+            tls: true,
         };
         s.apply(&input).unwrap();
+        assert!(s.tls);
         assert_eq!(s.allowed_origins, vec!["https://a.example".to_string()]);
         assert_eq!(s.workspace_users, vec!["6f1b6a53-8c5e".to_string()]);
         let bad = SettingsInput { workspace_users: vec!["has space".into()], ..input };
