@@ -23,6 +23,8 @@ pub enum Need {
     Desktop,
     /// The official MCP Python SDK in its venv (`tests/mcp/setup.sh`).
     Mcp,
+    /// The desktop app installed from the .deb this checkout built (`scripts/test-package.sh`).
+    Package,
 }
 
 impl Need {
@@ -36,6 +38,7 @@ impl Need {
             Self::Browser => "DC_SKIP_BROWSER",
             Self::Desktop => "DC_SKIP_DESKTOP",
             Self::Mcp => "DC_SKIP_MCP",
+            Self::Package => "DC_SKIP_PACKAGE",
         }
     }
 
@@ -48,6 +51,7 @@ impl Need {
             Self::Browser => "Chromium",
             Self::Desktop => "the desktop window session",
             Self::Mcp => "the MCP Python SDK",
+            Self::Package => "the installed desktop package",
         }
     }
 }
