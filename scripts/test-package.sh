@@ -39,7 +39,8 @@ if [ "${1:-}" = "--inner" ]; then
         -o DPkg::Lock::Timeout=900 "$work/v1/"*.deb >/dev/null
     # First launch as a new user would: no data folder yet, HOME a fresh one (its data folder is
     # the "user data" the purge must leave alone).
-    HOME="$work/home" "$APP" >"$work/first-launch.log" 2>&1 &
+    # (with-keyring.sh points XDG_DATA_HOME at its keyring's folder; a user's session has none.)
+    env -u XDG_DATA_HOME HOME="$work/home" "$APP" >"$work/first-launch.log" 2>&1 &
     app=$!
     /usr/bin/python3 src-tauri/tests/window_state.py "$app" shown 30 ||
         { cat "$work/first-launch.log" >&2; exit 1; }
@@ -160,10 +161,13 @@ ls -l "$work/v1" "$work/v2"
 say "package test: the packages' metadata"
 deb=$(ls "$work/v1/"*.deb) rpm=$(ls "$work/v1/"*.rpm)
 dpkg-deb -f "$deb" Package Version Depends Recommends
-dpkg-deb -c "$deb" | grep -q './usr/bin/data-connector$' || { echo "the .deb lacks /usr/bin/data-connector" >&2; exit 1; }
-rpm -qp --requires "$rpm" 2>/dev/null | grep -q webkit2gtk || { echo "the .rpm does not require WebKitGTK" >&2; exit 1; }
+# Whole outputs first: `producer | grep -q` fails under pipefail when grep stops reading early.
+deb_depends=$(dpkg-deb -f "$deb" Depends) rpm_requires=$(rpm -qp --requires "$rpm" 2>/dev/null)
+rpm_files=$(rpm -qpl "$rpm" 2>/dev/null)
+grep -q libwebkit2gtk-4.1-0 <<<"$deb_depends" || { echo "the .deb does not depend on WebKitGTK" >&2; exit 1; }
+grep -q '^libwebkit2gtk-4.1' <<<"$rpm_requires" || { echo "the .rpm does not require WebKitGTK" >&2; exit 1; }
 for f in /usr/bin/data-connector /usr/bin/data-connector-app /usr/lib/systemd/user/data-connector.service; do
-    rpm -qpl "$rpm" 2>/dev/null | grep -qxF "$f" || { echo "the .rpm lacks $f" >&2; exit 1; }
+    grep -qxF "$f" <<<"$rpm_files" || { echo "the .rpm lacks $f" >&2; exit 1; }
 done
 printf 'sizes: .deb %s, .rpm %s (bytes)\n' "$(stat -c %s "$deb")" "$(stat -c %s "$rpm")"
 
