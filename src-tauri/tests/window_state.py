@@ -4,6 +4,8 @@ state), which is what the single-instance test checks: a second launch must brin
 window of the first. Used by tests/installed.rs under Xvfb. Needs Debian's python3-xlib.
 
     window_state.py PID shown|hidden [TIMEOUT_SECONDS]
+
+A timeout of 0 checks once.
 """
 import sys
 import time
