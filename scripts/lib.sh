@@ -48,3 +48,21 @@ start_mariadb() {
     as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql
     wait_port 3306 MariaDB
 }
+
+# The Tauri CLI (bundling, icons, update signing) from npm's @tauri-apps/cli, which ships a
+# prebuilt binary: seconds to install instead of a ten-minute `cargo install tauri-cli`. It lives
+# in a cache outside the checkout, pinned to the tauri version in Cargo.lock's major.minor line.
+# Prints the path of the `tauri` command.
+TAURI_CLI_VERSION=2.12.5
+tauri_cli() {
+    local dir="${DC_TOOLS_DIR:-$HOME/.cache/data-connector-tools}"
+    local bin="$dir/node_modules/.bin/tauri"
+    if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]; then
+        command -v npm >/dev/null || apt_install npm >&2
+        mkdir -p "$dir"
+        echo "installing @tauri-apps/cli@$TAURI_CLI_VERSION into $dir" >&2
+        npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error \
+            "@tauri-apps/cli@$TAURI_CLI_VERSION" >&2
+    fi
+    echo "$bin"
+}

@@ -6,6 +6,8 @@
 #   scripts/test.sh -- --test server   extra arguments go to `cargo test`
 #   DC_SKIP_DESKTOP=1 scripts/test.sh  everything but the desktop window (no WebKitGTK needed;
 #                                      refused under CI, like every DC_SKIP_* variable)
+#   DC_SKIP_PACKAGE=1 scripts/test.sh  everything but the packaging test (which installs and
+#                                      purges the data-connector package on this machine)
 #
 # Needs root (or passwordless sudo) only when something must be installed or started.
 set -euo pipefail
@@ -35,6 +37,8 @@ command -v chromedriver >/dev/null || need+=(chromium-driver)
 command -v openssl >/dev/null || need+=(openssl)
 # serve --tls (tests/tls): certutil fills the NSS database Chromium trusts.
 command -v certutil >/dev/null || need+=(libnss3-tools)
+# The Windows build check: C parts of dependencies (SQLite, ring) compile with MinGW.
+command -v x86_64-w64-mingw32-gcc >/dev/null || need+=(gcc-mingw-w64-x86-64)
 apt_install ${need[@]+"${need[@]}"}
 # The desktop app (src-tauri/) links WebKitGTK, so even clippy needs its -dev packages.
 if skip_requested DESKTOP "the desktop app's lints and tests"; then
@@ -47,6 +51,8 @@ else
 fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu ||
+    rustup target add x86_64-pc-windows-gnu
 
 say "services"
 start_mariadb
@@ -72,6 +78,11 @@ say "format and lints"
 cargo fmt --all -- --check
 cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings
 
+say "Windows build check (x86_64-pc-windows-gnu: compiles and passes clippy)"
+# What can be checked of the Windows app without Windows: every crate, the desktop app included,
+# type-checks and lints for it (the release workflow builds the real .msi on a Windows runner).
+cargo clippy "${workspace[@]}" --all-targets --locked --target x86_64-pc-windows-gnu -- -D warnings
+
 say "tests (real keyring session)"
 # The stable-toolchain fuzz targets (tests/fuzz) run this long each.
 export DC_FUZZ_SECONDS="${DC_FUZZ_SECONDS:-30}"
@@ -79,12 +90,17 @@ export DC_FUZZ_SECONDS="${DC_FUZZ_SECONDS:-30}"
 # figures (answers/s, p99, non-2xx) with the slowloris, fuzz and kill -9 figures.
 export DC_LOAD_SECONDS="${DC_LOAD_SECONDS:-10}"
 # The window's own tests (module window_e2e of src-tauri/tests/window.rs) need Xvfb and
-# tauri-driver around them: they run in the next step, and are filtered out of this one by name.
-harness=(--skip window_e2e::)
+# tauri-driver around them, and the installed package's (installed_e2e, src-tauri/tests/
+# installed.rs) the package installed: they run in the next steps, filtered out of this one by name.
+harness=(--skip window_e2e:: --skip installed_e2e::)
 if [[ " $* " == *" -- "* ]]; then set -- "$@" "${harness[@]}"; else set -- "$@" -- "${harness[@]}"; fi
 scripts/with-keyring.sh cargo test "${workspace[@]}" --locked "$@"
 
 if [ "$desktop" = yes ]; then
     say "desktop window (Xvfb, keyring session, tauri-driver)"
     scripts/test-desktop.sh
+    if ! skip_requested PACKAGE "building, installing and removing the .deb"; then
+        say "packages (.deb/.rpm built, the .deb installed, driven and purged)"
+        scripts/test-package.sh
+    fi
 fi

@@ -840,6 +840,97 @@
     });
   }
 
+  // ---- this computer: start on login, updates --------------------------------------------
+  // Kept apart from the settings form: these act at once instead of on Save.
+
+  async function loadStartOnLogin() {
+    const box = $('#s-start-on-login');
+    try {
+      box.checked = await call('start_on_login');
+      box.disabled = false;
+    } catch (error) {
+      box.disabled = true;
+      setFieldError(box, error.message, $('#s-start-on-login-msg'));
+    }
+  }
+
+  async function toggleStartOnLogin() {
+    const box = $('#s-start-on-login');
+    const wanted = box.checked;
+    setFieldError(box, '', $('#s-start-on-login-msg'));
+    box.disabled = true;
+    try {
+      box.checked = await call('set_start_on_login', { enabled: wanted });
+      toast(box.checked ? 'Data Connector will start when you log in' : 'Data Connector will not start on login');
+    } catch (error) {
+      box.checked = !wanted;
+      setFieldError(box, error.message, $('#s-start-on-login-msg'));
+    } finally {
+      box.disabled = false;
+    }
+  }
+
+  function showUpdateStatus(text, kind) {
+    const status = $('#update-status');
+    status.className = 'form-status' + (kind ? ' ' + kind : '');
+    status.textContent = text;
+  }
+
+  function showUpdateFound(found) {
+    const install = $('#update-install');
+    install.hidden = !found.available;
+    if (found.available) {
+      install.textContent = 'Install version ' + found.available;
+      const notes = found.notes ? ' ' + found.notes : '';
+      showUpdateStatus('Version ' + found.available + ' is available (you have ' + found.current + ').' + notes);
+      $('#update-banner-text').textContent = 'Data Connector ' + found.available + ' is available.';
+    } else {
+      showUpdateStatus('You have the latest version (' + found.current + ').', 'ok');
+    }
+    $('#update-banner').hidden = !found.available;
+  }
+
+  // quiet: the check on opening. It says something only when there is an update, so being
+  // offline (or a build without an update source) never nags.
+  async function checkForUpdate(quiet) {
+    try {
+      const found = quiet
+        ? await call('check_for_update')
+        : await busy($('#update-check'), () => call('check_for_update'));
+      showUpdateFound(found);
+    } catch (error) {
+      if (!quiet) showUpdateStatus(error.message, 'err');
+    } finally {
+      // Lets a test (or anyone inspecting the page) know the check on opening has finished.
+      if (quiet) document.body.dataset.updateCheck = 'done';
+    }
+  }
+
+  async function installUpdate() {
+    showUpdateStatus('Downloading and verifying the update…');
+    try {
+      const done = await busy($('#update-install'), () => call('install_update'));
+      $('#update-install').hidden = true;
+      $('#update-banner').hidden = true;
+      showUpdateStatus('Version ' + done.version + ' is installed. Restart Data Connector to use it.', 'ok');
+    } catch (error) {
+      showUpdateStatus(error.message, 'err');
+    }
+  }
+
+  function initSystem(version) {
+    $('#update-version').textContent = 'This is version ' + version + '.';
+    $('#s-start-on-login').addEventListener('change', toggleStartOnLogin);
+    $('#update-check').addEventListener('click', () => checkForUpdate(false));
+    $('#update-install').addEventListener('click', installUpdate);
+    $('#update-banner-open').addEventListener('click', () => {
+      showView('settings');
+      $('#update-install').focus();
+    });
+    loadStartOnLogin();
+    checkForUpdate(true);
+  }
+
   // ---- start ---------------------------------------------------------------------------
 
   async function init() {
@@ -864,6 +955,7 @@
     $('#port').value = String(initial.settings.port);
     renderStatus(initial.status);
     for (const notice of initial.notices) toast(notice, 'err');
+    initSystem(initial.version);
     await Promise.all([loadConnections(), loadLog()]);
     setInterval(pollStatus, POLL_MS);
     setInterval(() => {

@@ -1,16 +1,20 @@
 #!/usr/bin/env python3
-"""Draws the app icon (a white database drum on a blue rounded square) as RGBA PNGs.
+"""Draws the app icon (a white database drum on a blue rounded square): the one 1024x1024 source
+image every icon comes from. `scripts/icons.sh` runs this, then the Tauri CLI's `icon` command
+turns the source into each OS's sizes and formats (PNGs, icon.ico, icon.icns).
 
-Standard library only, so the icons can be regenerated on any machine:
-    python3 src-tauri/icons/make_icons.py
+Standard library only, so the source can be redrawn on any machine:
+    python3 src-tauri/icons/make_icons.py [output.png]
 """
 import math
 import pathlib
 import struct
+import sys
 import zlib
 
 HERE = pathlib.Path(__file__).resolve().parent
-SIZES = {"32x32.png": 32, "128x128.png": 128, "128x128@2x.png": 256, "icon.png": 512}
+SOURCE = HERE / "app-icon.png"
+SIZE = 1024
 TOP, BOTTOM = (59, 130, 246), (29, 78, 216)
 LID = (219, 234, 254)
 RX, RY = 0.21, 0.075
@@ -56,7 +60,7 @@ def pixel(x, y):
     return (*(fg or bg), 255)
 
 
-def render(size, ss=3):
+def render(size, ss=2):
     rows = []
     for py in range(size):
         row = bytearray([0])
@@ -89,6 +93,6 @@ def png(size, raw):
 
 
 if __name__ == "__main__":
-    for name, size in SIZES.items():
-        (HERE / name).write_bytes(png(size, render(size)))
-        print(f"wrote {name} ({size}x{size} RGBA)")
+    out = pathlib.Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE
+    out.write_bytes(png(SIZE, render(SIZE)))
+    print(f"wrote {out} ({SIZE}x{SIZE} RGBA)")

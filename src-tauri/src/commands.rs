@@ -4,6 +4,7 @@
 use crate::desktop::{self, Desktop, SettingsSaved, Status};
 use crate::error::{UiError, UiResult};
 use crate::settings::{SettingsInput, SettingsView};
+use crate::updates::{self, Installed, Pending, UpdateCheck};
 use data_connector::connections::{self, ConnectionView, TestReport};
 use data_connector::state::LogEntry;
 use serde::Serialize;
@@ -21,7 +22,7 @@ type Shared<'a> = State<'a, Arc<Desktop>>;
 
 #[derive(Serialize)]
 pub(crate) struct Initial {
-    version: &'static str,
+    version: String,
     status: Status,
     settings: SettingsView,
     /// Problems found before the window opened (an unreadable settings file, say).
@@ -31,9 +32,11 @@ pub(crate) struct Initial {
 }
 
 #[tauri::command]
-pub(crate) async fn initial_state(desktop: Shared<'_>) -> UiResult<Initial> {
+pub(crate) async fn initial_state(app: AppHandle, desktop: Shared<'_>) -> UiResult<Initial> {
     Ok(Initial {
-        version: env!("CARGO_PKG_VERSION"),
+        // The bundle's version (what updates compare against), which a release may set apart
+        // from the crate's.
+        version: app.package_info().version.to_string(),
         status: desktop.status().await,
         settings: desktop.settings_view(),
         notices: desktop.take_notices(),
@@ -190,4 +193,29 @@ async fn pick(
             .map(Some)
             .map_err(|e| UiError::new(format!("That location cannot be opened as a local file: {e}"))),
     }
+}
+
+// ---- start on login and updates (the app's life outside the window) ----------------------
+
+#[tauri::command]
+pub(crate) async fn start_on_login(app: AppHandle) -> UiResult<bool> {
+    crate::login::enabled(&app)
+}
+
+/// Adds or removes the login entry right away; returns whether it is there now.
+#[tauri::command]
+pub(crate) async fn set_start_on_login(app: AppHandle, enabled: bool) -> UiResult<bool> {
+    crate::login::set(&app, enabled)
+}
+
+#[tauri::command]
+pub(crate) async fn check_for_update(app: AppHandle, pending: State<'_, Pending>) -> UiResult<UpdateCheck> {
+    updates::check(&app, &pending).await
+}
+
+/// Downloads, verifies and installs the update the last check found. The new version runs from
+/// the next launch.
+#[tauri::command]
+pub(crate) async fn install_update(pending: State<'_, Pending>) -> UiResult<Installed> {
+    updates::install(pending).await
 }

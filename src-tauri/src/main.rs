@@ -9,22 +9,40 @@
 mod commands;
 mod desktop;
 mod error;
+mod instance;
+mod login;
 mod settings;
 mod tray;
+mod updates;
 
 use desktop::Desktop;
 use std::sync::Arc;
 use tauri::{Manager, RunEvent};
 
 fn main() {
+    let context = tauri::generate_context!();
+    if std::env::args().skip(1).any(|arg| arg == "--version" || arg == "-V") {
+        print_version(&context.package_info().version.to_string());
+        return;
+    }
     init_tracing();
     let desktop = Arc::new(Desktop::load());
+    let identifier = context.config().identifier.clone();
     let app = tauri::Builder::default()
+        // First, so that a second launch exits before it sets anything else up.
+        .plugin(instance::plugin(&identifier))
         .plugin(tauri_plugin_dialog::init())
+        .plugin(login::plugin())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .manage(desktop.clone())
+        .manage(updates::Pending::default())
         .setup(|app| {
             let desktop = app.state::<Arc<Desktop>>().inner().clone();
             let settings = desktop.settings();
+            // Launched at login to serve in the background: stay in the tray when there is one.
+            if login::launched_at_login() && settings.start_on_open && settings.close_to_tray {
+                tray::start_hidden(app.handle());
+            }
             if settings.start_on_open {
                 tauri::async_runtime::spawn(async move {
                     // A failure shows in the window as the server's status.
@@ -54,8 +72,12 @@ fn main() {
             commands::install_local_ca,
             commands::pick_sqlite_file,
             commands::pick_private_key,
+            commands::start_on_login,
+            commands::set_start_on_login,
+            commands::check_for_update,
+            commands::install_update,
         ])
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match app {
         Ok(app) => app,
         Err(e) => {
@@ -69,6 +91,12 @@ fn main() {
             tauri::async_runtime::block_on(desktop.stop());
         }
     });
+}
+
+/// Packaging checks and support requests ask the installed binary which version it is.
+#[allow(clippy::print_stdout)]
+fn print_version(version: &str) {
+    println!("data-connector-app {version}");
 }
 
 /// Logs to stderr; `RUST_LOG` overrides the default of warnings plus our own start/stop lines.

@@ -5,7 +5,7 @@ use crate::desktop::Desktop;
 use std::sync::Arc;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Window, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
 
 const TRAY_ID: &str = "main";
 
@@ -49,7 +49,22 @@ fn ensure_tray(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-fn show_window(app: &AppHandle) {
+/// Hides the window behind a tray icon at launch; without a tray it stays, or it could never
+/// come back.
+pub(crate) fn start_hidden(app: &AppHandle) {
+    match ensure_tray(app) {
+        Ok(()) => {
+            if let Some(window) = app.get_webview_window("main") {
+                if let Err(e) = window.hide() {
+                    tracing::warn!("could not hide the window: {e}");
+                }
+            }
+        }
+        Err(e) => tracing::warn!("no tray icon ({e}); showing the window"),
+    }
+}
+
+pub(crate) fn show_window<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window("main") {
         let _ = window.show();
         let _ = window.unminimize();

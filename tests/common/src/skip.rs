@@ -25,6 +25,8 @@ pub enum Need {
     Mcp,
     /// OpenSSH's `sshd` and `ssh-keygen` (package `openssh-server`), for SSH tunnel tests.
     Sshd,
+    /// The desktop app installed from the .deb this checkout built (`scripts/test-package.sh`).
+    Package,
 }
 
 impl Need {
@@ -39,6 +41,7 @@ impl Need {
             Self::Desktop => "DC_SKIP_DESKTOP",
             Self::Mcp => "DC_SKIP_MCP",
             Self::Sshd => "DC_SKIP_SSHD",
+            Self::Package => "DC_SKIP_PACKAGE",
         }
     }
 
@@ -52,6 +55,7 @@ impl Need {
             Self::Desktop => "the desktop window session",
             Self::Mcp => "the MCP Python SDK",
             Self::Sshd => "OpenSSH's sshd",
+            Self::Package => "the installed desktop package",
         }
     }
 }
