@@ -3,6 +3,9 @@
 //! does not take the others down (isolation), bursts that queue (load), slow clients
 //! (slowloris), thousands of malformed requests (fuzz) and kill -9 during writes (durability).
 
+// The suite starts databases as another user, sends signals and sets file modes: Unix only
+// (the Windows build check compiles everything else).
+#![cfg(unix)]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use dc_test_support::server as common;
