@@ -207,13 +207,22 @@ fn check_with(sql: &str, syntax: Syntax, access: Access) -> Result<CheckedStatem
         Syntax::Of(Dialect::Postgres) => &POSTGRES_LEXINGS,
         Syntax::Of(Dialect::Snowflake) => &SNOWFLAKE_LEXINGS,
     };
-    let mut first = None;
+    let mut first: Option<CheckedStatement> = None;
     let mut refusal: Option<ConnectorError> = None;
     for rules in lexings {
-        match lex(sql, rules).and_then(|tokens| judge(sql, &tokens, syntax, access)) {
-            Ok(checked) => {
-                first.get_or_insert(checked);
-            }
+        match lex(sql, rules).and_then(|tokens| judge_whole(sql, &tokens, rules, syntax, access)) {
+            Ok(checked) => match &first {
+                // The readings must agree on where the statement ends: otherwise the body sent
+                // would mean something else to a server with the other setting (found by
+                // tests/fuzz: a backslash before a quote, then `;` and a comment).
+                Some(earlier) if earlier.body != checked.body => {
+                    return Err(ConnectorError::sql(
+                        "this SQL reads differently depending on the server's string settings                          (a backslash before a quote); write a quote inside a string as '' instead",
+                    ))
+                }
+                Some(_) => {}
+                None => first = Some(checked),
+            },
             // A reading that shows the statement writing explains more than one that cannot
             // make sense of it: that refusal wins.
             Err(e) => match &refusal {
@@ -225,6 +234,26 @@ fn check_with(sql: &str, syntax: Syntax, access: Access) -> Result<CheckedStatem
     match refusal {
         Some(e) => Err(e),
         None => first.ok_or_else(|| ConnectorError::internal("no lexing rules for this dialect")),
+    }
+}
+
+/// `judge`, plus: the body must read as the same tokens on its own. Cutting at the `;` must not
+/// turn what came before it into a comment or an open string (found by tests/fuzz: MySQL's
+/// `--;`, where `--` before `;` is not a comment but `--` at the end is).
+fn judge_whole(
+    sql: &str,
+    tokens: &[Token],
+    rules: &Rules,
+    syntax: Syntax,
+    access: Access,
+) -> Result<CheckedStatement> {
+    let checked = judge(sql, tokens, syntax, access)?;
+    let before_end = tokens.iter().take_while(|t| t.kind != Kind::Semicolon).count();
+    match lex(&checked.body, rules) {
+        Ok(again) if again.len() == before_end => Ok(checked),
+        _ => Err(ConnectorError::sql(
+            "where this statement ends is ambiguous: put a space or a line break before the ';'",
+        )),
     }
 }
 
@@ -587,6 +616,11 @@ fn lex(sql: &str, rules: &Rules) -> Result<Vec<Token>> {
                     .ok_or_else(|| ConnectorError::sql("unterminated $-quoted string"))?;
                 push(&mut tokens, Kind::Literal, start, i);
             }
+            // The body ends at the first `;`, which would cut an executable comment open
+            // (found by tests/fuzz); one statement never needs a `;` there.
+            b';' if in_executable => {
+                return Err(ConnectorError::sql("a ';' inside /*! ... */ is not allowed: run one statement"))
+            }
             b';' => {
                 i += 1;
                 push(&mut tokens, Kind::Semicolon, start, i);
@@ -847,6 +881,27 @@ mod tests {
         // A quote after `--x` is a real string opener, so the `;` inside it is not a boundary.
         passes(Dialect::Mysql, "select 1 --x ';'");
         passes(Dialect::Mysql, "select 1 --");
+    }
+
+    #[test]
+    fn statements_whose_end_depends_on_server_settings_are_refused() {
+        let e = refuses(Dialect::Postgres, "select 'a\\';--'");
+        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        passes(Dialect::Postgres, "select 'a''b';");
+    }
+
+    #[test]
+    fn a_body_that_reads_differently_once_cut_is_refused() {
+        let e = check_dialect("--;", Dialect::Mysql, Access::ReadWrite).expect_err("--; is ambiguous");
+        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        passes(Dialect::Mysql, "select 1 -- ;");
+    }
+
+    #[test]
+    fn mysql_semicolon_inside_an_executable_comment_is_refused() {
+        let e = refuses(Dialect::Mysql, "(select /*!with x as (select 1) select 1;*/");
+        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        passes(Dialect::Mysql, "select /*!40001 1 */ ;");
     }
 
     #[test]
