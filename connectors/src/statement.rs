@@ -211,18 +211,20 @@ fn check_with(sql: &str, syntax: Syntax, access: Access) -> Result<CheckedStatem
     let mut refusal: Option<ConnectorError> = None;
     for rules in lexings {
         match lex(sql, rules).and_then(|tokens| judge_whole(sql, &tokens, rules, syntax, access)) {
-            Ok(checked) => match &first {
-                // The readings must agree on where the statement ends: otherwise the body sent
-                // would mean something else to a server with the other setting (found by
-                // tests/fuzz: a backslash before a quote, then `;` and a comment).
-                Some(earlier) if earlier.body != checked.body => {
-                    return Err(ConnectorError::sql(
-                        "this SQL reads differently depending on the server's string settings                          (a backslash before a quote); write a quote inside a string as '' instead",
-                    ))
+            Ok(checked) => {
+                match &first {
+                    // The readings must agree on where the statement ends: otherwise the body sent
+                    // would mean something else to a server with the other setting (found by
+                    // tests/fuzz: a backslash before a quote, then `;` and a comment).
+                    Some(earlier) if earlier.body != checked.body => return Err(ConnectorError::read_only(
+                        "only one SQL statement can run at a time, and where this one ends depends on the \
+                         server's string settings (a backslash before a quote); write a quote inside a \
+                         string as '' instead",
+                    )),
+                    Some(_) => {}
+                    None => first = Some(checked),
                 }
-                Some(_) => {}
-                None => first = Some(checked),
-            },
+            }
             // A reading that shows the statement writing explains more than one that cannot
             // make sense of it: that refusal wins.
             Err(e) => match &refusal {
@@ -251,8 +253,9 @@ fn judge_whole(
     let before_end = tokens.iter().take_while(|t| t.kind != Kind::Semicolon).count();
     match lex(&checked.body, rules) {
         Ok(again) if again.len() == before_end => Ok(checked),
-        _ => Err(ConnectorError::sql(
-            "where this statement ends is ambiguous: put a space or a line break before the ';'",
+        _ => Err(ConnectorError::read_only(
+            "only one SQL statement can run at a time, and where this one ends is ambiguous: put a \
+             space or a line break before the ';'",
         )),
     }
 }
@@ -619,7 +622,9 @@ fn lex(sql: &str, rules: &Rules) -> Result<Vec<Token>> {
             // The body ends at the first `;`, which would cut an executable comment open
             // (found by tests/fuzz); one statement never needs a `;` there.
             b';' if in_executable => {
-                return Err(ConnectorError::sql("a ';' inside /*! ... */ is not allowed: run one statement"))
+                return Err(ConnectorError::read_only(
+                    "only one SQL statement can run at a time: a ';' inside /*! ... */ would end it",
+                ))
             }
             b';' => {
                 i += 1;
@@ -886,21 +891,21 @@ mod tests {
     #[test]
     fn statements_whose_end_depends_on_server_settings_are_refused() {
         let e = refuses(Dialect::Postgres, "select 'a\\';--'");
-        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
         passes(Dialect::Postgres, "select 'a''b';");
     }
 
     #[test]
     fn a_body_that_reads_differently_once_cut_is_refused() {
         let e = check_dialect("--;", Dialect::Mysql, Access::ReadWrite).expect_err("--; is ambiguous");
-        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
         passes(Dialect::Mysql, "select 1 -- ;");
     }
 
     #[test]
     fn mysql_semicolon_inside_an_executable_comment_is_refused() {
         let e = refuses(Dialect::Mysql, "(select /*!with x as (select 1) select 1;*/");
-        assert_eq!(e.kind(), ErrorKind::Sql, "{e}");
+        assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
         passes(Dialect::Mysql, "select /*!40001 1 */ ;");
     }
 
