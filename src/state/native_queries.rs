@@ -195,19 +195,6 @@ impl StateDb {
         Ok(Saved { id, connection, link })
     }
 
-    pub fn native_insert_connection(&self, user: &str, family: &str, database_type: &str) -> Result<i64> {
-        let conn = self.conn()?;
-        conn.execute(
-            &format!(
-                "INSERT INTO ws_connections (id, user_id, family, database_type, created_at) \
-                 VALUES ({}, ?1, ?2, ?3, ?4)",
-                super::next_id("ws_connections")
-            ),
-            params![user, family, database_type, now()],
-        )?;
-        Ok(conn.last_insert_rowid())
-    }
-
     pub fn native_delete_connection(&self, id: i64) -> Result<()> {
         self.conn()?.execute("DELETE FROM ws_connections WHERE id = ?1", [id])?;
         Ok(())

@@ -54,14 +54,8 @@ pub struct MysqlEngine {
 
 impl MysqlEngine {
     pub async fn connect(settings: MysqlSettings, secrets: &Secrets) -> Result<Self> {
-        let tunnel = match &settings.ssh {
-            Some(ssh) => Some(Tunnel::open(ssh, secrets, &settings.host, settings.port).await?),
-            None => None,
-        };
-        let (host, port) = match &tunnel {
-            Some(tunnel) => (tunnel.local_addr().ip().to_string(), tunnel.local_addr().port()),
-            None => (settings.host.clone(), settings.port),
-        };
+        let (tunnel, host, port) =
+            Tunnel::route(settings.ssh.as_ref(), secrets, &settings.host, settings.port).await?;
         let mut options = MySqlConnectOptions::new()
             .host(&host)
             .port(port)

@@ -207,6 +207,24 @@ impl Drop for Tunnel {
 }
 
 impl Tunnel {
+    /// Where an engine connects: through a new tunnel to `host:port` when `ssh` is set, else
+    /// straight there. The tunnel must live as long as the engine.
+    pub async fn route(
+        ssh: Option<&SshSettings>,
+        secrets: &Secrets,
+        host: &str,
+        port: u16,
+    ) -> Result<(Option<Self>, String, u16)> {
+        match ssh {
+            Some(ssh) => {
+                let tunnel = Self::open(ssh, secrets, host, port).await?;
+                let local = tunnel.local_addr();
+                Ok((Some(tunnel), local.ip().to_string(), local.port()))
+            }
+            None => Ok((None, host.to_string(), port)),
+        }
+    }
+
     /// Opens the first session now, so that every step's failure is reported to the caller, then
     /// forwards each socket accepted on a loopback port to `target_host:target_port` as seen
     /// from the bastion.
