@@ -8,6 +8,7 @@ mod params;
 mod schema;
 mod spec;
 mod sql;
+mod workbench;
 
 use crate::app::App;
 use axum::routing::{get, post};
@@ -31,4 +32,8 @@ pub fn router() -> Router<Arc<App>> {
         .route("/widgets/table/rows", post(schema::table_rows))
         .route("/widgets/log", get(manage::query_log))
         .route("/widgets/queries/{id}", get(sql::saved_query).post(sql::saved_query_rows))
+        .route(&format!("/{}", workbench::ENDPOINT), post(workbench::rows))
+        // Workspace reads these two when the backend is added: the SQL editor's autocomplete.
+        .route("/table-schemas", get(workbench::table_schemas))
+        .route("/semantic-views", get(workbench::semantic_views))
 }

@@ -21,6 +21,7 @@ pub(super) const SCHEMA_COLUMNS: &str = "dc_schema_columns";
 pub(super) const TABLE_BROWSER: &str = "dc_table_browser";
 pub(super) const CONNECTIONS: &str = "dc_connections";
 pub(super) const QUERY_LOG: &str = "dc_query_log";
+pub(super) const SQL_WORKBENCH: &str = "dc_sql_workbench";
 
 pub(super) async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
     let mut widgets = widgets(&app).await?;
@@ -50,7 +51,7 @@ const SCHEMA_STALE_MS: u64 = 5 * 60 * 1000;
 const LOG_REFRESH_MS: u64 = 60 * 1000;
 
 /// The connection the app's pickers start on: `demo` when it exists, else the first by name.
-fn default_connection(app: &App) -> Result<Option<String>> {
+pub(super) fn default_connection(app: &App) -> Result<Option<String>> {
     let names: Vec<String> = app.state.list_connections()?.into_iter().map(|c| c.name).collect();
     Ok(names.iter().find(|n| *n == "demo").or(names.first()).cloned())
 }
@@ -138,6 +139,7 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
             "data": {"table": {"showAll": true, "enableAdvanced": true}},
         }),
     );
+    widgets.insert(SQL_WORKBENCH.into(), super::workbench::widget(connection_param(), CATEGORY));
     widgets.insert(
         SCHEMA_TABLES.into(),
         json!({
@@ -387,7 +389,8 @@ pub(super) fn apps(widgets: &Value, default_connection: Option<&str>) -> Value {
     let present = |ids: &[&'static str]| -> Vec<&'static str> {
         ids.iter().copied().filter(|id| widgets.get(*id).is_some()).collect()
     };
-    let connection_widgets = present(&[SQL_EDITOR, SQL_QUERY, SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]);
+    let connection_widgets =
+        present(&[SQL_EDITOR, SQL_QUERY, SQL_WORKBENCH, SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]);
     let table_widgets = present(&[SCHEMA_TABLES, SCHEMA_COLUMNS, TABLE_BROWSER]);
     let item = |id: &str, x: u32, y: u32, w: u32, h: u32| {
         let mut groups = Vec::new();
@@ -418,6 +421,7 @@ pub(super) fn apps(widgets: &Value, default_connection: Option<&str>) -> Value {
             "sql": {"id": "sql", "name": "SQL", "layout": [
                 item(SQL_EDITOR, 0, 0, 40, 18),
                 item(SQL_QUERY, 0, 18, 40, 15),
+                item(SQL_WORKBENCH, 0, 33, 40, 20),
             ]},
             "browse": {"id": "browse", "name": "Browse", "layout": [
                 item(SCHEMA_TABLES, 0, 0, 16, 15),

@@ -58,6 +58,37 @@ pub async fn fetch(
     request: &RowRequest,
     source: &'static str,
 ) -> Result<Page> {
+    fetch_as(app, connection, query_sql, request, Run { source, force_read_only: false }).await
+}
+
+/// `fetch` for SQL typed at run time rather than saved (the SQL workbench): read-only whatever
+/// the connection allows, from the statement guard down to the engine's read-only transaction,
+/// so that even a write the guard cannot see (a data-modifying CTE) is refused by the database.
+pub async fn fetch_read_only(
+    app: &Arc<App>,
+    connection: &str,
+    query_sql: &str,
+    request: &RowRequest,
+    source: &'static str,
+) -> Result<Page> {
+    fetch_as(app, connection, query_sql, request, Run { source, force_read_only: true }).await
+}
+
+/// How the statements of one grid request run.
+#[derive(Clone, Copy)]
+struct Run {
+    source: &'static str,
+    force_read_only: bool,
+}
+
+async fn fetch_as(
+    app: &Arc<App>,
+    connection: &str,
+    query_sql: &str,
+    request: &RowRequest,
+    how: Run,
+) -> Result<Page> {
+    let source = how.source;
     // Failures before a statement runs are logged here; a statement that runs logs itself.
     let refuse = |e: Error| {
         log_refusal(app, source, connection, query_sql, &e);
@@ -67,27 +98,28 @@ pub async fn fetch(
     let connected = connections::engine(app, connection).await.map_err(refuse)?;
     let dialect = connected.engine.kind().dialect();
     // The wrapper starts with SELECT, so the statement inside must pass the guard on its own.
-    let checked = statement::check(query_sql, connected.read_only).map_err(|e| refuse(e.into()))?;
+    let checked = statement::check(query_sql, connected.read_only || how.force_read_only)
+        .map_err(|e| refuse(e.into()))?;
     check_wrappable(&checked.body).map_err(refuse)?;
     let subquery = checked.as_subquery(ALIAS);
     let max_rows = app.config.limits.max_rows;
     if let Some((page, limit)) = sql::direct_page(dialect, &checked.body, request, max_rows) {
         let count = format!("SELECT COUNT(*) AS dc_count FROM {subquery}");
-        let counted = run(app, connection, count, Vec::new(), Some(1), source).await?;
+        let counted = run(app, connection, count, Vec::new(), Some(1), how).await?;
         let total = read_count(counted.body).await?;
-        let page = run(app, connection, page.sql, page.params, limit.map(|l| l.max(1)), source).await?;
+        let page = run(app, connection, page.sql, page.params, limit.map(|l| l.max(1)), how).await?;
         return Ok(Page { total, columns: page.columns, body: page.body, pivot_fields: None });
     }
     let columns: Arc<[Column]> = if sql::names_columns(request) {
         let probe = format!("SELECT * FROM {subquery}{}", dialect.limit_offset(Some(0), 0));
-        run(app, connection, probe, Vec::new(), Some(1), source).await?.columns
+        run(app, connection, probe, Vec::new(), Some(1), how).await?.columns
     } else {
         Arc::from(Vec::new())
     };
     let (plan, pivot_fields) = if sql::pivoting(request) {
         let keys = sql::pivot_keys(dialect, &subquery, &columns, request).map_err(refuse)?;
         let cap = sql::MAX_PIVOT_COLUMNS as u64 + 1;
-        let found = run(app, connection, keys.sql, keys.params, Some(cap), source).await?;
+        let found = run(app, connection, keys.sql, keys.params, Some(cap), how).await?;
         let key_rows = read_rows(found.body).await?;
         let pivot =
             sql::plan_pivot(dialect, &subquery, &columns, request, &key_rows, max_rows).map_err(refuse)?;
@@ -95,10 +127,10 @@ pub async fn fetch(
     } else {
         (sql::plan(dialect, &subquery, &columns, request, max_rows).map_err(refuse)?, None)
     };
-    let counted = run(app, connection, plan.count.sql, plan.count.params, Some(1), source).await?;
+    let counted = run(app, connection, plan.count.sql, plan.count.params, Some(1), how).await?;
     let total = read_count(counted.body).await?;
     let cap = plan.limit.map(|l| l.max(1));
-    let page = run(app, connection, plan.page.sql, plan.page.params, cap, source).await?;
+    let page = run(app, connection, plan.page.sql, plan.page.params, cap, how).await?;
     Ok(Page { total, columns: page.columns, body: page.body, pivot_fields })
 }
 
@@ -127,7 +159,7 @@ async fn run(
     sql: String,
     params: Vec<connectors::Param>,
     limit: Option<u64>,
-    source: &'static str,
+    how: Run,
 ) -> Result<execution::QueryOutput> {
     let input = QueryInput {
         connection: connection.to_string(),
@@ -135,9 +167,9 @@ async fn run(
         params,
         limit,
         timeout_ms: None,
-        force_read_only: false,
+        force_read_only: how.force_read_only,
     };
-    execution::run_generated(app, input, Format::Json, source).await
+    execution::run_generated(app, input, Format::Json, how.source).await
 }
 
 /// The rows of a small result (a count, the pivot keys), whose size the caller capped.

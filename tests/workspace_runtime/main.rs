@@ -18,6 +18,7 @@ mod ids;
 mod linking;
 mod saved_widgets;
 mod snowflake;
+mod workbench;
 
 use common::*;
 use reqwest::Method;
