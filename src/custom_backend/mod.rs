@@ -5,6 +5,7 @@
 mod manage;
 mod mcp_links;
 mod params;
+mod saved;
 mod schema;
 mod spec;
 mod sql;
@@ -31,7 +32,8 @@ pub fn router() -> Router<Arc<App>> {
         .route("/widgets/schema/columns", get(schema::columns))
         .route("/widgets/table/rows", post(schema::table_rows))
         .route("/widgets/log", get(manage::query_log))
-        .route("/widgets/queries/{id}", get(sql::saved_query).post(sql::saved_query_rows))
+        .route("/widgets/queries/{id}", get(saved::rows).post(sql::saved_query_rows))
+        .route("/widgets/queries/{id}/options/{param}", get(saved::options))
         .route(&format!("/{}", workbench::ENDPOINT), post(workbench::rows))
         // Workspace reads these two when the backend is added: the SQL editor's autocomplete.
         .route("/table-schemas", get(workbench::table_schemas))
