@@ -7,7 +7,8 @@
 //! (`cleanSearchParams`), and the body is the AG Grid request plus `query` (the editor's SQL,
 //! after Workspace replaced each `{{param}}` the user defined in the editor with its value) and
 //! `disableCache`. The first load also posts `{startRow: 0, endRow: 500, query}` and reads only
-//! `rowData`. The validation pass merges the params into the body, which is the fallback.
+//! `rowData`. The validation pass merges the params into the body, which is the fallback. A
+//! `{{name}}` still in the SQL is bound from the query string (`bind`).
 
 use super::params::required;
 use super::schema::grid_error;
@@ -16,6 +17,7 @@ use crate::connections;
 use crate::error::{Error, Result};
 use crate::http::{json_object_stream, parse_body};
 use crate::rowmodel::{self, RowRequest};
+use crate::sql_template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::Uri;
@@ -23,6 +25,7 @@ use axum::response::Response;
 use axum::Json;
 use connectors::TableInfo;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -84,12 +87,48 @@ async fn page(app: &Arc<App>, uri: &Uri, bytes: &[u8]) -> Result<Response> {
     if request.end_row.is_none() {
         request.end_row = Some(request.start_row.unwrap_or(0).saturating_add(PREVIEW_ROWS));
     }
-    let page = rowmodel::fetch_read_only(app, &connection, &sql, &request, "widget").await?;
+    let bound = bind(app, &connection, &sql, &params).await?;
+    let page = rowmodel::fetch_read_only(app, &connection, &bound.sql, &bound.params, &request, "widget").await?;
     let suffix = match &page.pivot_fields {
         Some(fields) => format!(",\"pivotResultFields\":{}}}", json!(fields)),
         None => "}".into(),
     };
     Ok(json_object_stream(format!("{{\"rowCount\":{},\"rowData\":", page.total), page.body, suffix))
+}
+
+/// The `{{name}}`s still in the SQL, bound from the widget params in the query string.
+///
+/// Parameters the user defines in Workspace's editor are written into the SQL by Workspace
+/// before it is sent (`getNewQuery`), so most SQL arrives without any. What can still arrive:
+/// the editor's own SQL as typed, with the parameter values as query-string params
+/// (`useAutoMetadataUpdate` posts it so, through `getSSRRows`), or a `{{name}}` the user never
+/// defined. Each is bound as a text value when the query string has it, never written into the
+/// SQL; one without a value is refused with a message naming it.
+async fn bind(
+    app: &Arc<App>,
+    connection: &str,
+    sql: &str,
+    params: &Map<String, Value>,
+) -> Result<sql_template::Bound> {
+    let dialect = connections::engine(app, connection).await?.engine.kind().dialect();
+    let bound = sql_template::text_specs(sql, dialect).and_then(|specs| {
+        let values: HashMap<String, String> = params
+            .iter()
+            .filter(|(name, _)| specs.iter().any(|s| s.name == **name))
+            .filter_map(|(name, value)| value.as_str().map(|v| (name.clone(), v.to_string())))
+            .collect();
+        sql_template::bind(sql, &specs, &values, dialect)
+    });
+    bound.map_err(|e| {
+        let e = match e {
+            Error::Unprocessable(message) => Error::Unprocessable(format!(
+                "{message}: define it in the SQL editor's parameters, or give the widget a param of that name"
+            )),
+            other => other,
+        };
+        rowmodel::log_refusal(app, "widget", connection, sql, &e);
+        e
+    })
 }
 
 /// A text value from `first`, else `second`; blank counts as missing, anything but a string is

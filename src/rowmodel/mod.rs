@@ -58,20 +58,23 @@ pub async fn fetch(
     request: &RowRequest,
     source: &'static str,
 ) -> Result<Page> {
-    fetch_as(app, connection, query_sql, request, Run { source, force_read_only: false }).await
+    fetch_as(app, connection, query_sql, &[], request, Run { source, force_read_only: false }).await
 }
 
 /// `fetch` for SQL typed at run time rather than saved (the SQL workbench): read-only whatever
 /// the connection allows, from the statement guard down to the engine's read-only transaction,
 /// so that even a write the guard cannot see (a data-modifying CTE) is refused by the database.
+/// `params` are the values of the placeholders in `query_sql` (its `{{name}}`s, bound by
+/// `sql_template::bind`), sent along with every statement built around it.
 pub async fn fetch_read_only(
     app: &Arc<App>,
     connection: &str,
     query_sql: &str,
+    params: &[connectors::Param],
     request: &RowRequest,
     source: &'static str,
 ) -> Result<Page> {
-    fetch_as(app, connection, query_sql, request, Run { source, force_read_only: true }).await
+    fetch_as(app, connection, query_sql, params, request, Run { source, force_read_only: true }).await
 }
 
 /// How the statements of one grid request run.
@@ -85,6 +88,7 @@ async fn fetch_as(
     app: &Arc<App>,
     connection: &str,
     query_sql: &str,
+    inner: &[connectors::Param],
     request: &RowRequest,
     how: Run,
 ) -> Result<Page> {
@@ -105,27 +109,28 @@ async fn fetch_as(
     let max_rows = app.config.limits.max_rows;
     if let Some((page, limit)) = sql::direct_page(dialect, &checked.body, request, max_rows) {
         let count = format!("SELECT COUNT(*) AS dc_count FROM {subquery}");
-        let counted = run(app, connection, count, Vec::new(), Some(1), how).await?;
+        let counted = run(app, connection, count, inner.to_vec(), Some(1), how).await?;
         let total = read_count(counted.body).await?;
-        let page = run(app, connection, page.sql, page.params, limit.map(|l| l.max(1)), how).await?;
+        // The statement itself with literal paging: its only placeholders are its own.
+        let page = run(app, connection, page.sql, inner.to_vec(), limit.map(|l| l.max(1)), how).await?;
         return Ok(Page { total, columns: page.columns, body: page.body, pivot_fields: None });
     }
     let columns: Arc<[Column]> = if sql::names_columns(request) {
         let probe = format!("SELECT * FROM {subquery}{}", dialect.limit_offset(Some(0), 0));
-        run(app, connection, probe, Vec::new(), Some(1), how).await?.columns
+        run(app, connection, probe, inner.to_vec(), Some(1), how).await?.columns
     } else {
         Arc::from(Vec::new())
     };
     let (plan, pivot_fields) = if sql::pivoting(request) {
-        let keys = sql::pivot_keys(dialect, &subquery, &columns, request).map_err(refuse)?;
+        let keys = sql::pivot_keys(dialect, &subquery, inner, &columns, request).map_err(refuse)?;
         let cap = sql::MAX_PIVOT_COLUMNS as u64 + 1;
         let found = run(app, connection, keys.sql, keys.params, Some(cap), how).await?;
         let key_rows = read_rows(found.body).await?;
         let pivot =
-            sql::plan_pivot(dialect, &subquery, &columns, request, &key_rows, max_rows).map_err(refuse)?;
+            sql::plan_pivot(dialect, &subquery, inner, &columns, request, &key_rows, max_rows).map_err(refuse)?;
         (pivot.plan, Some(pivot.fields))
     } else {
-        (sql::plan(dialect, &subquery, &columns, request, max_rows).map_err(refuse)?, None)
+        (sql::plan_with(dialect, &subquery, inner, &columns, request, max_rows).map_err(refuse)?, None)
     };
     let counted = run(app, connection, plan.count.sql, plan.count.params, Some(1), how).await?;
     let total = read_count(counted.body).await?;
@@ -136,7 +141,7 @@ async fn fetch_as(
 
 /// A query-log entry for a grid request refused before any statement ran (a bad column name, a
 /// statement the grid cannot page), so the log tells the whole story of what a grid showed.
-fn log_refusal(app: &Arc<App>, source: &str, connection: &str, sql: &str, error: &Error) {
+pub(crate) fn log_refusal(app: &Arc<App>, source: &str, connection: &str, sql: &str, error: &Error) {
     let entry = crate::state::LogEntry {
         id: 0,
         at: crate::state::now(),

@@ -162,13 +162,14 @@ pub fn has_top_level_paging(sql: &str, hash_comments: bool) -> bool {
 pub fn pivot_keys(
     dialect: Dialect,
     subquery: &str,
+    inner: &[Param],
     columns: &[Column],
     request: &RowRequest,
 ) -> Result<Built> {
     let planner = Planner { dialect, columns, request };
     let pivots = pivot_columns(&planner)?;
     let quoted: Vec<String> = pivots.iter().map(|p| dialect.quote_ident(p)).collect();
-    let mut binder = Binder::new(dialect);
+    let mut binder = Binder::after_subquery(dialect, inner);
     let groups = group_columns(request)?;
     let keys = request.group_keys.as_deref().unwrap_or_default();
     let where_clause = planner.where_clause(&mut binder, &groups, keys)?;
@@ -195,6 +196,7 @@ pub struct PivotPlan {
 pub fn plan_pivot(
     dialect: Dialect,
     subquery: &str,
+    inner: &[Param],
     columns: &[Column],
     request: &RowRequest,
     key_rows: &[serde_json::Map<String, Value>],
@@ -226,7 +228,8 @@ pub fn plan_pivot(
     for column in &groups {
         planner.kind(column)?;
     }
-    let mut page = Binder::new(dialect);
+    // The conditional aggregates' placeholders stand before the subquery in the text.
+    let mut page = Binder::before_subquery(dialect, inner);
     let mut select = Vec::new();
     let mut fields = Vec::new();
     let mut sortable = Vec::new();
@@ -277,8 +280,9 @@ pub fn plan_pivot(
         // No rows, so no pivot keys: the grid still needs a valid statement and no columns.
         select.push("COUNT(*) AS dc_count".to_string());
     }
+    page.subquery();
     let page_where = planner.where_clause(&mut page, &groups, keys)?;
-    let mut count = Binder::new(dialect);
+    let mut count = Binder::after_subquery(dialect, inner);
     let count_where = planner.where_clause(&mut count, &groups, keys)?;
     let start = request.start_row.unwrap_or(0);
     let limit = request.end_row.map(|end| end.saturating_sub(start).min(max_rows));
@@ -334,6 +338,18 @@ pub fn plan(
     request: &RowRequest,
     max_rows: u64,
 ) -> Result<Plan> {
+    plan_with(dialect, subquery, &[], columns, request, max_rows)
+}
+
+/// `plan` around a subquery with bound values of its own (`inner`).
+pub fn plan_with(
+    dialect: Dialect,
+    subquery: &str,
+    inner: &[Param],
+    columns: &[Column],
+    request: &RowRequest,
+    max_rows: u64,
+) -> Result<Plan> {
     let planner = Planner { dialect, columns, request };
     if pivoting(request) {
         return Err(Error::Internal("a pivot request reached the plain planner".into()));
@@ -350,8 +366,8 @@ pub fn plan(
     let limit = request.end_row.map(|end| end.saturating_sub(start).min(max_rows));
     let paging = dialect.limit_offset(limit, start);
 
-    let mut page = Binder::new(dialect);
-    let mut count = Binder::new(dialect);
+    let mut page = Binder::after_subquery(dialect, inner);
+    let mut count = Binder::after_subquery(dialect, inner);
     let page_where = planner.where_clause(&mut page, &groups, keys)?;
     let count_where = planner.where_clause(&mut count, &groups, keys)?;
 
@@ -387,14 +403,32 @@ pub fn plan(
     })
 }
 
+/// The values of one statement's placeholders, in the order the engine takes them. `inner` are
+/// the user's own bound values (`{{name}}` in workbench SQL), which stand in the subquery text:
+/// PostgreSQL numbers them `$1..$k` ahead of ours wherever they stand; `?` placeholders are
+/// positional, so they go where the subquery stands in the text.
 struct Binder {
     dialect: Dialect,
     params: Vec<Param>,
+    pending: Vec<Param>,
 }
 
 impl Binder {
-    fn new(dialect: Dialect) -> Self {
-        Self { dialect, params: Vec::new() }
+    /// For a statement whose subquery comes before any placeholder of ours.
+    fn after_subquery(dialect: Dialect, inner: &[Param]) -> Self {
+        Self { dialect, params: inner.to_vec(), pending: Vec::new() }
+    }
+
+    /// For a statement with placeholders of ours before its subquery: `subquery` marks the spot.
+    fn before_subquery(dialect: Dialect, inner: &[Param]) -> Self {
+        match dialect {
+            Dialect::Postgres => Self::after_subquery(dialect, inner),
+            _ => Self { dialect, params: Vec::new(), pending: inner.to_vec() },
+        }
+    }
+
+    fn subquery(&mut self) {
+        self.params.append(&mut self.pending);
     }
 
     fn bind(&mut self, param: Param) -> String {
@@ -787,7 +821,7 @@ mod tests {
             .into_iter()
             .map(|v| v.as_object().unwrap().clone())
             .collect();
-        let p = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, &keys, 1000).unwrap();
+        let p = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &[], &columns(), &r, &keys, 1000).unwrap();
         assert_eq!(p.fields, vec!["a_id", "a_id2", "_id", "_id2"]);
         assert_eq!(p.plan.page.params, vec![Param::Text("a".into()), Param::Text("a".into())]);
         assert_eq!(p.plan.page.sql.matches('?').count(), 2, "{}", p.plan.page.sql);
@@ -799,7 +833,7 @@ mod tests {
         let many: Vec<serde_json::Map<String, Value>> = (0..=MAX_PIVOT_COLUMNS)
             .map(|i| json!({"name": i.to_string()}).as_object().unwrap().clone())
             .collect();
-        let err = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &columns(), &r, &many, 1000).unwrap_err();
+        let err = plan_pivot(Dialect::Sqlite, "(q) AS dc_q", &[], &columns(), &r, &many, 1000).unwrap_err();
         assert!(err.to_string().contains("more than 200 columns"), "{err}");
     }
 

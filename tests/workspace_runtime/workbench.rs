@@ -190,6 +190,21 @@ async fn workbench_pages_sorts_filters_and_groups_a_million_rows_on_postgres() {
         .await;
     assert_eq!(status, 201, "{created}");
     million_rows(&s, "postgres", "pg").await;
+    // A `{{name}}` bound from the query string ($1) under the grid's own filter and sort ($2...).
+    let mut expected: Vec<i64> =
+        (1..=ROWS).filter(|id| id % 100 < 50 && id.to_string().starts_with("77")).collect();
+    expected.sort_by(|a, b| ((b % 1000) as f64).total_cmp(&((a % 1000) as f64)).then(a.cmp(b)));
+    let request = grid_request(
+        0,
+        500,
+        json!([{"colId": "price", "sort": "desc"}, {"colId": "id", "sort": "asc"}]),
+        json!({"grp": {"filterType": "number", "type": "lessThan", "filter": 50}}),
+    );
+    let sql = "SELECT id, name, grp, price FROM big WHERE name LIKE {{prefix}}";
+    let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "pg"), ("prefix", "row 77%")], query_state(request, sql)).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["rowCount"].as_u64(), Some(expected.len() as u64), "{page}");
+    assert_eq!(ids(&page), expected[..500].to_vec());
     for write in [
         "WITH gone AS (DELETE FROM big RETURNING id) SELECT * FROM gone",
         "DELETE FROM big",
@@ -238,7 +253,8 @@ async fn workbench_refuses_writes_and_bad_bodies_in_band() {
         (json!({"query": 5}), "text"),
         (json!({"query": ["SELECT 1"]}), "text"),
         (page("SELECT * FROM missing_table"), "missing_table"),
-        (page("SELECT * FROM items WHERE name = {{name}}"), ""),
+        (page("SELECT * FROM items WHERE name = {{name}}"), "name missing"),
+        (page("SELECT * FROM items WHERE name = {{name"), ""),
         (query_state(grid_request(0, 5, json!([{"colId": "id; DROP TABLE items", "sort": "asc"}]), json!({})), "SELECT * FROM items"), "unknown column"),
         (
             query_state(
@@ -356,4 +372,45 @@ async fn table_schemas_answer_the_shape_the_sql_editor_completes_from() {
     assert!(app["tabs"]["sql"]["layout"].as_array().unwrap().iter().any(|i| i["i"] == "dc_sql_workbench"));
     let connection_group = app["groups"].as_array().unwrap().iter().find(|g| g["paramName"] == "connection").unwrap();
     assert!(connection_group["widgetIds"].as_array().unwrap().contains(&json!("dc_sql_workbench")));
+}
+
+/// `useAutoMetadataUpdate` posts the editor's SQL through `getSSRRows` with the widget's stored
+/// params (the editor's parameter values among them) in the query string and `{startRow: 0,
+/// endRow: 500, query}` as the body: a `{{name}}` still in the SQL is bound from the query
+/// string, as a value, never as SQL. Pivot Mode puts placeholders of its own before the
+/// subquery, which positional `?` placeholders must follow.
+#[tokio::test]
+async fn workbench_binds_parameters_left_in_the_sql_from_the_query_string() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 14);
+    s.add_sqlite("shop", &db, true).await;
+    let sql = "SELECT * FROM items WHERE name = {{item}}";
+    let body = json!({"startRow": 0, "endRow": 500, "query": sql});
+    let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", "item 2")], body.clone()).await;
+    assert_eq!((status, ids(&page)), (200, vec![2]), "{page}");
+    for attack in ["item 1' OR '1'='1", "item 1\" OR 1=1 --", "') OR 1=1 --", "item 1; DROP TABLE items"] {
+        let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", attack)], body.clone()).await;
+        assert_eq!((status, page["rowCount"].as_u64()), (200, Some(0)), "{attack}: {page}");
+    }
+    // Unused query-string params are ignored; a `{{name}}` in a string literal is text.
+    let (status, page) = ssrm(
+        &s,
+        ENDPOINT,
+        &[("connection", "shop"), ("other", "x")],
+        json!({"query": "SELECT '{{item}}' AS literal, id FROM items WHERE id = 1"}),
+    )
+    .await;
+    assert_eq!((status, &page["rowData"][0]["literal"]), (200, &json!("{{item}}")), "{page}");
+
+    let pivot = json!({"startRow": 0, "endRow": 500, "query": "SELECT * FROM items WHERE name <> {{skip}}",
+        "disableCache": false, "pivotMode": true, "rowGroupCols": [{"id": "name", "field": "name"}],
+        "pivotCols": [{"id": "qty", "field": "qty"}], "valueCols": [{"id": "price", "field": "price", "aggFunc": "sum"}],
+        "groupKeys": [], "sortModel": [], "filterModel": {"id": {"filterType": "number", "type": "lessThan", "filter": 10}}});
+    let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "shop"), ("skip", "item 1")], pivot).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.get("error").is_none(), "{page}");
+    assert_eq!(page["rowCount"], 8, "{page}");
+    let three = page["rowData"].as_array().unwrap().iter().find(|r| r["name"] == "item 3").unwrap();
+    assert_eq!(num(&three["3_price"]), 1.5, "{page}");
+    assert!(page["pivotResultFields"].as_array().unwrap().contains(&json!("3_price")), "{page}");
 }
