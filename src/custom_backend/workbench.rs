@@ -234,7 +234,10 @@ fn late(what: &str) -> Error {
 fn entries_for(connection: &str, table: &TableInfo, columns: &[connectors::ColumnInfo]) -> [(String, Value); 2] {
     let columns: Vec<Value> = columns
         .iter()
-        .map(|c| json!({"name": c.name, "type": c.db_type, "kind": "COLUMN", "null?": if c.nullable { "Y" } else { "N" }}))
+        .map(|c| {
+            let nullable = if c.nullable { "Y" } else { "N" };
+            json!({"name": c.name, "type": c.db_type, "kind": "COLUMN", "null?": nullable})
+        })
         .collect();
     let entry = |database: &str, schema: &str| {
         json!({"database": database, "schema": schema, "tableName": table.name, "kind": table.kind,
