@@ -88,7 +88,8 @@ async fn page(app: &Arc<App>, uri: &Uri, bytes: &[u8]) -> Result<Response> {
         request.end_row = Some(request.start_row.unwrap_or(0).saturating_add(PREVIEW_ROWS));
     }
     let bound = bind(app, &connection, &sql, &params).await?;
-    let page = rowmodel::fetch_read_only(app, &connection, &bound.sql, &bound.params, &request, "widget").await?;
+    let page =
+        rowmodel::fetch_read_only(app, &connection, &bound.sql, &bound.params, &request, "widget").await?;
     let suffix = match &page.pivot_fields {
         Some(fields) => format!(",\"pivotResultFields\":{}}}", json!(fields)),
         None => "}".into(),
@@ -231,7 +232,11 @@ fn late(what: &str) -> Error {
     Error::Unavailable { message: format!("{what} took longer than {BROWSE_TIME:?}"), retry_after_secs: 0 }
 }
 
-fn entries_for(connection: &str, table: &TableInfo, columns: &[connectors::ColumnInfo]) -> [(String, Value); 2] {
+fn entries_for(
+    connection: &str,
+    table: &TableInfo,
+    columns: &[connectors::ColumnInfo],
+) -> [(String, Value); 2] {
     let columns: Vec<Value> = columns
         .iter()
         .map(|c| {

@@ -126,8 +126,8 @@ async fn fetch_as(
         let cap = sql::MAX_PIVOT_COLUMNS as u64 + 1;
         let found = run(app, connection, keys.sql, keys.params, Some(cap), how).await?;
         let key_rows = read_rows(found.body).await?;
-        let pivot =
-            sql::plan_pivot(dialect, &subquery, inner, &columns, request, &key_rows, max_rows).map_err(refuse)?;
+        let pivot = sql::plan_pivot(dialect, &subquery, inner, &columns, request, &key_rows, max_rows)
+            .map_err(refuse)?;
         (pivot.plan, Some(pivot.fields))
     } else {
         (sql::plan_with(dialect, &subquery, inner, &columns, request, max_rows).map_err(refuse)?, None)
@@ -279,7 +279,8 @@ async fn probe_columns(app: &Arc<App>, saved: &crate::state::SavedQuery) -> Opti
     let dialect = connected.engine.kind().dialect();
     // `{{name}}` parameters probe with their defaults; without one the columns are learned on
     // the first run instead.
-    let bound = crate::sql_template::bind(&saved.sql, &saved.widget.parameters, &Default::default(), dialect).ok()?;
+    let bound =
+        crate::sql_template::bind(&saved.sql, &saved.widget.parameters, &Default::default(), dialect).ok()?;
     let params = if bound.params.is_empty() { saved.params.clone() } else { bound.params };
     let checked = statement::check(&bound.sql, true).ok()?;
     if check_wrappable(&checked.body).is_err() {

@@ -35,7 +35,12 @@ fn grid_request(start: u64, end: u64, sort: Value, filter: Value) -> Value {
 }
 
 fn ids(page: &Value) -> Vec<i64> {
-    page["rowData"].as_array().unwrap_or_else(|| panic!("no rowData: {page}")).iter().map(|r| num(&r["id"]) as i64).collect()
+    page["rowData"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no rowData: {page}"))
+        .iter()
+        .map(|r| num(&r["id"]) as i64)
+        .collect()
 }
 
 /// The rows of `big` are a function of `id`; this is what the database must return for the
@@ -201,7 +206,8 @@ async fn workbench_pages_sorts_filters_and_groups_a_million_rows_on_postgres() {
         json!({"grp": {"filterType": "number", "type": "lessThan", "filter": 50}}),
     );
     let sql = "SELECT id, name, grp, price FROM big WHERE name LIKE {{prefix}}";
-    let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "pg"), ("prefix", "row 77%")], query_state(request, sql)).await;
+    let (status, page) =
+        ssrm(&s, ENDPOINT, &[("connection", "pg"), ("prefix", "row 77%")], query_state(request, sql)).await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["rowCount"].as_u64(), Some(expected.len() as u64), "{page}");
     assert_eq!(ids(&page), expected[..500].to_vec());
@@ -212,9 +218,13 @@ async fn workbench_pages_sorts_filters_and_groups_a_million_rows_on_postgres() {
         "SELECT 1; TRUNCATE big",
         "CREATE TABLE stolen AS SELECT * FROM big",
     ] {
-        let (status, body) =
-            ssrm(&s, ENDPOINT, &[("connection", "pg")], query_state(grid_request(0, 500, json!([]), json!({})), write))
-                .await;
+        let (status, body) = ssrm(
+            &s,
+            ENDPOINT,
+            &[("connection", "pg")],
+            query_state(grid_request(0, 500, json!([]), json!({})), write),
+        )
+        .await;
         grid_error(status, &body);
     }
     assert_eq!(pg.scalar("SELECT count(*) FROM big WHERE grp <> 0").await, ROWS - 10_000);
@@ -255,10 +265,21 @@ async fn workbench_refuses_writes_and_bad_bodies_in_band() {
         (page("SELECT * FROM missing_table"), "missing_table"),
         (page("SELECT * FROM items WHERE name = {{name}}"), "name missing"),
         (page("SELECT * FROM items WHERE name = {{name"), ""),
-        (query_state(grid_request(0, 5, json!([{"colId": "id; DROP TABLE items", "sort": "asc"}]), json!({})), "SELECT * FROM items"), "unknown column"),
         (
             query_state(
-                grid_request(0, 5, json!([]), json!({"price": {"filterType": "number", "type": "equals", "filter": "1 OR 1=1"}})),
+                grid_request(0, 5, json!([{"colId": "id; DROP TABLE items", "sort": "asc"}]), json!({})),
+                "SELECT * FROM items",
+            ),
+            "unknown column",
+        ),
+        (
+            query_state(
+                grid_request(
+                    0,
+                    5,
+                    json!([]),
+                    json!({"price": {"filterType": "number", "type": "equals", "filter": "1 OR 1=1"}}),
+                ),
                 "SELECT * FROM items",
             ),
             "not a number",
@@ -296,12 +317,17 @@ async fn workbench_refuses_writes_and_bad_bodies_in_band() {
     let (status, answer) = ssrm(&s, ENDPOINT, &[("connection", "rw")], page("SELECT * FROM items")).await;
     assert_eq!((status, answer["rowCount"].as_u64()), (200, Some(3)), "{answer}");
     // The validation pass merges the params into the body; the body is the fallback.
-    let (status, answer) =
-        ssrm(&s, ENDPOINT, &[], json!({"connection": "rw", "query": "SELECT id FROM items", "startRow": 0, "endRow": 2}))
-            .await;
+    let (status, answer) = ssrm(
+        &s,
+        ENDPOINT,
+        &[],
+        json!({"connection": "rw", "query": "SELECT id FROM items", "startRow": 0, "endRow": 2}),
+    )
+    .await;
     assert_eq!((status, ids(&answer)), (200, vec![1, 2]), "{answer}");
     // A preview posting `{query}` alone gets the grid's first page.
-    let (status, answer) = ssrm(&s, ENDPOINT, &[("connection", "rw")], json!({"query": "SELECT * FROM items"})).await;
+    let (status, answer) =
+        ssrm(&s, ENDPOINT, &[("connection", "rw")], json!({"query": "SELECT * FROM items"})).await;
     assert_eq!((status, ids(&answer)), (200, vec![1, 2, 3]), "{answer}");
 }
 
@@ -347,10 +373,14 @@ async fn table_schemas_answer_the_shape_the_sql_editor_completes_from() {
         assert_eq!(names, ["id", "name", "price", "qty"]);
     }
     assert_eq!((&schemas["items"]["database"], &schemas["items"]["schema"]), (&json!("items"), &json!("")));
-    assert_eq!((&schemas["main.items"]["database"], &schemas["main.items"]["schema"]), (&json!("main"), &json!("items")));
+    assert_eq!(
+        (&schemas["main.items"]["database"], &schemas["main.items"]["schema"]),
+        (&json!("main"), &json!("items"))
+    );
     assert_eq!(
         columns("orders"),
-        [("id", "INTEGER"), ("item_id", "INTEGER"), ("placed", "DATE")].map(|(n, t)| (n.to_string(), t.to_string()))
+        [("id", "INTEGER"), ("item_id", "INTEGER"), ("placed", "DATE")]
+            .map(|(n, t)| (n.to_string(), t.to_string()))
     );
     assert_eq!(schemas["orders"]["columns"][1]["null?"], "N");
     assert_eq!(schemas["cheap"]["kind"], "view");
@@ -370,7 +400,8 @@ async fn table_schemas_answer_the_shape_the_sql_editor_completes_from() {
     let (_, _, apps) = s.get("/apps.json").await;
     let app = &apps[0];
     assert!(app["tabs"]["sql"]["layout"].as_array().unwrap().iter().any(|i| i["i"] == "dc_sql_workbench"));
-    let connection_group = app["groups"].as_array().unwrap().iter().find(|g| g["paramName"] == "connection").unwrap();
+    let connection_group =
+        app["groups"].as_array().unwrap().iter().find(|g| g["paramName"] == "connection").unwrap();
     assert!(connection_group["widgetIds"].as_array().unwrap().contains(&json!("dc_sql_workbench")));
 }
 
@@ -386,10 +417,12 @@ async fn workbench_binds_parameters_left_in_the_sql_from_the_query_string() {
     s.add_sqlite("shop", &db, true).await;
     let sql = "SELECT * FROM items WHERE name = {{item}}";
     let body = json!({"startRow": 0, "endRow": 500, "query": sql});
-    let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", "item 2")], body.clone()).await;
+    let (status, page) =
+        ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", "item 2")], body.clone()).await;
     assert_eq!((status, ids(&page)), (200, vec![2]), "{page}");
     for attack in ["item 1' OR '1'='1", "item 1\" OR 1=1 --", "') OR 1=1 --", "item 1; DROP TABLE items"] {
-        let (status, page) = ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", attack)], body.clone()).await;
+        let (status, page) =
+            ssrm(&s, ENDPOINT, &[("connection", "shop"), ("item", attack)], body.clone()).await;
         assert_eq!((status, page["rowCount"].as_u64()), (200, Some(0)), "{attack}: {page}");
     }
     // Unused query-string params are ignored; a `{{name}}` in a string literal is text.
