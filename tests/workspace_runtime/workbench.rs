@@ -76,6 +76,8 @@ async fn timed(s: &TestServer, connection: &str, body: Value) -> (Value, f64) {
 /// The whole run against one engine's `big` table of a million rows: the first load, a sorted
 /// and filtered page, the last page, a 5,000-row page (the grid's largest page size: no
 /// 1,000-row cap), and row grouping. Prints the timings.
+// Printing the timings is what this run is for; the lint allows it only in test functions.
+#[allow(clippy::print_stdout)]
 async fn million_rows(s: &TestServer, engine: &str, connection: &str) {
     // `useJsonData`'s first load: `{startRow: 0, endRow: 500, query}`; only `rowData` is read.
     let (first, first_ms) = timed(s, connection, json!({"startRow": 0, "endRow": 500, "query": SQL})).await;
