@@ -193,9 +193,11 @@ fn param(query_id: i64, spec: &ParameterSpec) -> Value {
     }
     if let Some(default) = default {
         p["value"] = match (spec.kind, kind) {
-            (ParamType::Number, "number") => {
-                default.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(json!(default), Value::Number)
-            }
+            (ParamType::Number, "number") => match (default.parse::<i64>(), default.parse::<f64>()) {
+                (Ok(int), _) => json!(int),
+                (_, Ok(float)) if float.is_finite() => json!(float),
+                _ => json!(default),
+            },
             (ParamType::Boolean, "boolean") => json!(default == "true"),
             _ => json!(default),
         };

@@ -53,7 +53,7 @@ async fn chart_and_metric_widgets_pass_the_frontend_rules_and_answer() {
     assert_eq!(roles, [("id", "category"), ("name", "excluded"), ("price", "series")]);
     assert_eq!(
         c["params"],
-        json!([{"paramName": "min_qty", "label": "Minimum quantity", "type": "number", "value": 2.0,
+        json!([{"paramName": "min_qty", "label": "Minimum quantity", "type": "number", "value": 2,
                 "description": "A number bound to {{min_qty}} in the query"}])
     );
     let m = &widgets[format!("dc_saved_query_{metric}")];

@@ -477,7 +477,7 @@ fn the_checker_catches_what_workspace_rejects() {
         "enableCharts",
         "sparkle",
         "pie3d",
-        "chartDataType x",
+        "chartDataType \"x\"",
         "refetchInterval",
     ] {
         assert!(errors.iter().any(|e| e.contains(expected)), "{expected} not in {errors:?}");
