@@ -242,7 +242,8 @@ async fn probe_columns(app: &Arc<App>, saved: &crate::state::SavedQuery) -> Opti
     let dialect = connected.engine.kind().dialect();
     // `{{name}}` parameters probe with their defaults; without one the columns are learned on
     // the first run instead.
-    let bound = crate::sql_template::bind(&saved.sql, &saved.widget.parameters, &Default::default(), dialect).ok()?;
+    let bound =
+        crate::sql_template::bind(&saved.sql, &saved.widget.parameters, &Default::default(), dialect).ok()?;
     let params = if bound.params.is_empty() { saved.params.clone() } else { bound.params };
     let checked = statement::check(&bound.sql, true).ok()?;
     if check_wrappable(&checked.body).is_err() {
