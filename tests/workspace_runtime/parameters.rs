@@ -173,7 +173,7 @@ async fn every_parameter_type_binds_on_mariadb() {
         .await;
     assert_eq!(status, 201, "{created}");
     every_type_binds(&s, "maria", "mariadb").await;
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM trades").await, 5);
+    assert_eq!(count(&s, "maria").await, 5);
 }
 
 #[tokio::test]
