@@ -418,10 +418,13 @@ pub(super) fn layout_item(
     item
 }
 
+/// Where a widget sits in a tab: x, y, width, height.
+pub(super) type Place = (u32, u32, u32, u32);
+
 /// The "Market data" app over the demo's saved queries (those still there), or `None` when
 /// none is. Its SQL widgets start with demo SQL through `state.params`.
 pub(super) fn market_data_app(saved: &[SavedQuery]) -> Option<Value> {
-    let placed: Vec<(&SavedQuery, (u32, u32, u32, u32))> = MARKET_DATA_LAYOUT
+    let placed: Vec<(&SavedQuery, Place)> = MARKET_DATA_LAYOUT
         .iter()
         .filter_map(|(name, x, y, w, h)| {
             saved
