@@ -867,7 +867,8 @@ mod tests {
 
     #[test]
     fn template_slots_are_found_in_code_only() {
-        let sql = "SELECT '{{a}}', \"{{b}}\" /* {{c}} */ FROM t WHERE x = {{ d }} AND y IN ({{e}}) -- {{f}}\n";
+        let sql =
+            "SELECT '{{a}}', \"{{b}}\" /* {{c}} */ FROM t WHERE x = {{ d }} AND y IN ({{e}}) -- {{f}}\n";
         for dialect in [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake] {
             let slots = template_slots(sql, dialect).unwrap();
             let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();

@@ -67,7 +67,9 @@ pub(super) struct QueryPatch {
 }
 
 /// A field that is present (possibly `null`), told apart from one left out.
-fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> std::result::Result<Option<T>, D::Error> {
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> std::result::Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 
@@ -232,7 +234,9 @@ fn parameter_values(values: serde_json::Map<String, serde_json::Value>) -> Resul
         .into_iter()
         .map(|(name, value)| {
             let joined = match &value {
-                Value::Array(items) => items.iter().map(|v| text(&name, v)).collect::<Result<Vec<_>>>()?.join(","),
+                Value::Array(items) => {
+                    items.iter().map(|v| text(&name, v)).collect::<Result<Vec<_>>>()?.join(",")
+                }
                 other => text(&name, other)?,
             };
             Ok((name, joined))

@@ -49,19 +49,14 @@ pub(super) fn widget(query: &SavedQuery, columns: Option<&[Column]>, paged: bool
             " (a metric tile: column {value} of the first row{})",
             delta.as_ref().map(|d| format!(", change in {d}")).unwrap_or_default()
         )),
-        Display::Chart { chart_type, x, y } => description.push_str(&format!(
-            " (a {chart_type} chart of {} by {x}; first {rows} rows)",
-            y.join(", ")
-        )),
+        Display::Chart { chart_type, x, y } => description
+            .push_str(&format!(" (a {chart_type} chart of {} by {x}; first {rows} rows)", y.join(", "))),
         Display::Table if !paged => description.push_str(&format!(" (first {rows} rows)")),
         Display::Table => {}
     }
     if !settings.parameters.is_empty() {
-        let names: Vec<String> = settings
-            .parameters
-            .iter()
-            .map(|p| format!("{} ({})", p.name, p.kind.name()))
-            .collect();
+        let names: Vec<String> =
+            settings.parameters.iter().map(|p| format!("{} ({})", p.name, p.kind.name())).collect();
         description.push_str(&format!(". Parameters: {}", names.join(", ")));
     }
     let kind = match settings.display {
@@ -193,9 +188,11 @@ fn param(query_id: i64, spec: &ParameterSpec) -> Value {
     }
     if let Some(default) = default {
         p["value"] = match (spec.kind, kind) {
-            (ParamType::Number, "number") => {
-                default.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(json!(default), Value::Number)
-            }
+            (ParamType::Number, "number") => match (default.parse::<i64>(), default.parse::<f64>()) {
+                (Ok(int), _) => json!(int),
+                (_, Ok(float)) if float.is_finite() => json!(float),
+                _ => json!(default),
+            },
             (ParamType::Boolean, "boolean") => json!(default == "true"),
             _ => json!(default),
         };
@@ -262,7 +259,8 @@ pub(super) async fn rows(
     })?;
     // Snowflake upper-cases unquoted names: `value: "n"` finds `N`.
     let column = |name: &str| {
-        let found = row.get(name).or_else(|| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v));
+        let found =
+            row.get(name).or_else(|| row.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v));
         found.cloned().ok_or_else(|| {
             let known: Vec<&str> = row.keys().map(String::as_str).collect();
             Error::BadRequest(format!(
@@ -367,7 +365,12 @@ pub(super) fn parameter_groups(
             let id = saved_query_id(query.id);
             match by_name.iter_mut().find(|(name, ..)| *name == spec.name) {
                 Some((_, _, _, ids)) => ids.push(id),
-                None => by_name.push((spec.name.clone(), spec.options_sql.is_some(), spec.default_text(), vec![id])),
+                None => by_name.push((
+                    spec.name.clone(),
+                    spec.options_sql.is_some(),
+                    spec.default_text(),
+                    vec![id],
+                )),
             }
         }
     }
@@ -393,7 +396,11 @@ pub(super) fn parameter_groups(
 }
 
 /// A layout item for a saved query, with its starting parameter values in `state.params`.
-pub(super) fn layout_item(query: &SavedQuery, place: (u32, u32, u32, u32), groups: Option<&[String]>) -> Value {
+pub(super) fn layout_item(
+    query: &SavedQuery,
+    place: (u32, u32, u32, u32),
+    groups: Option<&[String]>,
+) -> Value {
     let (x, y, w, h) = place;
     let mut item = json!({"i": saved_query_id(query.id), "x": x, "y": y, "w": w, "h": h});
     let params: Map<String, Value> = query
@@ -411,10 +418,13 @@ pub(super) fn layout_item(query: &SavedQuery, place: (u32, u32, u32, u32), group
     item
 }
 
+/// Where a widget sits in a tab: x, y, width, height.
+pub(super) type Place = (u32, u32, u32, u32);
+
 /// The "Market data" app over the demo's saved queries (those still there), or `None` when
 /// none is. Its SQL widgets start with demo SQL through `state.params`.
 pub(super) fn market_data_app(saved: &[SavedQuery]) -> Option<Value> {
-    let placed: Vec<(&SavedQuery, (u32, u32, u32, u32))> = MARKET_DATA_LAYOUT
+    let placed: Vec<(&SavedQuery, Place)> = MARKET_DATA_LAYOUT
         .iter()
         .filter_map(|(name, x, y, w, h)| {
             saved

@@ -272,7 +272,8 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
     let stored = app.state.stored_query_columns()?;
     for query in &saved {
         let columns = stored.get(&query.id).and_then(|text| rowmodel::decode_columns(text));
-        widgets.insert(saved_query_id(query.id), super::saved::widget(query, columns.as_deref(), paged(query)));
+        widgets
+            .insert(saved_query_id(query.id), super::saved::widget(query, columns.as_deref(), paged(query)));
     }
     Ok(Value::Object(widgets))
 }

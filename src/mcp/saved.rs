@@ -7,8 +7,8 @@ use crate::sql_template::{ParamType, ParameterSpec};
 use crate::state::SavedQuery;
 use connectors::dialect::Dialect;
 use connectors::Param;
-use std::collections::HashMap;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::collections::HashSet;
 
 pub(super) const PREFIX: &str = "query_";

@@ -190,7 +190,9 @@ pub fn check_specs(declared: &[ParameterSpec]) -> Result<()> {
         }
         for (what, text) in [("label", &spec.label), ("description", &spec.description)] {
             if text.as_ref().is_some_and(|t| t.chars().count() > MAX_TEXT) {
-                return Err(Error::BadRequest(format!("parameter {name}: the {what} is longer than {MAX_TEXT} characters")));
+                return Err(Error::BadRequest(format!(
+                    "parameter {name}: the {what} is longer than {MAX_TEXT} characters"
+                )));
             }
         }
         if spec.multiple && spec.kind == ParamType::Boolean {
@@ -220,17 +222,24 @@ pub fn check_specs(declared: &[ParameterSpec]) -> Result<()> {
             }
             for choice in options {
                 let text = text_of(choice.value()).ok_or_else(|| {
-                    Error::BadRequest(format!("parameter {name}: an option's value must be text, a number or a boolean"))
+                    Error::BadRequest(format!(
+                        "parameter {name}: an option's value must be text, a number or a boolean"
+                    ))
                 })?;
-                typed(spec, &text, dates::today()).map_err(|e| Error::BadRequest(format!("an option of {e}")))?;
+                typed(spec, &text, dates::today())
+                    .map_err(|e| Error::BadRequest(format!("an option of {e}")))?;
             }
         }
         if let Some(options_sql) = &spec.options_sql {
             connectors::statement::check(options_sql, true).map_err(|e| {
-                Error::BadRequest(format!("parameter {name}: options_sql must be one read-only statement: {e}"))
+                Error::BadRequest(format!(
+                    "parameter {name}: options_sql must be one read-only statement: {e}"
+                ))
             })?;
             if options_sql.contains("{{") {
-                return Err(Error::BadRequest(format!("parameter {name}: options_sql cannot use parameters")));
+                return Err(Error::BadRequest(format!(
+                    "parameter {name}: options_sql cannot use parameters"
+                )));
             }
         }
     }
@@ -350,7 +359,9 @@ fn typed(spec: &ParameterSpec, text: &str, today: time::Date) -> Result<BoundVal
     match spec.kind {
         ParamType::Text => {
             if text.chars().count() > MAX_TEXT {
-                return Err(Error::BadRequest(format!("parameter {name}: longer than {MAX_TEXT} characters")));
+                return Err(Error::BadRequest(format!(
+                    "parameter {name}: longer than {MAX_TEXT} characters"
+                )));
             }
             if text.contains('\0') {
                 return Err(wrong("text without NUL characters"));
@@ -370,7 +381,8 @@ fn typed(spec: &ParameterSpec, text: &str, today: time::Date) -> Result<BoundVal
             }
         }
         ParamType::Date => {
-            let date = dates::resolve_date(text, today).ok_or_else(|| wrong("a date (YYYY-MM-DD or $currentDate-1M)"))?;
+            let date = dates::resolve_date(text, today)
+                .ok_or_else(|| wrong("a date (YYYY-MM-DD or $currentDate-1M)"))?;
             Ok(BoundValue::Text(dates::format(date)))
         }
         ParamType::Boolean => match text.to_ascii_lowercase().as_str() {
@@ -427,7 +439,11 @@ mod tests {
             ]
         );
         let pg = bind(sql, &declared, &v, Dialect::Postgres).unwrap();
-        assert!(pg.sql.contains("a = CAST($1 AS TEXT)") && pg.sql.contains("c >= CAST($3 AS DATE)"), "{}", pg.sql);
+        assert!(
+            pg.sql.contains("a = CAST($1 AS TEXT)") && pg.sql.contains("c >= CAST($3 AS DATE)"),
+            "{}",
+            pg.sql
+        );
         assert!(bind(sql, &declared, &v, Dialect::Snowflake).unwrap().sql.contains("TO_DATE(?)"));
         assert!(bind(sql, &declared, &v, Dialect::Mysql).unwrap().sql.contains("CAST(? AS DATE)"));
     }
@@ -440,7 +456,11 @@ mod tests {
         ];
         let sql = "SELECT 1 WHERE t IN ({{tickers}}) AND d >= {{since}}";
         let bound = bind(sql, &declared, &values(&[("tickers", "A, B,C")]), Dialect::Postgres).unwrap();
-        assert!(bound.sql.contains("IN (CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT))"), "{}", bound.sql);
+        assert!(
+            bound.sql.contains("IN (CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT))"),
+            "{}",
+            bound.sql
+        );
         assert_eq!(bound.params.len(), 4);
         let defaulted = bind(sql, &declared, &HashMap::new(), Dialect::Sqlite).unwrap();
         assert_eq!(defaulted.sql, "SELECT 1 WHERE t IN (?, ?) AND d >= ?");
@@ -451,7 +471,8 @@ mod tests {
     #[test]
     fn errors_name_the_parameter() {
         let declared = vec![spec(json!({"name": "n", "type": "number"}))];
-        let e = bind("SELECT {{n}}", &declared, &values(&[("n", "1; DROP TABLE x")]), Dialect::Sqlite).unwrap_err();
+        let e = bind("SELECT {{n}}", &declared, &values(&[("n", "1; DROP TABLE x")]), Dialect::Sqlite)
+            .unwrap_err();
         assert!(e.to_string().contains("parameter n"), "{e}");
         let e = bind("SELECT {{n}}", &declared, &HashMap::new(), Dialect::Sqlite).unwrap_err();
         assert!(matches!(e, Error::Unprocessable(_)) && e.to_string().starts_with("n missing"), "{e}");

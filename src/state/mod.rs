@@ -94,7 +94,12 @@ impl StateDb {
         )?;
         migrations::apply(&mut conn)?;
         let log = log_writer::LogWriter::start(path)?;
-        Ok(Self { conn: Mutex::new(conn), log, widgets_changed: AtomicU64::new(0), widgets_served: AtomicU64::new(0) })
+        Ok(Self {
+            conn: Mutex::new(conn),
+            log,
+            widgets_changed: AtomicU64::new(0),
+            widgets_served: AtomicU64::new(0),
+        })
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>> {

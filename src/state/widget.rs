@@ -149,8 +149,10 @@ mod tests {
 
     #[test]
     fn displays_read_and_check() {
-        let chart: Display =
-            serde_json::from_value(json!({"type": "chart", "chart_type": "line", "x": "date", "y": ["close"]})).unwrap();
+        let chart: Display = serde_json::from_value(
+            json!({"type": "chart", "chart_type": "line", "x": "date", "y": ["close"]}),
+        )
+        .unwrap();
         assert!(matches!(chart, Display::Chart { .. }));
         assert!(serde_json::from_value::<Display>(json!({"type": "chart", "x": "d", "y": []})).is_err());
         assert!(serde_json::from_value::<Display>(json!({"type": "pie"})).is_err());

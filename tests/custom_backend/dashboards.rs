@@ -53,7 +53,7 @@ async fn chart_and_metric_widgets_pass_the_frontend_rules_and_answer() {
     assert_eq!(roles, [("id", "category"), ("name", "excluded"), ("price", "series")]);
     assert_eq!(
         c["params"],
-        json!([{"paramName": "min_qty", "label": "Minimum quantity", "type": "number", "value": 2.0,
+        json!([{"paramName": "min_qty", "label": "Minimum quantity", "type": "number", "value": 2,
                 "description": "A number bound to {{min_qty}} in the query"}])
     );
     let m = &widgets[format!("dc_saved_query_{metric}")];
@@ -73,7 +73,10 @@ async fn chart_and_metric_widgets_pass_the_frontend_rules_and_answer() {
     // The metric: `{label, value, delta}` from the first row, a multi-select as one value.
     let (status, _, tile) = s.get(&format!("/widgets/queries/{metric}?names=item+3%2Citem+4")).await;
     assert_eq!(status, 200, "{tile}");
-    assert_eq!((tile["label"].clone(), tile["value"].clone(), tile["delta"].clone()), (json!("Units in stock"), json!(7), json!(-3)));
+    assert_eq!(
+        (tile["label"].clone(), tile["value"].clone(), tile["delta"].clone()),
+        (json!("Units in stock"), json!(7), json!(-3))
+    );
     // The picker's choices from options_sql: first column the value, second the label.
     let (status, _, choices) = s.get(&format!("/widgets/queries/{metric}/options/param_names")).await;
     assert_eq!(status, 200, "{choices}");
@@ -113,13 +116,16 @@ async fn a_save_asks_workspace_to_refresh_the_backend() {
 async fn the_demo_ships_a_linked_market_data_app() {
     let s = start().await;
     demo::ensure(&s.app).await.unwrap();
-    let other = save(&s, json!({"connection": "demo", "name": "My query", "sql": "SELECT ticker FROM companies"})).await;
+    let other =
+        save(&s, json!({"connection": "demo", "name": "My query", "sql": "SELECT ticker FROM companies"}))
+            .await;
     let (_, _, widgets) = s.get("/widgets.json").await;
     let (_, _, apps) = s.get("/apps.json").await;
     assert_eq!(check_widgets(&widgets), Vec::<String>::new());
     assert_eq!(check_apps(&apps, &widgets), Vec::<String>::new());
 
-    let market = apps.as_array().unwrap().iter().find(|a| a["name"] == "Market data").expect("the Market data app");
+    let market =
+        apps.as_array().unwrap().iter().find(|a| a["name"] == "Market data").expect("the Market data app");
     let layout = market["tabs"]["overview"]["layout"].as_array().unwrap();
     let in_app: Vec<&Value> = layout.iter().map(|item| &widgets[item["i"].as_str().unwrap()]).collect();
     let names: Vec<&str> = in_app.iter().map(|w| w["name"].as_str().unwrap()).collect();
@@ -141,7 +147,9 @@ async fn the_demo_ships_a_linked_market_data_app() {
     assert_eq!(in_app[4]["data"]["table"]["chartView"]["chartType"], "bar");
     // Linked: the ticker pickers (endpoint params) and both dates, each group naming its widgets.
     let groups = market["groups"].as_array().unwrap();
-    let group = |param: &str| groups.iter().find(|g| g["paramName"] == param).unwrap_or_else(|| panic!("no {param} group"));
+    let group = |param: &str| {
+        groups.iter().find(|g| g["paramName"] == param).unwrap_or_else(|| panic!("no {param} group"))
+    };
     assert_eq!(group("ticker")["type"], "endpointParam");
     assert_eq!(group("ticker")["widgetIds"].as_array().unwrap().len(), 2);
     assert_eq!(group("ticker")["defaultValue"], "AAPL");
@@ -158,8 +166,12 @@ async fn the_demo_ships_a_linked_market_data_app() {
     // Starter SQL and starting values, through state.params.
     let editor = layout.iter().find(|i| i["i"] == "dc_sql_editor").unwrap();
     assert_eq!(editor["state"]["params"]["prompt"], demo::STARTER_SQL);
-    let price = layout.iter().find(|i| widgets[i["i"].as_str().unwrap()]["name"] == demo::PRICE_CHART).unwrap();
-    assert_eq!(price["state"]["params"], json!({"ticker": "AAPL", "start_date": "2024-01-01", "end_date": "2024-12-31"}));
+    let price =
+        layout.iter().find(|i| widgets[i["i"].as_str().unwrap()]["name"] == demo::PRICE_CHART).unwrap();
+    assert_eq!(
+        price["state"]["params"],
+        json!({"ticker": "AAPL", "start_date": "2024-01-01", "end_date": "2024-12-31"})
+    );
 
     // Every widget, and every parameter, tells Copilot what it is.
     for (id, widget) in widgets.as_object().unwrap() {
@@ -203,12 +215,15 @@ async fn the_demo_ships_a_linked_market_data_app() {
     assert_eq!(tickers.as_array().unwrap().len(), 60);
     assert_eq!(tickers[0], json!({"label": "AAPL - Apple Inc.", "value": "AAPL"}));
     let endpoint = chart["endpoint"].as_str().unwrap();
-    let (_, _, msft) = s.get(&format!("/{endpoint}?ticker=MSFT&start_date=2024-03-01&end_date=2024-03-08")).await;
+    let (_, _, msft) =
+        s.get(&format!("/{endpoint}?ticker=MSFT&start_date=2024-03-01&end_date=2024-03-08")).await;
     assert_eq!(msft.as_array().unwrap().len(), 6, "{msft}");
 
     // The demo app's widgets.json entries, for the record.
-    let entries: serde_json::Map<String, Value> =
-        layout.iter().map(|i| (i["i"].as_str().unwrap().to_string(), widgets[i["i"].as_str().unwrap()].clone())).collect();
+    let entries: serde_json::Map<String, Value> = layout
+        .iter()
+        .map(|i| (i["i"].as_str().unwrap().to_string(), widgets[i["i"].as_str().unwrap()].clone()))
+        .collect();
     println!("Market data widgets.json entries:\n{}", serde_json::to_string_pretty(&entries).unwrap());
     println!("Market data app:\n{}", serde_json::to_string_pretty(market).unwrap());
 }

@@ -256,7 +256,10 @@ pub(crate) fn check_widgets(file: &Value) -> Vec<String> {
             }
         }
         if let Some(refetch) = w.get("refetchInterval") {
-            if !(refetch == &json!(false) || refetch.is_string() || refetch.as_f64().is_some_and(|ms| ms >= 1000.0)) {
+            if !(refetch == &json!(false)
+                || refetch.is_string()
+                || refetch.as_f64().is_some_and(|ms| ms >= 1000.0))
+            {
                 err(format!("refetchInterval {refetch} must be false, a cron string or >= 1000"));
             }
         }
@@ -477,7 +480,7 @@ fn the_checker_catches_what_workspace_rejects() {
         "enableCharts",
         "sparkle",
         "pie3d",
-        "chartDataType x",
+        "chartDataType \"x\"",
         "refetchInterval",
     ] {
         assert!(errors.iter().any(|e| e.contains(expected)), "{expected} not in {errors:?}");

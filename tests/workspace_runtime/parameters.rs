@@ -11,7 +11,8 @@ use dc_test_support::mysql::MysqlDb;
 use dc_test_support::postgres::PostgresDb;
 use serde_json::{json, Value};
 
-const TABLE: &str = "CREATE TABLE trades (id INT, ticker VARCHAR(10), price DECIMAL(10,2), day DATE, active BOOLEAN)";
+const TABLE: &str =
+    "CREATE TABLE trades (id INT, ticker VARCHAR(10), price DECIMAL(10,2), day DATE, active BOOLEAN)";
 const ROWS: &str = "INSERT INTO trades VALUES (1, 'AAPL', 10.50, '2024-01-02', TRUE), \
     (2, 'MSFT', 20.00, '2024-02-01', FALSE), (3, 'AAPL', 30.25, '2024-03-01', TRUE), \
     (4, 'NVDA', 40.00, '2024-04-01', FALSE), (5, 'A B', 50.00, '2024-05-01', TRUE)";
@@ -70,12 +71,22 @@ async fn every_type_binds(s: &TestServer, connection: &str, engine: &str) {
     let (status, body) = widget_get(
         s,
         id,
-        &[("tickers", "AAPL,MSFT,NVDA"), ("min_price", "15"), ("since", "2024-01-01"), ("active", "false"), ("exclude", "NVDA")],
+        &[
+            ("tickers", "AAPL,MSFT,NVDA"),
+            ("min_price", "15"),
+            ("since", "2024-01-01"),
+            ("active", "false"),
+            ("exclude", "NVDA"),
+        ],
     )
     .await;
     assert_eq!((status, ids(&body)), (200, vec![2]), "{engine}: {body}");
-    let (status, body) =
-        widget_get(s, id, &[("tickers", "AAPL"), ("min_price", "10.5"), ("since", "2024-01-02"), ("active", "true")]).await;
+    let (status, body) = widget_get(
+        s,
+        id,
+        &[("tickers", "AAPL"), ("min_price", "10.5"), ("since", "2024-01-02"), ("active", "true")],
+    )
+    .await;
     assert_eq!((status, ids(&body)), (200, vec![1, 3]), "{engine} decimal and date edges: {body}");
     let (status, body) = widget_get(s, id, &[("tickers", "A B"), ("min_price", "")]).await;
     assert_eq!((status, ids(&body)), (200, vec![5]), "{engine} a space sent as '+': {body}");
@@ -162,7 +173,7 @@ async fn every_parameter_type_binds_on_mariadb() {
         .await;
     assert_eq!(status, 201, "{created}");
     every_type_binds(&s, "maria", "mariadb").await;
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM trades").await, 5);
+    assert_eq!(count(&s, "maria").await, 5);
 }
 
 #[tokio::test]
@@ -220,8 +231,16 @@ async fn broken_parameters_are_refused_by_name() {
     let cases = [
         ("SELECT * FROM items WHERE name = {{who}}", json!([]), "who"),
         ("SELECT * FROM items WHERE name = {{who", json!([{"name": "who", "type": "text"}]), "who"),
-        ("SELECT * FROM items WHERE id = {{n}}", json!([{"name": "n", "type": "number", "default": "ten"}]), "n"),
-        ("SELECT * FROM items WHERE id = {{d}}", json!([{"name": "d", "type": "date", "default": "2024-02-30"}]), "d"),
+        (
+            "SELECT * FROM items WHERE id = {{n}}",
+            json!([{"name": "n", "type": "number", "default": "ten"}]),
+            "n",
+        ),
+        (
+            "SELECT * FROM items WHERE id = {{d}}",
+            json!([{"name": "d", "type": "date", "default": "2024-02-30"}]),
+            "d",
+        ),
         (
             "SELECT * FROM items WHERE id = {{n}}",
             json!([{"name": "n", "type": "number", "options": [{"label": "x", "value": "x"}]}]),
@@ -230,16 +249,15 @@ async fn broken_parameters_are_refused_by_name() {
         ("SELECT * FROM items WHERE id = {{n}}", json!([{"name": "n", "type": "colour"}]), "colour"),
         ("SELECT {{a b}}", json!([{"name": "a b", "type": "text"}]), "a b"),
         ("SELECT {{b}}", json!([{"name": "b", "type": "boolean", "multiple": true}]), "b"),
-        (
-            "SELECT {{t}}",
-            json!([{"name": "t", "type": "text", "options_sql": "DELETE FROM items"}]),
-            "t",
-        ),
+        ("SELECT {{t}}", json!([{"name": "t", "type": "text", "options_sql": "DELETE FROM items"}]), "t"),
         ("SELECT {{t}}", json!([{"name": "t", "type": "text"}, {"name": "t", "type": "text"}]), "t"),
     ];
     for (sql, parameters, name) in cases {
         let (status, _, body) = s
-            .post("/api/v1/queries", json!({"connection": "shop", "name": "bad", "sql": sql, "parameters": parameters}))
+            .post(
+                "/api/v1/queries",
+                json!({"connection": "shop", "name": "bad", "sql": sql, "parameters": parameters}),
+            )
             .await;
         assert!((400..500).contains(&status), "{sql} {parameters}: {status} {body}");
         let detail = body["detail"].as_str().unwrap_or_else(|| panic!("no detail: {body}"));
@@ -253,13 +271,22 @@ async fn broken_parameters_are_refused_by_name() {
         json!({"type": "gauge"}),
     ] {
         let (status, _, body) = s
-            .post("/api/v1/queries", json!({"connection": "shop", "name": "bad", "sql": "SELECT 1", "display": display}))
+            .post(
+                "/api/v1/queries",
+                json!({"connection": "shop", "name": "bad", "sql": "SELECT 1", "display": display}),
+            )
             .await;
         assert!((400..500).contains(&status) && body["detail"].is_string(), "{display}: {status} {body}");
     }
     // A value missing with no default: 422 naming it, as Workspace's required params.
-    let id = save(&s, "shop", "needs", "SELECT * FROM items WHERE name = {{who}}", json!([{"name": "who", "type": "text"}]))
-        .await;
+    let id = save(
+        &s,
+        "shop",
+        "needs",
+        "SELECT * FROM items WHERE name = {{who}}",
+        json!([{"name": "who", "type": "text"}]),
+    )
+    .await;
     let (status, body) = widget_get(&s, id, &[]).await;
     assert_eq!(status, 422, "{body}");
     assert!(body["detail"].as_str().unwrap().starts_with("who missing"), "{body}");
@@ -297,8 +324,9 @@ async fn parameters_and_display_round_trip_through_the_api() {
     assert_eq!(saved["display"]["chart_type"], "bar");
     assert_eq!((saved["refresh_interval"].clone(), saved["row_limit"].clone()), (json!(60), json!(10)));
     let id = saved["id"].as_i64().unwrap();
-    let (status, _, patched) =
-        s.patch(&format!("/api/v1/queries/{id}"), json!({"refresh_interval": null, "category": "Shop 2"})).await;
+    let (status, _, patched) = s
+        .patch(&format!("/api/v1/queries/{id}"), json!({"refresh_interval": null, "category": "Shop 2"}))
+        .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["refresh_interval"], Value::Null);
     assert_eq!(patched["category"], "Shop 2");
