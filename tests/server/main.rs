@@ -7,6 +7,7 @@ use dc_test_support::server as common;
 
 mod api;
 mod cli;
+mod queries_cli;
 mod database_guard;
 mod keyring;
 mod security;
