@@ -46,11 +46,10 @@ pub(crate) async fn list_queries(desktop: Shared<'_>) -> UiResult<Value> {
 pub(crate) async fn save_query(desktop: Shared<'_>, id: Option<i64>, query: Map<String, Value>) -> UiResult<Value> {
     let app = desktop.app().await?;
     let body = Value::Object(query);
-    let saved = match id {
+    Ok(match id {
         None => local::json(&app, Method::POST, "/api/v1/queries", Some(&body)).await?,
         Some(id) => local::json(&app, Method::PATCH, &format!("/api/v1/queries/{id}"), Some(&body)).await?,
-    };
-    Ok(saved)
+    })
 }
 
 #[tauri::command]

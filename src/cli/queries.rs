@@ -130,9 +130,9 @@ async fn list(args: ListArgs) -> Result<()> {
     let all = local::json(&app, Method::GET, "/api/v1/queries", None).await?;
     let queries: Vec<&Value> = all
         .as_array()
-        .map(|a| a.iter().collect())
+        .map(Vec::as_slice)
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .filter(|q| args.connection.as_deref().is_none_or(|c| q["connection"] == c))
         .collect();
     if args.json {
@@ -173,7 +173,7 @@ async fn add(args: AddArgs) -> Result<()> {
     }
     // Only what was asked for is sent, so the API's own defaults apply to the rest.
     if !args.params.is_empty() {
-        let parameters = args.params.iter().map(|p| parse_parameter(p)).collect::<Result<Vec<_>>>()?;
+        let parameters = args.params.iter().map(String::as_str).map(parse_parameter).collect::<Result<Vec<_>>>()?;
         draft.insert("parameters".into(), Value::Array(parameters));
     }
     if let Some(display) = args.display {
@@ -225,7 +225,7 @@ async fn run_query(args: RunArgs) -> Result<()> {
             })?;
             values.insert(name.trim().to_string(), json!(value));
         }
-        options.insert("values".into(), Value::Object(values));
+        options.insert("parameters".into(), Value::Object(values));
     }
     let response =
         local::send(&app, Method::POST, &format!("/api/v1/queries/{id}/run"), Some(&Value::Object(options)))

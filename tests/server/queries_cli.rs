@@ -117,8 +117,10 @@ async fn queries_cli_errors_are_one_clear_line_and_change_nothing() {
     stdout(&add(&["--sql", "select 2 as two"]));
     let line = error_line(&queries(&data, &["run", "q"]));
     assert!(line.contains("2 saved queries are named \"q\"") && line.contains("by its id"), "{line}");
-    assert!(error_line(&queries(&data, &["run", "q", "--param", "novalue"])).contains("error: "));
-    assert!(error_line(&queries(&data, &["run", "1", "--limit", "0"])).contains("error: "));
+    let (_, _, saved) = s.get("/api/v1/queries").await;
+    let first = saved[0]["id"].to_string();
+    assert!(error_line(&queries(&data, &["run", &first, "--param", "novalue"])).contains("name=value"));
+    assert!(error_line(&queries(&data, &["run", &first, "--limit", "0"])).contains("limit must be between"));
     assert_eq!(crate::common::file_digest(&db), before, "the database file changed");
     // The server is still fine.
     assert_eq!(s.get("/health").await.0, 200);
