@@ -1,10 +1,11 @@
 //! `--demo`: a realistic, deterministic market-data SQLite database (60 companies, five years of
 //! daily prices, quarterly financials), created once in the data dir and registered as the
-//! read-only connection `demo` with a few saved queries.
+//! read-only connection `demo` with saved queries that make apps.json's "Market data" dashboard
+//! (charts, metric tiles and pickers linked by ticker and dates).
 
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::state::NewQuery;
+use crate::state::{NewQuery, WidgetSettings};
 use connectors::EngineKind;
 use rusqlite::{params, Connection};
 use serde_json::json;
@@ -131,46 +132,116 @@ pub async fn ensure(app: &App) -> Result<()> {
             return Err(Error::Internal("demo connection is not an object".into()));
         };
         crate::connections::create(app, input).await?;
-        for (name, description, sql) in SAVED_QUERIES {
+        for (name, description, sql, widget) in saved_queries() {
+            let widget: WidgetSettings = serde_json::from_value(widget)
+                .map_err(|e| Error::Internal(format!("demo query {name}: {e}")))?;
             app.state.insert_query(&NewQuery {
                 connection: CONNECTION.into(),
-                name: (*name).into(),
-                sql: (*sql).into(),
-                description: (*description).into(),
+                name: name.into(),
+                sql: sql.into(),
+                description: description.into(),
                 params: Vec::new(),
+                widget,
             })?;
         }
     }
     Ok(())
 }
 
-const SAVED_QUERIES: &[(&str, &str, &str)] = &[
-    (
-        "Latest close by company",
-        "Last trading day's close, volume and market cap for every company",
-        "SELECT c.ticker, c.name, c.sector, p.date, p.close, p.volume, c.market_cap \
-         FROM companies c JOIN prices p ON p.ticker = c.ticker \
-         WHERE p.date = (SELECT max(date) FROM prices) ORDER BY c.market_cap DESC",
-    ),
-    (
-        "Sector market caps",
-        "Number of companies and total market cap per sector",
-        "SELECT sector, count(*) AS companies, sum(market_cap) AS market_cap \
-         FROM companies GROUP BY sector ORDER BY market_cap DESC",
-    ),
-    (
-        "AAPL daily prices",
-        "Every trading day of Apple, newest first",
-        "SELECT date, open, high, low, close, adj_close, volume FROM prices \
-         WHERE ticker = 'AAPL' ORDER BY date DESC",
-    ),
-    (
-        "Quarterly revenue and EPS",
-        "Revenue, net income and EPS of every company by quarter",
-        "SELECT ticker, fiscal_year, fiscal_quarter, period_end, revenue, net_income, eps \
-         FROM financials ORDER BY ticker, period_end",
-    ),
-];
+/// Names of the saved queries that make up apps.json's "Market data" app.
+pub const COMPANIES_METRIC: &str = "Companies";
+pub const LAST_DAY_METRIC: &str = "Last trading day";
+pub const VOLUME_METRIC: &str = "Total volume";
+pub const PRICE_CHART: &str = "Price history";
+pub const SECTOR_CHART: &str = "Sector market caps";
+pub const FINANCIALS: &str = "Quarterly financials";
+
+/// What the SQL editor of the "Market data" app starts with.
+pub const STARTER_SQL: &str = "-- The demo database: companies, prices (daily) and financials (quarterly).\n\
+     SELECT c.sector, count(*) AS companies, round(avg(p.close), 2) AS avg_close\n\
+     FROM companies c JOIN prices p ON p.ticker = c.ticker\n\
+     WHERE p.date = (SELECT max(date) FROM prices)\n\
+     GROUP BY c.sector ORDER BY companies DESC";
+
+/// The ticker picker the price chart and the financials share (linked by name in apps.json).
+fn ticker_param() -> serde_json::Value {
+    json!({"name": "ticker", "type": "text", "label": "Ticker", "default": "AAPL",
+           "description": "The company's ticker symbol; pick one of the demo's 60 companies",
+           "options_sql": "SELECT ticker, ticker || ' - ' || name AS label FROM companies ORDER BY ticker"})
+}
+
+fn date_params() -> [serde_json::Value; 2] {
+    [
+        json!({"name": "start_date", "type": "date", "label": "From", "default": "2024-01-01",
+               "description": "First trading day included"}),
+        json!({"name": "end_date", "type": "date", "label": "To", "default": "2024-12-31",
+               "description": "Last trading day included"}),
+    ]
+}
+
+/// (name, description, SQL, widget settings): the demo's saved queries.
+fn saved_queries() -> Vec<(&'static str, &'static str, &'static str, serde_json::Value)> {
+    let [start, end] = date_params();
+    vec![
+        (
+            PRICE_CHART,
+            "Daily close and adjusted close of one company over a date range, as a line chart",
+            "SELECT date, close, adj_close FROM prices \
+             WHERE ticker = {{ticker}} AND date BETWEEN {{start_date}} AND {{end_date}} ORDER BY date",
+            json!({"parameters": [ticker_param(), start, end],
+                   "display": {"type": "chart", "chart_type": "line", "x": "date", "y": ["close", "adj_close"]},
+                   "row_limit": 5000}),
+        ),
+        (
+            SECTOR_CHART,
+            "Total market capitalization of the companies in each sector, as a bar chart",
+            "SELECT sector, sum(market_cap) AS market_cap, count(*) AS companies \
+             FROM companies GROUP BY sector ORDER BY market_cap DESC",
+            json!({"display": {"type": "chart", "chart_type": "bar", "x": "sector", "y": ["market_cap"]}}),
+        ),
+        (
+            COMPANIES_METRIC,
+            "How many companies the demo database holds",
+            "SELECT count(*) AS companies FROM companies",
+            json!({"display": {"type": "metric", "value": "companies", "label": "Companies"}}),
+        ),
+        (
+            LAST_DAY_METRIC,
+            "The most recent trading day in the price history",
+            "SELECT max(date) AS last_day FROM prices",
+            json!({"display": {"type": "metric", "value": "last_day", "label": "Last trading day"}}),
+        ),
+        (
+            VOLUME_METRIC,
+            "Shares traded across all companies between the two dates",
+            "SELECT sum(volume) AS volume FROM prices WHERE date BETWEEN {{start_date}} AND {{end_date}}",
+            json!({"parameters": date_params(),
+                   "display": {"type": "metric", "value": "volume", "label": "Total volume"}}),
+        ),
+        (
+            FINANCIALS,
+            "Quarterly revenue, gross profit, operating and net income and EPS of one company",
+            "SELECT fiscal_year, fiscal_quarter, period_end, revenue, gross_profit, operating_income, \
+             net_income, eps FROM financials WHERE ticker = {{ticker}} ORDER BY period_end DESC",
+            json!({"parameters": [ticker_param()]}),
+        ),
+        (
+            "Latest close by company",
+            "Last trading day's close, volume and market cap for every company",
+            "SELECT c.ticker, c.name, c.sector, p.date, p.close, p.volume, c.market_cap \
+             FROM companies c JOIN prices p ON p.ticker = c.ticker \
+             WHERE p.date = (SELECT max(date) FROM prices) ORDER BY c.market_cap DESC",
+            json!({}),
+        ),
+        (
+            "Quarterly revenue and EPS",
+            "Revenue, net income and EPS of every company by quarter",
+            "SELECT ticker, fiscal_year, fiscal_quarter, period_end, revenue, net_income, eps \
+             FROM financials ORDER BY ticker, period_end",
+            json!({}),
+        ),
+    ]
+}
 
 /// Writes the database to a temporary file first so a crash never leaves half a demo behind.
 fn generate(path: &Path) -> Result<()> {

@@ -27,6 +27,7 @@ pub mod rowmodel;
 pub mod secrets;
 pub mod security;
 pub mod server;
+pub mod sql_template;
 pub mod state;
 pub mod tls;
 

@@ -186,6 +186,79 @@ pub fn mysql_names_variables(sql: &str) -> bool {
     })
 }
 
+/// A `{{name}}` parameter of a saved query, as the dialect reads the SQL: only code counts,
+/// never the inside of a string, quoted identifier or comment. `start..end` covers the braces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateSlot {
+    pub name: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The longest parameter name accepted in `{{name}}`.
+pub const TEMPLATE_NAME_MAX: usize = 64;
+
+/// Every `{{name}}` in `sql`, in order, under every lexing of `dialect` (they must agree: where a
+/// parameter sits must not depend on a server setting). An unclosed `{{`, or one not followed by
+/// a name of letters, digits and `_`, is invalid input.
+pub fn template_slots(sql: &str, dialect: Dialect) -> Result<Vec<TemplateSlot>> {
+    let lexings: &[Rules] = match dialect {
+        Dialect::Sqlite => &[SQLITE],
+        Dialect::Mysql => &MYSQL_LEXINGS,
+        Dialect::Postgres => &POSTGRES_LEXINGS,
+        Dialect::Snowflake => &SNOWFLAKE_LEXINGS,
+    };
+    let mut agreed: Option<Vec<TemplateSlot>> = None;
+    for rules in lexings {
+        let slots = slots_in(sql, &lex(sql, rules)?)?;
+        match &agreed {
+            Some(earlier) if *earlier != slots => {
+                return Err(ConnectorError::invalid(
+                    "whether a {{parameter}} is inside a string depends on the server's string settings \
+                     (a backslash before a quote); write a quote inside a string as '' instead",
+                ))
+            }
+            Some(_) => {}
+            None => agreed = Some(slots),
+        }
+    }
+    Ok(agreed.unwrap_or_default())
+}
+
+fn slots_in(sql: &str, tokens: &[Token]) -> Result<Vec<TemplateSlot>> {
+    let text = |t: &Token| &sql[t.start..t.end];
+    let brace = |i: usize, c: &str| tokens.get(i).is_some_and(|t| t.kind == Kind::Other && text(t) == c);
+    let adjacent = |i: usize| tokens[i].end == tokens[i + 1].start;
+    let mut slots = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        if !(brace(i, "{") && brace(i + 1, "{") && adjacent(i)) {
+            i += 1;
+            continue;
+        }
+        let name = tokens.get(i + 2).filter(|t| t.kind == Kind::Word).map(text);
+        let valid = name.filter(|n| {
+            n.len() <= TEMPLATE_NAME_MAX
+                && n.bytes().next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+        let Some(name) = valid else {
+            return Err(ConnectorError::invalid(match name {
+                Some(n) => format!("{{{{{n}}}}}: a parameter name has 1-{TEMPLATE_NAME_MAX} letters, digits or '_' and starts with a letter or '_'"),
+                None => "a '{{' in the SQL is not followed by a parameter name: write {{name}}, or put the braces in a string".to_string(),
+            }));
+        };
+        if !(brace(i + 3, "}") && brace(i + 4, "}") && adjacent(i + 3)) {
+            return Err(ConnectorError::invalid(format!(
+                "parameter {name}: the '{{{{{name}' is not closed with '}}}}'"
+            )));
+        }
+        slots.push(TemplateSlot { name: name.to_string(), start: tokens[i].start, end: tokens[i + 4].end });
+        i += 5;
+    }
+    Ok(slots)
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Syntax {
     Neutral,
@@ -790,6 +863,33 @@ mod tests {
     fn refuses(dialect: Dialect, sql: &str) -> ConnectorError {
         check_dialect(sql, dialect, Access::ReadOnlyConnection)
             .expect_err(&format!("{dialect:?} should refuse {sql:?}"))
+    }
+
+    #[test]
+    fn template_slots_are_found_in_code_only() {
+        let sql = "SELECT '{{a}}', \"{{b}}\" /* {{c}} */ FROM t WHERE x = {{ d }} AND y IN ({{e}}) -- {{f}}\n";
+        for dialect in [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake] {
+            let slots = template_slots(sql, dialect).unwrap();
+            let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();
+            assert_eq!(names, ["d", "e"], "{dialect:?}");
+            assert_eq!(&sql[slots[0].start..slots[0].end], "{{ d }}");
+        }
+        assert!(template_slots("SELECT $${{x}}$$", Dialect::Snowflake).unwrap().is_empty());
+        assert!(template_slots("SELECT $q${{x}}$q$", Dialect::Postgres).unwrap().is_empty());
+        assert!(template_slots("SELECT 1 # {{x}}", Dialect::Mysql).unwrap().is_empty());
+        assert!(template_slots("SELECT 1 // {{x}}", Dialect::Snowflake).unwrap().is_empty());
+    }
+
+    #[test]
+    fn broken_template_slots_are_invalid_and_named() {
+        let e = template_slots("SELECT {{ticker", Dialect::Sqlite).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("ticker"), "{e}");
+        assert!(template_slots("SELECT {{}}", Dialect::Sqlite).is_err());
+        assert!(template_slots("SELECT {{1x}}", Dialect::Sqlite).unwrap_err().to_string().contains("1x"));
+        assert!(template_slots("SELECT { {x}}", Dialect::Sqlite).unwrap().is_empty());
+        // Inside a string for one MySQL reading, code for the other.
+        assert!(template_slots("SELECT 'a\\' {{x}} '", Dialect::Mysql).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod manage;
 mod mcp_links;
 mod params;
+mod saved;
 mod schema;
 mod spec;
 mod sql;
@@ -30,5 +31,6 @@ pub fn router() -> Router<Arc<App>> {
         .route("/widgets/schema/columns", get(schema::columns))
         .route("/widgets/table/rows", post(schema::table_rows))
         .route("/widgets/log", get(manage::query_log))
-        .route("/widgets/queries/{id}", get(sql::saved_query).post(sql::saved_query_rows))
+        .route("/widgets/queries/{id}", get(saved::rows).post(sql::saved_query_rows))
+        .route("/widgets/queries/{id}/options/{param}", get(saved::options))
 }

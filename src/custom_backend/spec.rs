@@ -23,7 +23,9 @@ pub(super) const CONNECTIONS: &str = "dc_connections";
 pub(super) const QUERY_LOG: &str = "dc_query_log";
 
 pub(super) async fn widgets_json(State(app): State<Arc<App>>) -> Result<Json<Value>> {
+    let generation = app.state.widgets_generation();
     let mut widgets = widgets(&app).await?;
+    app.state.widgets_served(generation);
     super::mcp_links::link_widgets(&app, &mut widgets)?;
     Ok(Json(widgets))
 }
@@ -33,7 +35,9 @@ pub(super) async fn apps_json(
     State(app): State<Arc<App>>,
     headers: axum::http::HeaderMap,
 ) -> Result<Json<Value>> {
-    let mut apps = apps(&widgets(&app).await?, default_connection(&app)?.as_deref());
+    let widgets = widgets(&app).await?;
+    let mut apps = apps(&widgets, default_connection(&app)?.as_deref());
+    super::saved::add_saved_query_apps(&mut apps, &app.state.list_queries(None)?);
     if let Some(host) = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok()) {
         super::mcp_links::advertise(&mut apps, host);
     }
@@ -207,6 +211,8 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
             "endpoint": "widgets/connections",
             "gridData": {"w": 20, "h": 12},
             "source": [CATEGORY],
+            // Connection details are not data to reason over; keep them out of Copilot's context.
+            "disableRetrievalForCopilot": true,
             "params": [connection_form()],
             "data": table_data(vec![
                 column("name", "Name", "text"),
@@ -227,6 +233,8 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
             "endpoint": "widgets/log",
             "gridData": {"w": 20, "h": 12},
             "source": [CATEGORY],
+            // The log holds other queries' SQL and errors: not for Copilot's context.
+            "disableRetrievalForCopilot": true,
             "params": [{"paramName": "limit", "label": "Entries", "type": "number", "value": 100,
                         "description": "How many entries to show"}],
             "data": table_data(vec![
@@ -262,7 +270,7 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
     let stored = app.state.stored_query_columns()?;
     for query in &saved {
         let columns = stored.get(&query.id).and_then(|text| rowmodel::decode_columns(text));
-        widgets.insert(saved_query_id(query.id), saved_query_widget(query, columns.as_deref()));
+        widgets.insert(saved_query_id(query.id), super::saved::widget(query, columns.as_deref(), paged(query)));
     }
     Ok(Value::Object(widgets))
 }
@@ -271,7 +279,10 @@ pub(super) async fn widgets(app: &Arc<App>) -> Result<Value> {
 /// in the database): any query the row model can wrap and that binds no parameters. Others are
 /// a `table` of at most `SAVED_TABLE_ROWS` rows.
 pub(super) fn paged(query: &SavedQuery) -> bool {
-    query.params.is_empty() && rowmodel::check_wrappable(&query.sql).is_ok()
+    query.params.is_empty()
+        && query.widget.parameters.is_empty()
+        && query.widget.display == crate::state::Display::Table
+        && rowmodel::check_wrappable(&query.sql).is_ok()
 }
 
 /// Rows a saved query that cannot be paged sends to the browser.
@@ -323,39 +334,6 @@ fn connection_form() -> Value {
              "description": "Test and save the connection"},
         ],
     })
-}
-
-fn saved_query_widget(query: &SavedQuery, columns: Option<&[Column]>) -> Value {
-    let paged = paged(query);
-    let mut description = if query.description.trim().is_empty() {
-        format!("Saved query on {}: {}", query.connection, query.sql)
-    } else {
-        query.description.clone()
-    };
-    if !paged {
-        description.push_str(&format!(" (first {SAVED_TABLE_ROWS} rows)"));
-    }
-    let mut widget = json!({
-        "name": query.name,
-        "description": description,
-        "category": CATEGORY,
-        "subCategory": "Saved queries",
-        // Paged widgets POST the grid's requests to the same endpoint; a table GETs it.
-        "type": if paged { "ssrm_table" } else { "table" },
-        "endpoint": format!("widgets/queries/{}", query.id),
-        "gridData": {"w": 40, "h": 15},
-        "source": [CATEGORY],
-        "refetchInterval": NO_AUTO_REFRESH,
-        "staleTime": SCHEMA_STALE_MS,
-    });
-    let data = match columns {
-        Some(columns) => table_data(columns.iter().map(column_def).collect()),
-        None => json!({"table": {"showAll": true, "enableAdvanced": true}}),
-    };
-    if let Value::Object(map) = &mut widget {
-        map.insert("data".into(), data);
-    }
-    widget
 }
 
 /// A column definition for a result column, typed from the engine's column kind.

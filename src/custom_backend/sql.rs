@@ -78,24 +78,6 @@ pub(super) async fn omni(State(app): State<Arc<App>>, bytes: Bytes) -> Result<Re
     }
 }
 
-/// A saved query that cannot be paged, as a `table` widget: its first `SAVED_TABLE_ROWS` rows.
-/// Its columns are stored from this run when none are known yet, so widgets.json can describe
-/// it without running it.
-pub(super) async fn saved_query(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) -> Result<Response> {
-    let saved = app.state.require_query(id)?;
-    let input = QueryInput {
-        connection: saved.connection.clone(),
-        sql: saved.sql.clone(),
-        params: saved.params.clone(),
-        limit: Some(super::spec::SAVED_TABLE_ROWS),
-        timeout_ms: None,
-        force_read_only: false,
-    };
-    let output = execution::run(&app, input, Format::Json, "widget").await?;
-    remember_columns(&app, &saved, &output.columns);
-    Ok(stream_response(output))
-}
-
 /// A saved query as a paged grid (`ssrm_table`): `getSSRRows` posts the bare AG Grid request.
 /// Failures answer 200 with `error`, the only thing the grid shows.
 pub(super) async fn saved_query_rows(
@@ -127,7 +109,7 @@ pub(super) async fn saved_query_rows(
     }
 }
 
-fn remember_columns(app: &App, saved: &crate::state::SavedQuery, columns: &[connectors::Column]) {
+pub(super) fn remember_columns(app: &App, saved: &crate::state::SavedQuery, columns: &[connectors::Column]) {
     if let Err(e) = app.state.store_query_columns(saved.id, &saved.sql, &rowmodel::encode_columns(columns)) {
         tracing::warn!("could not store the columns of saved query {}: {e}", saved.id);
     }

@@ -3,8 +3,11 @@
 //! id. Its input schema is the query's declared parameters (`declared_params`), plus `limit`.
 
 use super::render::TextFormat;
+use crate::sql_template::{ParamType, ParameterSpec};
 use crate::state::SavedQuery;
+use connectors::dialect::Dialect;
 use connectors::Param;
+use std::collections::HashMap;
 use serde_json::{json, Map, Value};
 use std::collections::HashSet;
 
@@ -22,11 +25,13 @@ pub(super) struct ParamSpec {
     pub description: String,
 }
 
-/// The parameters a saved query declares. Today a saved query holds positional default values
-/// (bound to `?` / `$1` in order), so each becomes `param_<n>`, optional, defaulting to the
-/// saved value; a query without parameters takes none. Named `{{name}}` parameters, once saved
-/// queries declare them, are read here, and `bind` follows.
+/// The parameters a saved query declares: its named `{{name}}` parameters (bound by
+/// `bind_named`), or else its positional default values (bound to `?` / `$1` in order), each
+/// `param_<n>`, optional, defaulting to the saved value. A query without either takes none.
 pub(super) fn declared_params(query: &SavedQuery) -> Vec<ParamSpec> {
+    if !query.widget.parameters.is_empty() {
+        return query.widget.parameters.iter().map(named_spec).collect();
+    }
     query
         .params
         .iter()
@@ -42,6 +47,64 @@ pub(super) fn declared_params(query: &SavedQuery) -> Vec<ParamSpec> {
             ),
         })
         .collect()
+}
+
+fn named_spec(spec: &ParameterSpec) -> ParamSpec {
+    let json_type = match (spec.kind, spec.multiple) {
+        (_, true) | (ParamType::Text | ParamType::Date, false) => "string",
+        (ParamType::Number, false) => "number",
+        (ParamType::Boolean, false) => "boolean",
+    };
+    let mut description = spec.description.clone().unwrap_or_else(|| format!("{}.", spec.label_or_name()));
+    description.push_str(match (spec.kind, spec.multiple) {
+        (ParamType::Date, _) => " A date, YYYY-MM-DD.",
+        (_, true) => " Several values, comma-separated.",
+        _ => "",
+    });
+    ParamSpec {
+        name: spec.name.clone(),
+        json_type: Some(json_type),
+        default: spec.default_text().map(|text| match spec.kind {
+            ParamType::Number if !spec.multiple => match (text.parse::<i64>(), text.parse::<f64>()) {
+                (Ok(int), _) => Param::Int(int),
+                (_, Ok(float)) if float.is_finite() => Param::Float(float),
+                _ => Param::Text(text),
+            },
+            ParamType::Boolean => Param::Bool(text == "true"),
+            _ => Param::Text(text),
+        }),
+        description,
+    }
+}
+
+/// A query with `{{name}}` parameters: its SQL with the engine's placeholders and the values,
+/// from the arguments by name (or the defaults), checked as a widget's are.
+pub(super) fn bind_named(
+    query: &SavedQuery,
+    arguments: &Map<String, Value>,
+    dialect: Dialect,
+) -> Result<(String, Vec<Param>), String> {
+    let known: HashSet<&str> =
+        query.widget.parameters.iter().map(|p| p.name.as_str()).chain(["limit", "format"]).collect();
+    let mut values = HashMap::new();
+    for (name, value) in arguments {
+        if !known.contains(name.as_str()) {
+            let mut names: Vec<&str> = known.into_iter().collect();
+            names.sort_unstable();
+            return Err(format!("unknown argument {name:?}; this tool takes: {}", names.join(", ")));
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => continue,
+            _ => return Err(format!("{name}: must be a string, number or boolean")),
+        };
+        values.insert(name.clone(), text);
+    }
+    let bound = crate::sql_template::bind(&query.sql, &query.widget.parameters, &values, dialect)
+        .map_err(|e| e.to_string())?;
+    Ok((bound.sql, bound.params))
 }
 
 fn json_type(param: &Param) -> Option<&'static str> {
@@ -194,6 +257,7 @@ mod tests {
             sql: "SELECT * FROM t WHERE a = ? AND b = ?".into(),
             description: String::new(),
             params,
+            widget: Default::default(),
             created_at: String::new(),
             updated_at: String::new(),
         }

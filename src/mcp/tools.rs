@@ -322,13 +322,21 @@ pub(super) async fn run_saved(
         Ok(limit) => limit,
         Err(message) => return failed(message),
     };
-    let params = match super::saved::bind(&query, &arguments) {
-        Ok(params) => params,
+    let bound = if query.widget.parameters.is_empty() {
+        super::saved::bind(&query, &arguments).map(|params| (query.sql.clone(), params))
+    } else {
+        match app.state.require_connection(&query.connection) {
+            Ok(stored) => super::saved::bind_named(&query, &arguments, stored.settings.kind().dialect()),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let (sql, params) = match bound {
+        Ok(bound) => bound,
         Err(message) => return failed(message),
     };
     let mut extra = Map::new();
     extra.insert("saved_query".into(), json!({"id": query.id, "name": query.name}));
-    let input = read_only_input(&query.connection, query.sql, params, limit);
+    let input = read_only_input(&query.connection, sql, params, limit);
     rows_result(app, input, format, extra).await
 }
 

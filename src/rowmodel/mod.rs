@@ -238,15 +238,19 @@ pub async fn learn_columns(app: &Arc<App>, saved: &crate::state::SavedQuery) {
 }
 
 async fn probe_columns(app: &Arc<App>, saved: &crate::state::SavedQuery) -> Option<Vec<Column>> {
-    let checked = statement::check(&saved.sql, true).ok()?;
+    let connected = connections::engine(app, &saved.connection).await.ok()?;
+    let dialect = connected.engine.kind().dialect();
+    // `{{name}}` parameters probe with their defaults; without one the columns are learned on
+    // the first run instead.
+    let bound = crate::sql_template::bind(&saved.sql, &saved.widget.parameters, &Default::default(), dialect).ok()?;
+    let params = if bound.params.is_empty() { saved.params.clone() } else { bound.params };
+    let checked = statement::check(&bound.sql, true).ok()?;
     if check_wrappable(&checked.body).is_err() {
         return None;
     }
-    let connected = connections::engine(app, &saved.connection).await.ok()?;
-    let dialect = connected.engine.kind().dialect();
     let probe = connectors::Query {
         sql: format!("SELECT * FROM {}{}", checked.as_subquery(ALIAS), dialect.limit_offset(Some(0), 0)),
-        params: saved.params.clone(),
+        params,
         timeout: COLUMN_PROBE,
         force_read_only: true,
     };

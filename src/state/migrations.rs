@@ -88,6 +88,14 @@ const STEPS: &[&str] = &[
     // widgets.json describes saved queries without running them; NULL until learned, and
     // cleared when the query changes.
     "ALTER TABLE queries ADD COLUMN columns TEXT;",
+    // 5: saved queries as dashboard widgets (`state::widget`): `{{name}}` parameter
+    // declarations and the display (JSON), and per-query refresh interval (seconds), row cap and
+    // category.
+    "ALTER TABLE queries ADD COLUMN parameters TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE queries ADD COLUMN display TEXT NOT NULL DEFAULT '{\"type\":\"table\"}';
+    ALTER TABLE queries ADD COLUMN refresh_interval INTEGER;
+    ALTER TABLE queries ADD COLUMN row_limit INTEGER;
+    ALTER TABLE queries ADD COLUMN category TEXT;",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

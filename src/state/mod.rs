@@ -5,17 +5,25 @@
 mod log_writer;
 mod migrations;
 pub mod native_queries;
+pub mod widget;
+
+pub use widget::{Display, WidgetSettings};
 
 use crate::error::{Error, Result};
 use connectors::ConnectionSettings;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 pub struct StateDb {
     conn: Mutex<Connection>,
     log: log_writer::LogWriter,
+    /// Bumped by every saved-query change; widgets.json records the value it was built from, so
+    /// an answer can ask Workspace to re-read it (`refreshBackend`).
+    widgets_changed: AtomicU64,
+    widgets_served: AtomicU64,
 }
 
 #[derive(Debug, Clone)]
@@ -39,6 +47,9 @@ pub struct SavedQuery {
     /// Default parameter values bound when the query runs without its own.
     #[schema(value_type = Vec<Object>)]
     pub params: Vec<connectors::Param>,
+    /// Parameters, display, refresh interval, row cap and category of its widget.
+    #[serde(flatten)]
+    pub widget: WidgetSettings,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -50,6 +61,7 @@ pub struct NewQuery {
     pub sql: String,
     pub description: String,
     pub params: Vec<connectors::Param>,
+    pub widget: WidgetSettings,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -82,7 +94,7 @@ impl StateDb {
         )?;
         migrations::apply(&mut conn)?;
         let log = log_writer::LogWriter::start(path)?;
-        Ok(Self { conn: Mutex::new(conn), log })
+        Ok(Self { conn: Mutex::new(conn), log, widgets_changed: AtomicU64::new(0), widgets_served: AtomicU64::new(0) })
     }
 
     fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
@@ -167,6 +179,25 @@ impl StateDb {
 
     // ---- saved queries -----------------------------------------------------------------
 
+    /// The saved-query generation widgets.json is about to describe.
+    pub fn widgets_generation(&self) -> u64 {
+        self.widgets_changed.load(Ordering::Acquire)
+    }
+
+    /// Records that a client was sent widgets.json built at `generation`.
+    pub fn widgets_served(&self, generation: u64) {
+        self.widgets_served.fetch_max(generation, Ordering::AcqRel);
+    }
+
+    /// Whether saved queries changed since widgets.json was last sent.
+    pub fn widgets_stale(&self) -> bool {
+        self.widgets_changed.load(Ordering::Acquire) > self.widgets_served.load(Ordering::Acquire)
+    }
+
+    fn widgets_change(&self) {
+        self.widgets_changed.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn list_queries(&self, connection: Option<&str>) -> Result<Vec<SavedQuery>> {
         let conn = self.conn()?;
         let mut stmt =
@@ -192,7 +223,8 @@ impl StateDb {
             conn.execute(
                 &format!(
                     "INSERT INTO queries (id, connection_id, name, sql, description, params, created_at, \
-                     updated_at) VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                     updated_at, parameters, display, refresh_interval, row_limit, category) \
+                     VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10, ?11)",
                     next_id("queries")
                 ),
                 params![
@@ -201,11 +233,17 @@ impl StateDb {
                     query.sql,
                     query.description,
                     to_json(&query.params)?,
-                    now()
+                    now(),
+                    to_json(&query.widget.parameters)?,
+                    to_json(&query.widget.display)?,
+                    query.widget.refresh_interval.map(sql_int),
+                    query.widget.row_limit.map(sql_int),
+                    query.widget.category,
                 ],
             )?;
             conn.last_insert_rowid()
         };
+        self.widgets_change();
         self.require_query(id)
     }
 
@@ -215,7 +253,8 @@ impl StateDb {
             let connection_id = connection_id(&conn, &query.connection)?;
             let changed = conn.execute(
                 "UPDATE queries SET connection_id = ?2, name = ?3, sql = ?4, description = ?5, params = ?6, \
-                 updated_at = ?7, columns = CASE WHEN sql = ?4 AND connection_id = ?2 THEN columns END \
+                 updated_at = ?7, columns = CASE WHEN sql = ?4 AND connection_id = ?2 THEN columns END, \
+                 parameters = ?8, display = ?9, refresh_interval = ?10, row_limit = ?11, category = ?12 \
                  WHERE id = ?1",
                 params![
                     id,
@@ -224,13 +263,19 @@ impl StateDb {
                     query.sql,
                     query.description,
                     to_json(&query.params)?,
-                    now()
+                    now(),
+                    to_json(&query.widget.parameters)?,
+                    to_json(&query.widget.display)?,
+                    query.widget.refresh_interval.map(sql_int),
+                    query.widget.row_limit.map(sql_int),
+                    query.widget.category,
                 ],
             )?;
             if changed == 0 {
                 return Err(Error::NotFound(format!("there is no saved query with id {id}")));
             }
         }
+        self.widgets_change();
         self.require_query(id)
     }
 
@@ -253,7 +298,11 @@ impl StateDb {
     }
 
     pub fn delete_query(&self, id: i64) -> Result<bool> {
-        Ok(self.conn()?.execute("DELETE FROM queries WHERE id = ?1", [id])? > 0)
+        let deleted = self.conn()?.execute("DELETE FROM queries WHERE id = ?1", [id])? > 0;
+        if deleted {
+            self.widgets_change();
+        }
+        Ok(deleted)
     }
 
     // ---- query log ---------------------------------------------------------------------
@@ -325,10 +374,23 @@ fn insert_connection_row(
 }
 
 const QUERY_SELECT: &str = "SELECT q.id, c.name, q.name, q.sql, q.description, q.params, q.created_at, \
-     q.updated_at FROM queries q JOIN connections c ON c.id = q.connection_id";
+     q.updated_at, q.parameters, q.display, q.refresh_interval, q.row_limit, q.category \
+     FROM queries q JOIN connections c ON c.id = q.connection_id";
 
 type RawConnection = (i64, String, String, String, String, String);
-type RawQuery = (i64, String, String, String, String, String, String, String);
+struct RawQuery {
+    base: (i64, String, String, String, String, String, String, String),
+    parameters: String,
+    display: String,
+    refresh_interval: Option<i64>,
+    row_limit: Option<i64>,
+    category: Option<String>,
+}
+
+/// SQLite integers are signed; the settings are checked far below `i64::MAX`.
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
 
 fn raw_connection(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawConnection> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
@@ -348,14 +410,27 @@ fn decode_connection(
 }
 
 fn raw_query(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawQuery> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+    Ok(RawQuery {
+        base: (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+        parameters: r.get(8)?,
+        display: r.get(9)?,
+        refresh_interval: r.get(10)?,
+        row_limit: r.get(11)?,
+        category: r.get(12)?,
+    })
 }
 
-fn decode_query(
-    (id, connection, name, sql, description, params, created_at, updated_at): RawQuery,
-) -> Result<SavedQuery> {
+fn decode_query(raw: RawQuery) -> Result<SavedQuery> {
+    let (id, connection, name, sql, description, params, created_at, updated_at) = raw.base;
     Ok(SavedQuery {
         params: from_json(&params, &name)?,
+        widget: WidgetSettings {
+            parameters: from_json(&raw.parameters, &name)?,
+            display: from_json(&raw.display, &name)?,
+            refresh_interval: raw.refresh_interval.and_then(|n| u64::try_from(n).ok()),
+            row_limit: raw.row_limit.and_then(|n| u64::try_from(n).ok()),
+            category: raw.category,
+        },
         id,
         connection,
         name,

@@ -7,4 +7,5 @@
 use dc_test_support::server as common;
 
 mod browser;
+mod dashboards;
 mod widgets;

@@ -111,6 +111,56 @@ const COLUMN_KEYS: &[&str] = &[
     "enableCellChangeWs",
 ];
 const CELL_TYPES: &[&str] = &["text", "number", "boolean", "date", "dateString", "object"];
+const CHART_DATA_TYPES: &[&str] = &["category", "series", "time", "excluded"];
+/// `TableSchema`'s keys (the frontend's inline snapshot of its shape).
+const TABLE_KEYS: &[&str] = &[
+    "chartView",
+    "columnState",
+    "columnsDefs",
+    "enableAdvanced",
+    "enableFormulas",
+    "filterModel",
+    "formatterFn",
+    "showAll",
+    "transpose",
+];
+/// `ChartViewOptionsSchema`'s keys.
+const CHART_VIEW_KEYS: &[&str] =
+    &["cellRangeCols", "chartSettingsOpen", "chartType", "enabled", "ignoreCellRange", "xLabel", "yLabel"];
+/// `ChartTypeSchema` (reference/openbb-workspace.md §1.4): `cellRangeCols` keys are checked
+/// against it too (an unknown key is `unrecognized_keys`).
+const CHART_TYPES: &[&str] = &[
+    "column",
+    "groupedColumn",
+    "stackedColumn",
+    "normalizedColumn",
+    "bar",
+    "groupedBar",
+    "stackedBar",
+    "normalizedBar",
+    "line",
+    "scatter",
+    "bubble",
+    "pie",
+    "donut",
+    "doughnut",
+    "area",
+    "stackedArea",
+    "normalizedArea",
+    "histogram",
+    "radarLine",
+    "radarArea",
+    "nightingale",
+    "radialColumn",
+    "radialBar",
+    "sunburst",
+    "rangeBar",
+    "rangeArea",
+    "boxPlot",
+    "treemap",
+    "heatmap",
+    "waterfall",
+];
 const FORMATTERS: &[&str] = &["int", "none", "percent", "normalized", "normalizedPercent", "dateToYear"];
 const APP_KEYS: &[&str] = &[
     "name",
@@ -200,12 +250,67 @@ pub(crate) fn check_widgets(file: &Value) -> Vec<String> {
                 }
             }
         }
+        if let Some(table) = w.get("data").and_then(|d| d.get("table")) {
+            for e in check_table(table) {
+                err(e);
+            }
+        }
+        if let Some(refetch) = w.get("refetchInterval") {
+            if !(refetch == &json!(false) || refetch.is_string() || refetch.as_f64().is_some_and(|ms| ms >= 1000.0)) {
+                err(format!("refetchInterval {refetch} must be false, a cron string or >= 1000"));
+            }
+        }
+        if let Some(stale) = w.get("staleTime") {
+            if !(stale == &json!(false) || stale.as_f64().is_some_and(|ms| ms >= 1000.0)) {
+                err(format!("staleTime {stale} must be false or >= 1000"));
+            }
+        }
         if let Some(data) = w.get("data") {
             if let Some(columns) = data.pointer("/table/columnsDefs") {
                 for column in columns.as_array().into_iter().flatten() {
                     for e in check_column(column) {
                         err(e);
                     }
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// `data.table`: known keys, and a chart view Workspace can draw.
+fn check_table(table: &Value) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Some(t) = table.as_object() else { return vec!["data.table is not an object".into()] };
+    for key in t.keys() {
+        if !TABLE_KEYS.contains(&key.as_str()) {
+            errors.push(format!("data.table: unknown key {key}"));
+        }
+    }
+    if let Some(view) = t.get("chartView") {
+        let Some(v) = view.as_object() else { return vec!["chartView is not an object".into()] };
+        for key in v.keys() {
+            if !CHART_VIEW_KEYS.contains(&key.as_str()) {
+                errors.push(format!("chartView: unknown key {key}"));
+            }
+        }
+        if let Some(kind) = v.get("chartType") {
+            if !kind.as_str().is_some_and(|k| CHART_TYPES.contains(&k)) {
+                errors.push(format!("chartView: chartType {kind}"));
+            }
+        }
+        if let Some(enabled) = v.get("enabled") {
+            if !enabled.is_boolean() {
+                errors.push("chartView: enabled must be a boolean".into());
+            }
+        }
+        if let Some(ranges) = v.get("cellRangeCols") {
+            for (kind, columns) in ranges.as_object().into_iter().flatten() {
+                if !CHART_TYPES.contains(&kind.as_str()) {
+                    errors.push(format!("chartView.cellRangeCols: unknown chart type {kind}"));
+                }
+                if !columns.as_array().is_some_and(|c| c.iter().all(Value::is_string)) {
+                    errors.push(format!("chartView.cellRangeCols.{kind} must be column names"));
                 }
             }
         }
@@ -292,6 +397,11 @@ fn check_column(column: &Value) -> Vec<String> {
             errors.push(format!("column {field}: cellDataType {t}"));
         }
     }
+    if let Some(t) = c.get("chartDataType") {
+        if !t.as_str().is_some_and(|t| CHART_DATA_TYPES.contains(&t)) {
+            errors.push(format!("column {field}: chartDataType {t}"));
+        }
+    }
     if let Some(f) = c.get("formatterFn") {
         if !f.as_str().is_some_and(|f| FORMATTERS.contains(&f)) {
             errors.push(format!("column {field}: formatterFn {f}"));
@@ -351,7 +461,9 @@ pub(crate) fn check_apps(apps: &Value, widgets: &Value) -> Vec<String> {
 fn the_checker_catches_what_workspace_rejects() {
     let bad = json!({"w": {"name": "x", "endpoint": "e", "type": "table_ssrm", "imgUrl": "u",
         "params": [{"paramName": "a", "type": "endpoint"}, {"paramName": "a", "type": "number", "multiple": true}],
-        "data": {"table": {"columnsDefs": [{"field": "c", "formatterFn": "currency"}]}}}});
+        "refetchInterval": 500,
+        "data": {"table": {"enableCharts": true, "columnsDefs": [{"field": "c", "formatterFn": "currency", "chartDataType": "x"}],
+            "chartView": {"enabled": true, "chartType": "sparkle", "cellRangeCols": {"pie3d": ["c"]}}}}}});
     let errors = check_widgets(&bad);
     for expected in [
         "description is required",
@@ -362,6 +474,11 @@ fn the_checker_catches_what_workspace_rejects() {
         "multiple",
         "headerName",
         "currency",
+        "enableCharts",
+        "sparkle",
+        "pie3d",
+        "chartDataType x",
+        "refetchInterval",
     ] {
         assert!(errors.iter().any(|e| e.contains(expected)), "{expected} not in {errors:?}");
     }

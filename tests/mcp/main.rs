@@ -179,6 +179,7 @@ async fn fixture() -> Fixture {
                 sql: sql.into(),
                 description: String::new(),
                 params: params.into_iter().map(|p| serde_json::from_value(p).unwrap()).collect(),
+                widget: Default::default(),
             })
             .unwrap();
     }

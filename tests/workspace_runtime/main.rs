@@ -16,6 +16,7 @@ mod get_and_omni;
 mod grids;
 mod ids;
 mod linking;
+mod parameters;
 mod saved_widgets;
 mod snowflake;
 
