@@ -6,9 +6,11 @@ use crate::desktop::Desktop;
 use crate::error::{UiError, UiResult};
 use data_connector::api::local::{self, Method};
 use data_connector::execution::{self, QueryInput};
+use data_connector::sql_template::{self, ParameterSpec};
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 use tauri::State;
@@ -59,21 +61,37 @@ pub(crate) async fn delete_query(desktop: Shared<'_>, id: i64) -> UiResult<()> {
     Ok(())
 }
 
-/// Runs the SQL in the editor and returns its first rows. Always read-only, whatever the
-/// connection allows: trying out a statement must never change data.
+/// Runs the SQL in the editor and returns its first rows, its `{{name}}` parameters bound as a
+/// saved query's are (`values` by name, else the declared defaults). Always read-only, whatever
+/// the connection allows: trying out a statement must never change data.
 #[tauri::command]
-pub(crate) async fn preview_query(desktop: Shared<'_>, connection: String, sql: String) -> UiResult<Preview> {
+pub(crate) async fn preview_query(
+    desktop: Shared<'_>,
+    connection: String,
+    sql: String,
+    parameters: Option<Value>,
+    values: Option<HashMap<String, String>>,
+) -> UiResult<Preview> {
     if connection.trim().is_empty() {
         return Err(UiError::field("connection", "Choose a connection to run the query on."));
     }
     if sql.trim().is_empty() {
         return Err(UiError::field("sql", "Write a query to preview."));
     }
+    let declared: Vec<ParameterSpec> = match parameters {
+        Some(value) => serde_json::from_value(value)
+            .map_err(|e| UiError::field("parameters", format!("The parameters are not valid: {e}")))?,
+        None => Vec::new(),
+    };
     let app = desktop.app().await?;
+    let dialect = app.state.require_connection(&connection)?.settings.kind().dialect();
+    // The checks a save makes, so the preview fails where saving would.
+    sql_template::validate(&sql, &declared, dialect)?;
+    let bound = sql_template::bind(&sql, &declared, &values.unwrap_or_default(), dialect)?;
     let input = QueryInput {
         connection,
-        sql,
-        params: Vec::new(),
+        sql: bound.sql,
+        params: bound.params,
         limit: Some(PREVIEW_ROWS),
         timeout_ms: None,
         force_read_only: true,

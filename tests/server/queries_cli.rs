@@ -125,3 +125,71 @@ async fn queries_cli_errors_are_one_clear_line_and_change_nothing() {
     // The server is still fine.
     assert_eq!(s.get("/health").await.0, 200);
 }
+
+#[tokio::test]
+async fn queries_with_parameters_and_a_display_are_widgets_with_inputs() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 5);
+    s.add_sqlite("shop", &db, true).await;
+    let data = s.app.config.data_dir.clone();
+    let before = crate::common::file_digest(&db);
+
+    let out = queries(
+        &data,
+        &[
+            "add", "-c", "shop", "-n", "Items by name and size",
+            "--sql", "select id, name from items where name = {{item}} or qty >= {{min_qty}} order by id",
+            "--param", "item:text=item 2", "--param", "min_qty:number=99",
+            "--display", r#"{"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]}"#,
+            "--refresh-interval", "60", "--row-limit", "10", "--category", "Shop",
+        ],
+    );
+    stdout(&out);
+    let (_, _, saved) = s.get("/api/v1/queries").await;
+    let saved = &saved[0];
+    assert_eq!(saved["parameters"][0], serde_json::json!({"name": "item", "type": "text", "default": "item 2"}));
+    assert_eq!(saved["parameters"][1]["type"], "number");
+    assert_eq!(saved["display"], serde_json::json!({"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]}));
+    assert_eq!((saved["refresh_interval"].as_u64(), saved["row_limit"].as_u64()), (Some(60), Some(10)));
+    assert_eq!(saved["category"], "Shop");
+    let id = saved["id"].as_i64().unwrap();
+    let (_, _, widgets) = s.get("/widgets.json").await;
+    let widget = &widgets[format!("dc_saved_query_{id}")];
+    assert_eq!(widget["category"], "Shop", "{widget}");
+    let names: Vec<&str> = widget["params"].as_array().unwrap().iter().filter_map(|p| p["paramName"].as_str()).collect();
+    assert_eq!(names, ["item", "min_qty"], "{widget}");
+
+    let listing = stdout(&queries(&data, &["list"]));
+    assert!(listing.contains("\tItems by name and size\titem:text,min_qty:number\n"), "{listing}");
+
+    // Defaults, then values given on the command line, bound and never spliced.
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "Items by name and size", "-f", "csv"];
+        all.extend_from_slice(args);
+        queries(&data, &all)
+    };
+    assert_eq!(stdout(&run(&[])), "id,name\n2,item 2\n");
+    assert_eq!(stdout(&run(&["--param", "item=item 3"])), "id,name\n3,item 3\n");
+    assert_eq!(stdout(&run(&["--param", "item=none", "--param", "min_qty=5"])), "id,name\n5,item 5\n");
+    assert_eq!(stdout(&run(&["--param", "item=x' or '1'='1"])), "id,name\n");
+    assert_eq!(stdout(&run(&["--param", "item=x\" or 1=1 --"])), "id,name\n");
+    let line = error_line(&run(&["--param", "min_qty=lots"]));
+    assert!(line.contains("min_qty"), "{line}");
+
+    // Declarations the SQL does not match, named in the error; nothing saved.
+    let add = |sql: &str, param: &str| {
+        queries(&data, &["add", "-c", "shop", "-n", "bad", "--sql", sql, "--param", param])
+    };
+    let line = error_line(&add("select id from items where name = {{other}}", "item:text"));
+    assert!(line.contains("other"), "{line}");
+    let line = error_line(&add("select id from items where qty = {{n}}", "n:number=abc"));
+    assert!(line.contains('n') && line.contains("number"), "{line}");
+    let line = error_line(&queries(
+        &data,
+        &["add", "-c", "shop", "-n", "bad", "--sql", "select 1 as one", "--display", r#"{"type": "pie"}"#],
+    ));
+    assert!(line.contains("display") || line.contains("pie"), "{line}");
+    let (_, _, all) = s.get("/api/v1/queries").await;
+    assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+    assert_eq!(crate::common::file_digest(&db), before, "the database file changed");
+}
