@@ -45,7 +45,11 @@ pub(crate) async fn list_queries(desktop: Shared<'_>) -> UiResult<Value> {
 
 /// Creates a saved query (`id` absent) or replaces the fields `query` holds of saved query `id`.
 #[tauri::command]
-pub(crate) async fn save_query(desktop: Shared<'_>, id: Option<i64>, query: Map<String, Value>) -> UiResult<Value> {
+pub(crate) async fn save_query(
+    desktop: Shared<'_>,
+    id: Option<i64>,
+    query: Map<String, Value>,
+) -> UiResult<Value> {
     let app = desktop.app().await?;
     let body = Value::Object(query);
     Ok(match id {
@@ -107,16 +111,14 @@ pub(crate) async fn preview_query(
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     let objects: Vec<Map<String, Value>> = serde_json::from_slice(&bytes)
         .map_err(|e| UiError::new(format!("The result could not be read: {e}")))?;
-    let columns: Vec<PreviewColumn> =
-        output.columns.iter().map(|c| PreviewColumn { name: c.name.clone(), db_type: c.db_type.clone() }).collect();
+    let columns: Vec<PreviewColumn> = output
+        .columns
+        .iter()
+        .map(|c| PreviewColumn { name: c.name.clone(), db_type: c.db_type.clone() })
+        .collect();
     let rows = objects
         .into_iter()
         .map(|mut row| columns.iter().map(|c| row.remove(&c.name).unwrap_or(Value::Null)).collect())
         .collect();
-    Ok(Preview {
-        columns,
-        rows,
-        elapsed_ms,
-        truncated: output.truncated != execution::Truncation::No,
-    })
+    Ok(Preview { columns, rows, elapsed_ms, truncated: output.truncated != execution::Truncation::No })
 }

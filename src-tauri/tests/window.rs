@@ -284,7 +284,8 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     .await?;
     c.find(Locator::Id("q-connection")).await?.select_by_value("e2e sqlite").await?;
     type_into(c, "q-description", "Closing price of one symbol").await?;
-    type_into(c, "q-sql", "SELECT symbol, close FROM prices WHERE symbol = {{symbol}} ORDER BY symbol").await?;
+    type_into(c, "q-sql", "SELECT symbol, close FROM prices WHERE symbol = {{symbol}} ORDER BY symbol")
+        .await?;
 
     // The parameter row comes from the SQL; its default is what Workspace starts with.
     c.find(Locator::Id("q-detect")).await?.click().await?;
@@ -308,10 +309,14 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
         })
         .await
     };
-    let status = preview("the preview with the default").await?.map_err(|e| format!("preview failed: {e}"))?;
+    let status =
+        preview("the preview with the default").await?.map_err(|e| format!("preview failed: {e}"))?;
     assert!(status.starts_with("1 row · "), "preview status {status:?}");
     let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
-    assert!(grid.contains("AAPL") && grid.contains("189.5") && !grid.contains("MSFT"), "preview grid {grid:?}");
+    assert!(
+        grid.contains("AAPL") && grid.contains("189.5") && !grid.contains("MSFT"),
+        "preview grid {grid:?}"
+    );
     let head = c.find(Locator::Id("q-preview-head")).await?.text().await?;
     assert!(head.contains("symbol") && head.contains("close"), "preview columns {head:?}");
 
@@ -321,7 +326,8 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
     assert!(grid.contains("MSFT") && !grid.contains("AAPL"), "preview grid {grid:?}");
     type_into_css(c, &format!("{row} .p-value"), "x' OR '1'='1").await?;
-    let status = preview("the preview of an injection attempt").await?.map_err(|e| format!("preview failed: {e}"))?;
+    let status =
+        preview("the preview of an injection attempt").await?.map_err(|e| format!("preview failed: {e}"))?;
     assert!(status.starts_with("0 rows · "), "an injection attempt returned rows: {status:?}");
     c.find(Locator::Css(&format!("{row} .p-value"))).await?.clear().await?;
 
@@ -369,7 +375,8 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     assert_eq!(saved_query["display"]["y"], json!(["close"]), "{saved_query}");
     // Its endpoint answers Workspace's request with the value bound.
     let endpoint = widget["endpoint"].as_str().ok_or("the widget has no endpoint")?;
-    let (status, rows) = http(port, "GET", &format!("/{}?symbol=MSFT", endpoint.trim_start_matches('/')), None)?;
+    let (status, rows) =
+        http(port, "GET", &format!("/{}?symbol=MSFT", endpoint.trim_start_matches('/')), None)?;
     assert_eq!(status, 200, "the widget answered {status}: {rows}");
     assert!(rows.contains("MSFT") && !rows.contains("AAPL"), "the widget answered {rows}");
 

@@ -8,9 +8,9 @@
 use crate::app::App;
 use crate::error::{Error, Result};
 use axum::body::{Body, Bytes};
-use axum::http::{header, Request, StatusCode};
 /// Callers outside the crate name methods through this, whatever `http` version they depend on.
 pub use axum::http::Method;
+use axum::http::{header, Request, StatusCode};
 use axum::response::Response;
 use serde_json::Value;
 use std::sync::Arc;
@@ -34,9 +34,8 @@ pub async fn send(app: &Arc<App>, method: Method, path: &str, body: Option<&Valu
         None => Body::empty(),
     };
     let request = request.body(body).map_err(|e| Error::Internal(format!("bad local request: {e}")))?;
-    let router = super::router()
-        .with_state(app.clone())
-        .layer(axum::middleware::from_fn(crate::http::json_errors));
+    let router =
+        super::router().with_state(app.clone()).layer(axum::middleware::from_fn(crate::http::json_errors));
     let response = match router.oneshot(request).await {
         Ok(response) => response,
         Err(never) => match never {},

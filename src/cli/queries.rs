@@ -173,7 +173,8 @@ async fn add(args: AddArgs) -> Result<()> {
     }
     // Only what was asked for is sent, so the API's own defaults apply to the rest.
     if !args.params.is_empty() {
-        let parameters = args.params.iter().map(String::as_str).map(parse_parameter).collect::<Result<Vec<_>>>()?;
+        let parameters =
+            args.params.iter().map(String::as_str).map(parse_parameter).collect::<Result<Vec<_>>>()?;
         draft.insert("parameters".into(), Value::Array(parameters));
     }
     if let Some(display) = args.display {
@@ -220,9 +221,9 @@ async fn run_query(args: RunArgs) -> Result<()> {
     if !args.params.is_empty() {
         let mut values = Map::new();
         for pair in &args.params {
-            let (name, value) = pair.split_once('=').ok_or_else(|| {
-                Error::BadRequest(format!("--param {pair:?} must be name=value"))
-            })?;
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| Error::BadRequest(format!("--param {pair:?} must be name=value")))?;
             values.insert(name.trim().to_string(), json!(value));
         }
         options.insert("parameters".into(), Value::Object(values));
@@ -329,7 +330,10 @@ mod tests {
 
     #[test]
     fn parameters_parse_with_and_without_defaults() {
-        assert_eq!(parse_parameter("ticker:text=AAPL").unwrap(), json!({"name": "ticker", "type": "text", "default": "AAPL"}));
+        assert_eq!(
+            parse_parameter("ticker:text=AAPL").unwrap(),
+            json!({"name": "ticker", "type": "text", "default": "AAPL"})
+        );
         assert_eq!(parse_parameter("day:DATE").unwrap(), json!({"name": "day", "type": "date"}));
         assert_eq!(
             parse_parameter("start:date=$currentDate-1M").unwrap(),

@@ -7,9 +7,9 @@ use dc_test_support::server as common;
 
 mod api;
 mod cli;
-mod queries_cli;
 mod database_guard;
 mod keyring;
+mod queries_cli;
 mod security;
 mod ssh;
 mod streaming;

@@ -22,7 +22,11 @@ fn error_line(out: &Output) -> String {
     assert!(!out.status.success(), "expected a failure: {}", String::from_utf8_lossy(&out.stdout));
     assert!(out.stdout.is_empty(), "a failure prints nothing on stdout: {:?}", out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_else(|| panic!("no error line: {stderr}")).to_string()
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"))
+        .to_string()
 }
 
 #[tokio::test]
@@ -34,7 +38,17 @@ async fn queries_are_added_listed_run_and_removed() {
 
     let out = queries(
         &data,
-        &["add", "-c", "shop", "-n", "Cheap items", "--description", "Items under 2", "--sql", "select id, name from items where price < 2 order by id"],
+        &[
+            "add",
+            "-c",
+            "shop",
+            "-n",
+            "Cheap items",
+            "--description",
+            "Items under 2",
+            "--sql",
+            "select id, name from items where price < 2 order by id",
+        ],
     );
     let line = stdout(&out);
     assert!(line.starts_with("saved query ") && line.contains("\"Cheap items\""), "{line}");
@@ -51,15 +65,23 @@ async fn queries_are_added_listed_run_and_removed() {
     let mut lines = listing.lines();
     assert_eq!(lines.next(), Some("ID\tCONNECTION\tNAME\tPARAMETERS"));
     assert!(lines.any(|l| l.starts_with(&format!("{id}\tshop\tCheap items\t"))), "{listing}");
-    let as_json: Value = serde_json::from_str(&stdout(&queries(&data, &["list", "--json", "-c", "shop"]))).unwrap();
+    let as_json: Value =
+        serde_json::from_str(&stdout(&queries(&data, &["list", "--json", "-c", "shop"]))).unwrap();
     assert_eq!(as_json.as_array().unwrap().len(), 1);
     assert_eq!(as_json[0]["id"], id);
-    let none: Value = serde_json::from_str(&stdout(&queries(&data, &["list", "--json", "-c", "other"]))).unwrap();
+    let none: Value =
+        serde_json::from_str(&stdout(&queries(&data, &["list", "--json", "-c", "other"]))).unwrap();
     assert_eq!(none, serde_json::json!([]));
 
     // By name or id, in each format `query` prints.
-    assert_eq!(stdout(&queries(&data, &["run", "Cheap items", "-f", "csv"])), "id,name\n1,item 1\n2,item 2\n3,item 3\n");
-    assert_eq!(stdout(&queries(&data, &["run", &id.to_string(), "-f", "ndjson", "--limit", "1"])), "{\"id\":1,\"name\":\"item 1\"}\n");
+    assert_eq!(
+        stdout(&queries(&data, &["run", "Cheap items", "-f", "csv"])),
+        "id,name\n1,item 1\n2,item 2\n3,item 3\n"
+    );
+    assert_eq!(
+        stdout(&queries(&data, &["run", &id.to_string(), "-f", "ndjson", "--limit", "1"])),
+        "{\"id\":1,\"name\":\"item 1\"}\n"
+    );
     let out = queries(&data, &["run", &id.to_string(), "--limit", "2"]);
     assert_eq!(stdout(&out), "[{\"id\":1,\"name\":\"item 1\"},{\"id\":2,\"name\":\"item 2\"}]\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("cut at 2 rows"));
@@ -77,7 +99,10 @@ async fn queries_are_added_listed_run_and_removed() {
     stdout(&child.wait_with_output().unwrap());
     assert_eq!(stdout(&queries(&data, &["run", "Count"])), "[{\"n\":5}]\n");
 
-    assert_eq!(stdout(&queries(&data, &["rm", "Cheap items"])), format!("deleted query {id} \"Cheap items\"\n"));
+    assert_eq!(
+        stdout(&queries(&data, &["rm", "Cheap items"])),
+        format!("deleted query {id} \"Cheap items\"\n")
+    );
     let (_, _, after) = s.get("/api/v1/queries").await;
     assert!(after.as_array().unwrap().iter().all(|q| q["id"] != id), "{after}");
     let (_, _, widgets) = s.get("/widgets.json").await;
@@ -101,7 +126,9 @@ async fn queries_cli_errors_are_one_clear_line_and_change_nothing() {
     assert!(error_line(&add(&["--sql", "select 1; drop table items"])).contains("error: "));
     assert!(error_line(&add(&["--sql", "select 1", "--param", "ticker:money"])).contains("name:type"));
     assert!(error_line(&add(&["--sql", "select 1", "--param", "ticker"])).contains("name:type"));
-    assert!(error_line(&add(&["--sql", "select 1", "--display", "{not json"])).contains("--display is not JSON"));
+    assert!(
+        error_line(&add(&["--sql", "select 1", "--display", "{not json"])).contains("--display is not JSON")
+    );
     assert!(error_line(&add(&["--sql", "select 1", "--display", "[1]"])).contains("JSON object"));
     let line = error_line(&queries(&data, &["add", "-c", "ghost", "-n", "q", "--sql", "select 1"]));
     assert!(line.contains("ghost"), "{line}");
@@ -111,7 +138,8 @@ async fn queries_cli_errors_are_one_clear_line_and_change_nothing() {
     let (_, _, saved) = s.get("/api/v1/queries").await;
     assert_eq!(saved, serde_json::json!([]));
 
-    assert!(error_line(&queries(&data, &["rm", "nothing"])).contains("no saved query with id or name \"nothing\""));
+    assert!(error_line(&queries(&data, &["rm", "nothing"]))
+        .contains("no saved query with id or name \"nothing\""));
     assert!(error_line(&queries(&data, &["run", "999"])).contains("no saved query"));
     stdout(&add(&["--sql", "select 1 as one"]));
     stdout(&add(&["--sql", "select 2 as two"]));
@@ -137,26 +165,47 @@ async fn queries_with_parameters_and_a_display_are_widgets_with_inputs() {
     let out = queries(
         &data,
         &[
-            "add", "-c", "shop", "-n", "Items by name and size",
-            "--sql", "select id, name from items where name = {{item}} or qty >= {{min_qty}} order by id",
-            "--param", "item:text=item 2", "--param", "min_qty:number=99",
-            "--display", r#"{"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]}"#,
-            "--refresh-interval", "60", "--row-limit", "10", "--category", "Shop",
+            "add",
+            "-c",
+            "shop",
+            "-n",
+            "Items by name and size",
+            "--sql",
+            "select id, name from items where name = {{item}} or qty >= {{min_qty}} order by id",
+            "--param",
+            "item:text=item 2",
+            "--param",
+            "min_qty:number=99",
+            "--display",
+            r#"{"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]}"#,
+            "--refresh-interval",
+            "60",
+            "--row-limit",
+            "10",
+            "--category",
+            "Shop",
         ],
     );
     stdout(&out);
     let (_, _, saved) = s.get("/api/v1/queries").await;
     let saved = &saved[0];
-    assert_eq!(saved["parameters"][0], serde_json::json!({"name": "item", "type": "text", "default": "item 2"}));
+    assert_eq!(
+        saved["parameters"][0],
+        serde_json::json!({"name": "item", "type": "text", "default": "item 2"})
+    );
     assert_eq!(saved["parameters"][1]["type"], "number");
-    assert_eq!(saved["display"], serde_json::json!({"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]}));
+    assert_eq!(
+        saved["display"],
+        serde_json::json!({"type": "chart", "chart_type": "bar", "x": "name", "y": ["id"]})
+    );
     assert_eq!((saved["refresh_interval"].as_u64(), saved["row_limit"].as_u64()), (Some(60), Some(10)));
     assert_eq!(saved["category"], "Shop");
     let id = saved["id"].as_i64().unwrap();
     let (_, _, widgets) = s.get("/widgets.json").await;
     let widget = &widgets[format!("dc_saved_query_{id}")];
     assert_eq!(widget["category"], "Shop", "{widget}");
-    let names: Vec<&str> = widget["params"].as_array().unwrap().iter().filter_map(|p| p["paramName"].as_str()).collect();
+    let names: Vec<&str> =
+        widget["params"].as_array().unwrap().iter().filter_map(|p| p["paramName"].as_str()).collect();
     assert_eq!(names, ["item", "min_qty"], "{widget}");
 
     let listing = stdout(&queries(&data, &["list"]));
