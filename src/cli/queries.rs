@@ -110,7 +110,7 @@ pub struct RunArgs {
     pub common: Common,
 }
 
-pub async fn run(command: QueriesCommand) -> Result<()> {
+pub(super) async fn run(command: QueriesCommand) -> Result<()> {
     match command {
         QueriesCommand::List(args) => list(args).await,
         QueriesCommand::Add(args) => add(args).await,
