@@ -12,6 +12,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
+mod queries;
+pub use queries::QueriesCommand;
+
 #[derive(Debug, Parser)]
 #[command(name = "data-connector", version, about = "Query your own databases from OpenBB Workspace")]
 pub struct Cli {
@@ -31,6 +34,9 @@ pub enum Command {
     /// Manage the local certificate authority behind `serve --tls`.
     #[command(subcommand)]
     Tls(TlsCommand),
+    /// List, add, delete and run saved queries (each is a widget in Workspace).
+    #[command(subcommand)]
+    Queries(QueriesCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -394,4 +400,31 @@ pub fn tls(command: TlsCommand) -> Result<()> {
         announce(&line);
     }
     Ok(())
+}
+
+/// `queries list|add|rm|run`.
+pub async fn queries(command: QueriesCommand) -> Result<()> {
+    queries::run(command).await
+}
+
+fn read_stdin() -> Result<String> {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        .map_err(|e| Error::BadRequest(format!("cannot read SQL from standard input: {e}")))?;
+    Ok(text)
+}
+
+/// Writes to standard output; false when the reader has gone (`| head`), which is its choice,
+/// not an error.
+async fn write_chunk(bytes: &[u8]) -> Result<bool> {
+    let mut stdout = tokio::io::stdout();
+    match stdout.write_all(bytes).await.and(stdout.flush().await) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Error::Internal(format!("cannot write the result: {e}"))),
+    }
+}
+
+async fn write_stdout(bytes: &[u8]) -> Result<()> {
+    write_chunk(bytes).await.map(|_| ())
 }

@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         Command::Query(args) => cli::query(args).await,
         Command::Mcp(args) => cli::mcp(args).await,
         Command::Tls(command) => cli::tls(command),
+        Command::Queries(command) => cli::queries(command).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

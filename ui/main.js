@@ -115,6 +115,7 @@
     $('#main').scrollTop = 0;
     if (name === 'activity') loadLog();
     if (name === 'connections') loadConnections();
+    if (name === 'queries') showQueries();
   }
 
   function initNav() {
@@ -628,6 +629,397 @@
     });
   }
 
+  // ---- queries -------------------------------------------------------------------------
+  // Saved queries go through the HTTP API's own handlers in-process (src-tauri/src/queries.rs),
+  // so the window checks and stores them exactly as Workspace and the API do.
+
+  const PARAM_TYPES = ['text', 'number', 'date', 'boolean'];
+  const DISPLAY_LABELS = { table: 'Table', chart: 'Chart', metric: 'Metric' };
+  const PARAM_PATTERN = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
+
+  const queries = { list: [], editing: null, signature: null };
+
+  function queryDisplayType(q) {
+    return (q.display && q.display.type) || 'table';
+  }
+
+  function renderQueryList() {
+    const list = $('#q-list');
+    const count = queries.list.length;
+    list.replaceChildren(...queries.list.map((q) => {
+      const parameters = Array.isArray(q.parameters) ? q.parameters.length : 0;
+      const item = el('button', {
+        type: 'button', class: 'query-item', role: 'listitem', 'data-id': String(q.id),
+        'aria-current': queries.editing && queries.editing.id === q.id ? 'true' : null,
+      },
+      el('span', { class: 'query-name', title: q.name, text: q.name }),
+      el('span', { class: 'query-meta' },
+        el('span', { text: q.connection }),
+        el('span', { class: 'badge kind', text: DISPLAY_LABELS[queryDisplayType(q)] || queryDisplayType(q) }),
+        parameters ? el('span', { class: 'badge', text: parameters === 1 ? '1 parameter' : parameters + ' parameters' }) : null));
+      item.addEventListener('click', () => openQuery(q));
+      return item;
+    }));
+    $('#q-empty').hidden = count > 0;
+    list.hidden = count === 0;
+    const badge = $('#nav-query-count');
+    badge.hidden = count === 0;
+    badge.textContent = String(count);
+  }
+
+  async function loadQueries(quiet) {
+    try {
+      const list = await call('list_queries');
+      const signature = JSON.stringify(list);
+      if (signature === queries.signature) return;
+      queries.signature = signature;
+      queries.list = list;
+      // The query being edited may have been changed or deleted elsewhere (the API, the CLI).
+      if (queries.editing && !list.some((q) => q.id === queries.editing.id)) queries.editing = null;
+      renderQueryList();
+    } catch (error) {
+      if (!quiet) toast('Could not load the saved queries: ' + error.message, 'err');
+    }
+  }
+
+  function fillConnectionChoices(selected) {
+    const select = $('#q-connection');
+    const names = state.connections.map((c) => c.name);
+    if (selected && !names.includes(selected)) names.push(selected);
+    select.replaceChildren(
+      el('option', { value: '', text: names.length ? 'Choose a connection' : 'Add a connection first' }),
+      ...names.map((name) => el('option', { value: name, text: name })));
+    select.value = selected || (names.length === 1 ? names[0] : '');
+  }
+
+  function paramRow(p) {
+    const spec = p || {};
+    const type = el('select', { class: 'p-type', 'aria-label': 'Type' },
+      ...PARAM_TYPES.map((t) => el('option', { value: t, text: t })));
+    type.value = PARAM_TYPES.includes(spec.type) ? spec.type : 'text';
+    const defaultText = Array.isArray(spec.default) ? spec.default.join(',') : spec.default === undefined || spec.default === null ? '' : String(spec.default);
+    const options = Array.isArray(spec.options)
+      ? spec.options.map((o) => (o && typeof o === 'object' ? o.value : o)).join(', ')
+      : '';
+    const remove = el('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Remove parameter ' + (spec.name || '') },
+      el('span', { text: '×' }));
+    const row = el('tr', { 'data-param-row': '' },
+      el('td', {}, el('input', { class: 'p-name', value: spec.name || '', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Name', placeholder: 'ticker' })),
+      el('td', {}, type),
+      el('td', {}, el('input', { class: 'p-label', value: spec.label || '', autocomplete: 'off', 'aria-label': 'Label' })),
+      el('td', {}, el('input', { class: 'p-default', value: defaultText, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Default', placeholder: spec.type === 'date' ? '$currentDate-1M' : '' })),
+      el('td', {}, el('input', { class: 'p-options', value: options, spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Options' })),
+      el('td', {}, el('input', { class: 'p-multiple', type: 'checkbox', checked: !!spec.multiple, 'aria-label': 'Multiple values' })),
+      el('td', {}, el('input', { class: 'p-value', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'Preview value', placeholder: 'default' })),
+      el('td', {}, remove));
+    // Descriptions and options_sql have no column here; keep them through an edit.
+    if (spec.description) row.dataset.description = spec.description;
+    if (spec.options_sql) row.dataset.optionsSql = spec.options_sql;
+    remove.addEventListener('click', () => {
+      row.remove();
+      updateParamsEmpty();
+    });
+    return row;
+  }
+
+  function updateParamsEmpty() {
+    const any = $('#q-params').children.length > 0;
+    $('#q-params-wrap').hidden = !any;
+    $('#q-params-empty').hidden = any;
+  }
+
+  function addParamRow(spec) {
+    const row = paramRow(spec);
+    $('#q-params').append(row);
+    updateParamsEmpty();
+    return row;
+  }
+
+  // Adds a row for each {{name}} the SQL uses and no row declares. A plain scan: the server's
+  // lexer decides what really is a parameter (not inside a string or comment) when it saves.
+  function detectParams() {
+    const declared = new Set($$('#q-params .p-name').map((input) => input.value.trim()));
+    let added = 0;
+    for (const match of $('#q-sql').value.matchAll(PARAM_PATTERN)) {
+      const name = match[1];
+      if (declared.has(name)) continue;
+      declared.add(name);
+      addParamRow({ name, type: /date|day|from$|to$|start|end/i.test(name) ? 'date' : 'text' });
+      added += 1;
+    }
+    setFieldError($('#q-sql'), '', $('#q-params-msg'));
+    if (!added) $('#q-params-msg').textContent = declared.size ? '' : 'The SQL has no {{name}} parameters.';
+  }
+
+  // A default or option as the type's JSON value; text the type cannot read stays text, for the
+  // server to refuse with a message naming the parameter.
+  function typedValue(type, text) {
+    if (type === 'number' && /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text)) return Number(text);
+    if (type === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+    return text;
+  }
+
+  function readParameters() {
+    return $$('#q-params tr[data-param-row]').map((row) => {
+      const value = (selector) => row.querySelector(selector).value.trim();
+      const type = value('.p-type');
+      const spec = { name: value('.p-name'), type };
+      if (value('.p-label')) spec.label = value('.p-label');
+      if (row.dataset.description) spec.description = row.dataset.description;
+      const multiple = row.querySelector('.p-multiple').checked;
+      const fallback = value('.p-default');
+      if (fallback) {
+        spec.default = multiple
+          ? fallback.split(',').map((part) => typedValue(type, part.trim())).filter((v) => v !== '')
+          : typedValue(type, fallback);
+      }
+      const options = value('.p-options').split(',').map((part) => part.trim()).filter(Boolean);
+      if (options.length) spec.options = options.map((option) => typedValue(type, option));
+      if (row.dataset.optionsSql) spec.options_sql = row.dataset.optionsSql;
+      if (multiple) spec.multiple = true;
+      return spec;
+    });
+  }
+
+  // What the preview binds: the values typed in the rows; empty ones take the defaults.
+  function readPreviewValues() {
+    const values = {};
+    for (const row of $$('#q-params tr[data-param-row]')) {
+      const name = row.querySelector('.p-name').value.trim();
+      const value = row.querySelector('.p-value').value.trim();
+      if (name && value) values[name] = value;
+    }
+    return values;
+  }
+
+  function selectedDisplay() {
+    const checked = $('input[name="q-display"]:checked');
+    return checked ? checked.value : 'table';
+  }
+
+  function updateDisplayFields() {
+    const type = selectedDisplay();
+    for (const group of $$('.display-fields')) group.hidden = group.dataset.display !== type;
+  }
+
+  function readDisplay() {
+    const type = selectedDisplay();
+    const text = (selector) => $(selector).value.trim();
+    if (type === 'chart') {
+      return {
+        type, chart_type: text('#q-chart-type'), x: text('#q-chart-x'),
+        y: text('#q-chart-y').split(',').map((part) => part.trim()).filter(Boolean),
+      };
+    }
+    if (type === 'metric') {
+      const display = { type, value: text('#q-metric-value') };
+      if (text('#q-metric-label')) display.label = text('#q-metric-label');
+      if (text('#q-metric-delta')) display.delta = text('#q-metric-delta');
+      return display;
+    }
+    return { type: 'table' };
+  }
+
+  function showDisplay(display) {
+    const d = display || { type: 'table' };
+    for (const radio of $$('input[name="q-display"]')) radio.checked = radio.value === (d.type || 'table');
+    $('#q-chart-type').value = d.chart_type || 'line';
+    $('#q-chart-x').value = d.x || '';
+    $('#q-chart-y').value = Array.isArray(d.y) ? d.y.join(', ') : d.y || '';
+    $('#q-metric-value').value = d.value || '';
+    $('#q-metric-label').value = d.label || '';
+    $('#q-metric-delta').value = d.delta || '';
+    updateDisplayFields();
+  }
+
+  function positiveInteger(selector) {
+    const text = $(selector).value.trim();
+    return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : null;
+  }
+
+  function showQueryStatus(text, kind) {
+    const status = $('#q-status');
+    status.className = 'form-status' + (kind ? ' ' + kind : '');
+    status.textContent = text;
+  }
+
+  function clearPreview() {
+    $('#q-preview-area').hidden = true;
+    $('#q-preview-error').hidden = true;
+    $('#q-preview-grid').hidden = true;
+    $('#q-preview-status').textContent = '';
+  }
+
+  function openQuery(q) {
+    queries.editing = q || null;
+    $('#q-editor-title').textContent = q ? 'Edit “' + q.name + '”' : 'New query';
+    $('#q-delete').hidden = !q;
+    $('#q-save').textContent = q ? 'Save changes' : 'Save';
+    $('#q-name').value = q ? q.name : '';
+    fillConnectionChoices(q ? q.connection : '');
+    $('#q-description').value = q ? q.description || '' : '';
+    $('#q-sql').value = q ? q.sql : '';
+    $('#q-params').replaceChildren();
+    for (const spec of (q && q.parameters) || []) addParamRow(spec);
+    updateParamsEmpty();
+    showDisplay(q && q.display);
+    $('#q-category').value = q && q.category ? q.category : '';
+    $('#q-refresh').value = q && q.refresh_interval ? String(q.refresh_interval) : '';
+    $('#q-row-limit').value = q && q.row_limit ? String(q.row_limit) : '';
+    for (const id of ['#q-name', '#q-connection', '#q-sql']) setFieldError($(id), '');
+    $('#q-params-msg').textContent = '';
+    showQueryStatus('');
+    clearPreview();
+    renderQueryList();
+  }
+
+  function queryProblems() {
+    const problems = [
+      ['#q-name', $('#q-name').value.trim() ? '' : 'Give the query a name; Workspace lists the widget by it.'],
+      ['#q-connection', $('#q-connection').value ? '' : 'Choose the connection it runs on.'],
+      ['#q-sql', $('#q-sql').value.trim() ? '' : 'Write the SQL.'],
+    ];
+    for (const [selector, message] of problems) setFieldError($(selector), message);
+    const first = problems.find(([, message]) => message);
+    if (first) $(first[0]).focus();
+    return !!first;
+  }
+
+  function readQuery() {
+    const draft = {
+      connection: $('#q-connection').value,
+      name: $('#q-name').value.trim(),
+      sql: $('#q-sql').value,
+      description: $('#q-description').value.trim(),
+      parameters: readParameters(),
+      display: readDisplay(),
+    };
+    // A cleared setting is sent as null so that saving an edit clears it too.
+    draft.category = $('#q-category').value.trim() || null;
+    draft.refresh_interval = positiveInteger('#q-refresh');
+    draft.row_limit = positiveInteger('#q-row-limit');
+    return draft;
+  }
+
+  async function saveQuery(event) {
+    event.preventDefault();
+    showQueryStatus('');
+    if (queryProblems()) return;
+    const editing = queries.editing;
+    try {
+      const saved = await busy($('#q-save'), () => call('save_query', { id: editing ? editing.id : null, query: readQuery() }));
+      // The form already shows what was saved; keep it and the preview, and mark it saved.
+      queries.editing = saved;
+      $('#q-editor-title').textContent = 'Edit “' + saved.name + '”';
+      $('#q-delete').hidden = false;
+      $('#q-save').textContent = 'Save changes';
+      queries.signature = null;
+      await loadQueries(true);
+      renderQueryList();
+      showQueryStatus((editing ? 'Saved. ' : 'Saved as widget #' + saved.id + '. ') + 'Workspace shows it on its next refresh.', 'ok');
+    } catch (error) {
+      showQueryStatus(error.message, 'err');
+    }
+  }
+
+  function cellText(value) {
+    if (value === null || value === undefined) return 'NULL';
+    if (typeof value === 'object') return JSON.stringify(value);
+    return String(value);
+  }
+
+  function renderPreview(result) {
+    $('#q-preview-head').replaceChildren(...result.columns.map((c) =>
+      el('th', { scope: 'col', title: c.db_type }, c.name, c.db_type ? el('small', { text: c.db_type.toLowerCase() }) : null)));
+    $('#q-preview-body').replaceChildren(...result.rows.map((row) => el('tr', {},
+      ...row.map((value) => el('td', {
+        class: value === null ? 'null' : typeof value === 'number' ? 'num' : null,
+        title: cellText(value),
+        text: cellText(value),
+      })))));
+    const rows = result.rows.length;
+    const count = result.truncated ? 'First ' + rows + ' rows' : rows === 1 ? '1 row' : rows.toLocaleString() + ' rows';
+    $('#q-preview-status').textContent = count + ' · ' + formatDuration(result.elapsed_ms);
+    $('#q-preview-grid').hidden = result.columns.length === 0;
+    $('#q-columns').replaceChildren(...result.columns.map((c) => el('option', { value: c.name })));
+  }
+
+  async function previewQuery() {
+    setFieldError($('#q-connection'), $('#q-connection').value ? '' : 'Choose the connection it runs on.');
+    if (!$('#q-connection').value) return;
+    const area = $('#q-preview-area');
+    area.hidden = false;
+    $('#q-preview-error').hidden = true;
+    $('#q-preview-status').textContent = 'Running…';
+    try {
+      const result = await busy($('#q-preview'), () => call('preview_query', {
+        connection: $('#q-connection').value,
+        sql: $('#q-sql').value,
+        parameters: readParameters(),
+        values: readPreviewValues(),
+      }));
+      renderPreview(result);
+    } catch (error) {
+      $('#q-preview-grid').hidden = true;
+      $('#q-preview-status').textContent = '';
+      const banner = $('#q-preview-error');
+      banner.textContent = error.message;
+      banner.hidden = false;
+    }
+  }
+
+  function initQueries() {
+    $('#q-new').addEventListener('click', () => {
+      openQuery(null);
+      $('#q-name').focus();
+    });
+    $('#q-form').addEventListener('submit', saveQuery);
+    $('#q-preview').addEventListener('click', previewQuery);
+    $('#q-detect').addEventListener('click', detectParams);
+    $('#q-param-add').addEventListener('click', () => addParamRow().querySelector('.p-name').focus());
+    for (const radio of $$('input[name="q-display"]')) radio.addEventListener('change', updateDisplayFields);
+    for (const id of ['#q-name', '#q-connection', '#q-sql']) {
+      $(id).addEventListener('input', () => setFieldError($(id), ''));
+    }
+    $('#q-sql').addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        previewQuery();
+      }
+    });
+    const confirmDialog = $('#q-confirm-dialog');
+    $('#q-delete').addEventListener('click', () => {
+      if (!queries.editing) return;
+      $('#q-confirm-title').textContent = 'Delete “' + queries.editing.name + '”?';
+      confirmDialog.showModal();
+      $('#q-confirm-cancel').focus();
+    });
+    $('#q-confirm-cancel').addEventListener('click', () => confirmDialog.close());
+    $('#q-confirm-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const q = queries.editing;
+      if (!q) return;
+      try {
+        await busy($('#q-confirm-ok'), () => call('delete_query', { id: q.id }));
+        confirmDialog.close();
+        toast('Deleted “' + q.name + '”');
+        openQuery(null);
+        await loadQueries();
+      } catch (error) {
+        confirmDialog.close();
+        showQueryStatus(error.message, 'err');
+      }
+    });
+  }
+
+  async function showQueries() {
+    // The connection list feeds the editor's choices.
+    await loadConnections(true);
+    const chosen = $('#q-connection').value || (queries.editing && queries.editing.connection);
+    fillConnectionChoices(chosen);
+    await loadQueries();
+  }
+
   // ---- activity ------------------------------------------------------------------------
 
   function resultCell(entry) {
@@ -945,6 +1337,7 @@
     initConnDialog();
     initConfirm();
     initSettings();
+    initQueries();
     const initial = await call('initial_state');
     if (initial.fatal) {
       const fatal = $('#fatal');
@@ -956,13 +1349,16 @@
     renderStatus(initial.status);
     for (const notice of initial.notices) toast(notice, 'err');
     initSystem(initial.version);
-    await Promise.all([loadConnections(), loadLog()]);
+    await Promise.all([loadConnections(), loadLog(), loadQueries(true)]);
+    openQuery(null);
     setInterval(pollStatus, POLL_MS);
     setInterval(() => {
       if (document.hidden) return;
       if (state.view === 'activity') loadLog();
       // Workspace and the API add connections too; keep the list current.
       if (state.view === 'connections') loadConnections(true);
+      // The API and the CLI save queries too.
+      if (state.view === 'queries') loadQueries(true);
     }, POLL_MS);
     document.body.dataset.ready = 'true';
   }

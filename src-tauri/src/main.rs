@@ -11,6 +11,7 @@ mod desktop;
 mod error;
 mod instance;
 mod login;
+mod queries;
 mod settings;
 mod tray;
 mod updates;
@@ -76,6 +77,10 @@ fn main() {
             commands::set_start_on_login,
             commands::check_for_update,
             commands::install_update,
+            queries::list_queries,
+            queries::save_query,
+            queries::delete_query,
+            queries::preview_query,
         ])
         .build(context);
     let app = match app {

@@ -174,6 +174,11 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     assert!(row.contains("OK") && row.contains("API"), "activity row {row:?}");
 
     screenshot(c, shots, "activity.png").await?;
+
+    // 5b. The Queries view: SQL with a parameter, previewed, saved, served to Workspace.
+    eprintln!("window test: step 5b");
+    queries_view(c, port, shots).await?;
+
     // The screenshot for the docs: the server running, ready to paste into Workspace.
     c.find(Locator::Css(".nav-item[data-view=server]")).await?.click().await?;
     wait_for("the Server view", || async { visible(c, "view-server").await.then_some(()) }).await?;
@@ -261,6 +266,156 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     let errors = c.execute("return window.__e2eErrors", vec![]).await?;
     assert_eq!(errors, json!([]), "console errors or warnings in the window");
     std::fs::remove_file(&db)?;
+    Ok(())
+}
+
+/// Writes a saved query with a `{{symbol}}` parameter in the Queries view, previews it (with the
+/// default, with a typed value, with an injection attempt, and with an error shown in place),
+/// saves it as a chart, and checks that Workspace's widgets.json and the widget's endpoint serve
+/// it; then renames it and deletes it, each seen in widgets.json.
+async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult {
+    c.find(Locator::Css(".nav-item[data-view=queries]")).await?.click().await?;
+    wait_for("the Queries view", || async { visible(c, "view-queries").await.then_some(()) }).await?;
+    c.find(Locator::Id("q-new")).await?.click().await?;
+    type_into(c, "q-name", "E2E closing price").await?;
+    wait_for("the connection choices", || async {
+        c.find(Locator::Css("#q-connection option[value='e2e sqlite']")).await.ok().map(|_| ())
+    })
+    .await?;
+    c.find(Locator::Id("q-connection")).await?.select_by_value("e2e sqlite").await?;
+    type_into(c, "q-description", "Closing price of one symbol").await?;
+    type_into(c, "q-sql", "SELECT symbol, close FROM prices WHERE symbol = {{symbol}} ORDER BY symbol")
+        .await?;
+
+    // The parameter row comes from the SQL; its default is what Workspace starts with.
+    c.find(Locator::Id("q-detect")).await?.click().await?;
+    let row = "#q-params tr[data-param-row]:first-child";
+    let name = c.find(Locator::Css(&format!("{row} .p-name"))).await?.prop("value").await?;
+    assert_eq!(name.as_deref(), Some("symbol"), "the parameter row for {{{{symbol}}}}");
+    c.find(Locator::Css(&format!("{row} .p-label"))).await?.send_keys("Symbol").await?;
+    c.find(Locator::Css(&format!("{row} .p-default"))).await?.send_keys("AAPL").await?;
+    c.find(Locator::Css(&format!("{row} .p-options"))).await?.send_keys("AAPL, MSFT").await?;
+
+    let preview = |expect: &'static str| async move {
+        c.find(Locator::Id("q-preview")).await?.click().await?;
+        wait_for(expect, || async {
+            let status = c.find(Locator::Id("q-preview-status")).await.ok()?.text().await.ok()?;
+            let error = c.find(Locator::Id("q-preview-error")).await.ok()?;
+            let failed = error.is_displayed().await.ok()?;
+            if failed {
+                return Some(Err(error.text().await.ok()?));
+            }
+            (status.contains(" · ")).then(|| Ok(status))
+        })
+        .await
+    };
+    let status =
+        preview("the preview with the default").await?.map_err(|e| format!("preview failed: {e}"))?;
+    assert!(status.starts_with("1 row · "), "preview status {status:?}");
+    let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
+    assert!(
+        grid.contains("AAPL") && grid.contains("189.5") && !grid.contains("MSFT"),
+        "preview grid {grid:?}"
+    );
+    let head = c.find(Locator::Id("q-preview-head")).await?.text().await?;
+    assert!(head.contains("symbol") && head.contains("close"), "preview columns {head:?}");
+
+    // A value typed for the preview replaces the default; an injection attempt is only a value.
+    type_into_css(c, &format!("{row} .p-value"), "MSFT").await?;
+    preview("the preview with a value").await?.map_err(|e| format!("preview failed: {e}"))?;
+    let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
+    assert!(grid.contains("MSFT") && !grid.contains("AAPL"), "preview grid {grid:?}");
+    type_into_css(c, &format!("{row} .p-value"), "x' OR '1'='1").await?;
+    let status =
+        preview("the preview of an injection attempt").await?.map_err(|e| format!("preview failed: {e}"))?;
+    assert!(status.starts_with("0 rows · "), "an injection attempt returned rows: {status:?}");
+    c.find(Locator::Css(&format!("{row} .p-value"))).await?.clear().await?;
+
+    // An error shows in place, and the SQL is kept.
+    let good_sql = input_value(c, "q-sql").await?;
+    type_into(c, "q-sql", "SELECT no_such_column FROM prices").await?;
+    let error = preview("the preview error").await?.err().ok_or("a bad column previewed without an error")?;
+    assert!(error.contains("no_such_column"), "preview error {error:?}");
+    type_into(c, "q-sql", &good_sql).await?;
+    preview("the preview after the fix").await?.map_err(|e| format!("preview failed: {e}"))?;
+
+    // Shown as a bar chart of close by symbol.
+    c.find(Locator::Css("#q-display-picker input[value=chart] + span")).await?.click().await?;
+    c.find(Locator::Id("q-chart-type")).await?.select_by_value("bar").await?;
+    type_into(c, "q-chart-x", "symbol").await?;
+    type_into(c, "q-chart-y", "close").await?;
+    type_into(c, "q-category", "E2E").await?;
+    c.find(Locator::Id("q-save")).await?.click().await?;
+    let saved = wait_for("the query to save", || async {
+        let text = c.find(Locator::Id("q-status")).await.ok()?.text().await.ok()?;
+        (!text.is_empty()).then_some(text)
+    })
+    .await?;
+    assert!(saved.starts_with("Saved"), "save said {saved:?}");
+    wait_for("the query in the list", || async {
+        let text = c.find(Locator::Id("q-list")).await.ok()?.text().await.ok()?;
+        text.contains("E2E closing price").then_some(())
+    })
+    .await?;
+    screenshot(c, shots, "queries.png").await?;
+
+    // Workspace sees it: one widget, its parameter an input with the default and the options.
+    let (id, widget) = saved_widget(port, "E2E closing price")?;
+    let params = widget["params"].as_array().ok_or("the widget has no params")?;
+    let symbol = params.iter().find(|p| p["paramName"] == "symbol").ok_or("no symbol param")?;
+    assert_eq!(symbol["value"], "AAPL", "{symbol}");
+    assert_eq!(symbol["label"], "Symbol", "{symbol}");
+    assert_eq!(widget["category"], "E2E", "{widget}");
+    let (status, saved_query) = http(port, "GET", &format!("/api/v1/queries/{id}"), None)?;
+    assert_eq!(status, 200, "{saved_query}");
+    let saved_query: Value = serde_json::from_str(&saved_query)?;
+    assert_eq!(saved_query["parameters"][0]["options"], json!(["AAPL", "MSFT"]), "{saved_query}");
+    assert_eq!(saved_query["display"]["type"], "chart", "{saved_query}");
+    assert_eq!(saved_query["display"]["chart_type"], "bar", "{saved_query}");
+    assert_eq!(saved_query["display"]["y"], json!(["close"]), "{saved_query}");
+    // Its endpoint answers Workspace's request with the value bound.
+    let endpoint = widget["endpoint"].as_str().ok_or("the widget has no endpoint")?;
+    let (status, rows) =
+        http(port, "GET", &format!("/{}?symbol=MSFT", endpoint.trim_start_matches('/')), None)?;
+    assert_eq!(status, 200, "the widget answered {status}: {rows}");
+    assert!(rows.contains("MSFT") && !rows.contains("AAPL"), "the widget answered {rows}");
+
+    // Renamed in the window, renamed in Workspace.
+    type_into(c, "q-name", "E2E close").await?;
+    c.find(Locator::Id("q-save")).await?.click().await?;
+    wait_for("the rename", || async { saved_widget(port, "E2E close").ok().map(|_| ()) }).await?;
+
+    // Deleted in the window, gone from Workspace.
+    c.find(Locator::Id("q-delete")).await?.click().await?;
+    c.find(Locator::Id("q-confirm-ok")).await?.click().await?;
+    wait_for("the widget to go", || async {
+        let (_, body) = http(port, "GET", "/widgets.json", None).ok()?;
+        (!body.contains(&format!("\"dc_saved_query_{id}\""))).then_some(())
+    })
+    .await?;
+    wait_for("the list to empty", || async { visible(c, "q-empty").await.then_some(()) }).await?;
+    Ok(())
+}
+
+/// The saved query named `name` as Workspace's widgets.json shows it: its id and widget.
+fn saved_widget(port: u16, name: &str) -> TestResult<(i64, Value)> {
+    let (status, body) = http(port, "GET", "/widgets.json", None)?;
+    assert_eq!(status, 200, "GET /widgets.json answered {status}: {body}");
+    let widgets: Value = serde_json::from_str(&body)?;
+    let found = widgets
+        .as_object()
+        .ok_or("widgets.json is not an object")?
+        .iter()
+        .find(|(key, w)| key.starts_with("dc_saved_query_") && w["name"] == name)
+        .ok_or_else(|| format!("no widget named {name:?} in widgets.json"))?;
+    let id = found.0.trim_start_matches("dc_saved_query_").parse()?;
+    Ok((id, found.1.clone()))
+}
+
+async fn type_into_css(c: &Client, css: &str, text: &str) -> TestResult {
+    let field = c.find(Locator::Css(css)).await?;
+    field.clear().await?;
+    field.send_keys(text).await?;
     Ok(())
 }
 

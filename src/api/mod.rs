@@ -4,6 +4,7 @@
 //! same core beside it, as docs/architecture.md describes.
 
 mod connections;
+pub mod local;
 mod log;
 mod meta;
 mod query;

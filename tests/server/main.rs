@@ -9,6 +9,7 @@ mod api;
 mod cli;
 mod database_guard;
 mod keyring;
+mod queries_cli;
 mod security;
 mod ssh;
 mod streaming;
