@@ -182,6 +182,8 @@ pub enum OutputFormat {
     Json,
     Csv,
     Ndjson,
+    /// Arrow IPC stream (binary; for pyarrow, polars and friends).
+    Arrow,
 }
 
 impl From<OutputFormat> for connectors::Format {
@@ -190,6 +192,7 @@ impl From<OutputFormat> for connectors::Format {
             OutputFormat::Json => Self::Json,
             OutputFormat::Csv => Self::Csv,
             OutputFormat::Ndjson => Self::Ndjson,
+            OutputFormat::Arrow => Self::Arrow,
         }
     }
 }

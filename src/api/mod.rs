@@ -7,6 +7,7 @@ mod connections;
 mod log;
 mod meta;
 mod query;
+mod query_cache;
 mod saved_queries;
 mod schema;
 
@@ -41,6 +42,7 @@ pub fn router() -> Router<Arc<App>> {
         .routes(routes!(saved_queries::list, saved_queries::create))
         .routes(routes!(saved_queries::get, saved_queries::update, saved_queries::delete))
         .routes(routes!(saved_queries::run))
+        .routes(routes!(query_cache::get, query_cache::put, query_cache::delete))
         .routes(routes!(log::recent))
         .split_for_parts();
     let openapi = Arc::new(openapi);

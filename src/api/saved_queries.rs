@@ -3,8 +3,8 @@
 use super::query::negotiate;
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::execution::{self, QueryInput};
-use crate::http::{stream_response, ApiJson, ApiPath};
+use crate::execution::QueryInput;
+use crate::http::{ApiJson, ApiPath};
 use crate::state::{NewQuery, SavedQuery};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -138,7 +138,7 @@ pub(super) async fn run(
         timeout_ms: options.timeout_ms,
         force_read_only: false,
     };
-    Ok(stream_response(execution::run(&app, input, format, "api").await?))
+    super::query_cache::run(&app, id, &headers, input, format).await
 }
 
 fn validated(app: &App, query: NewQuery) -> Result<NewQuery> {

@@ -88,6 +88,9 @@ const STEPS: &[&str] = &[
     // widgets.json describes saved queries without running them; NULL until learned, and
     // cleared when the query changes.
     "ALTER TABLE queries ADD COLUMN columns TEXT;",
+    // 6 (5 is the saved queries' parameters): the result cache policy of a saved query (JSON
+    // `{ttl_seconds, max_bytes}`, `result_cache.rs`); NULL means not cached.
+    "ALTER TABLE queries ADD COLUMN cache TEXT;",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {
