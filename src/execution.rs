@@ -222,7 +222,7 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
         return first_event(own, Outcome::Shared(run), Some(permit)).await;
     }
     log.task = Some(task.abort_handle());
-    first_event(rx, Outcome::Task(task, probe), Some(permit)).await
+    first_event(rx, Outcome::Task(task, Box::new(probe)), Some(permit)).await
 }
 
 /// Waits for the engine's first event: a whole small result, or the first window of a long one.
@@ -256,7 +256,7 @@ struct ProbeInput {
 
 /// Where a query's end comes from: its own engine task, or a run shared with identical requests.
 enum Outcome {
-    Task(JoinHandle<connectors::Result<()>>, ProbeInput),
+    Task(JoinHandle<connectors::Result<()>>, Box<ProbeInput>),
     Shared(Arc<SharedRun>),
 }
 

@@ -35,7 +35,7 @@ fn python() -> Option<PathBuf> {
 }
 
 /// What pyarrow and polars make of an Arrow stream; asserts polars agrees with pyarrow.
-fn read(python: &Path, dir: &Path, body: &[u8]) -> Value {
+fn read_back(python: &Path, dir: &Path, body: &[u8]) -> Value {
     let file = dir.join("result.arrows");
     std::fs::write(&file, body).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/arrow/read.py");
@@ -94,7 +94,7 @@ async fn sqlite_types_become_arrow_types_read_by_pyarrow_and_polars() {
     let (status, content_type, body) = arrow_query(&s, "v", "select *, 1 + 1 as expr from v").await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     assert_eq!(content_type, ARROW);
-    let read = read(&python, s.dir.path(), &body);
+    let read = read_back(&python, s.dir.path(), &body);
     assert_eq!(
         schema(&read),
         pairs(&[
@@ -143,13 +143,13 @@ async fn a_long_result_streams_in_batches_and_an_empty_one_has_its_schema() {
     let (status, _, body) = arrow_query(&s, "shop", sql).await;
     assert_eq!(status, 200);
     assert!(body.len() > 2 << 20, "longer than the held-back window: {}", body.len());
-    let read = read(&python, s.dir.path(), &body);
+    let read = read_back(&python, s.dir.path(), &body);
     assert_eq!(read["polars_rows"], 200_000);
     assert_eq!(read["rows"][199_999], json!({"x": 200000, "label": "row 200000", "half": 100000.0}));
 
     let (status, _, body) = arrow_query(&s, "shop", "select id, name from items where id < 0").await;
     assert_eq!(status, 200);
-    let read = read(&python, s.dir.path(), &body);
+    let read = read_back(&python, s.dir.path(), &body);
     assert_eq!(read["polars_rows"], 0);
     assert_eq!(read["polars_columns"], json!(["id", "name"]));
 }
@@ -202,7 +202,7 @@ async fn mariadb_types_become_arrow_types() {
     assert_eq!(status, 201, "{created}");
     let (status, _, body) = arrow_query(&s, "m", "SELECT * FROM t ORDER BY id IS NULL").await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let read = read(&python, s.dir.path(), &body);
+    let read = read_back(&python, s.dir.path(), &body);
     assert_eq!(
         schema(&read),
         pairs(&[
@@ -245,7 +245,7 @@ async fn postgres_types_become_arrow_types() {
     assert_eq!(status, 201, "{created}");
     let (status, _, body) = arrow_query(&s, "pg", "SELECT * FROM t").await;
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-    let read = read(&python, s.dir.path(), &body);
+    let read = read_back(&python, s.dir.path(), &body);
     assert_eq!(
         schema(&read),
         pairs(&[

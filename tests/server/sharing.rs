@@ -110,8 +110,7 @@ async fn a_shared_long_result_streams_to_every_caller_and_a_late_caller_runs_its
     // A caller that leaves does not stop the others.
     let leaver = s.client.post(s.at("/api/v1/query")).json(&request).send();
     let stayer = body_of(&s, request.clone());
-    let (left, stayed) = tokio::join!(async { drop(leaver.await.unwrap()) }, stayer);
-    let () = left;
+    let ((), stayed) = tokio::join!(async { drop(leaver.await.unwrap()) }, stayer);
     assert_eq!(stayed, answers[0]);
     // After the result started, an identical request gets its own run with the same answer.
     let again = body_of(&s, request).await;
