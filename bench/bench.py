@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
 """End-to-end benchmark: our server streaming SQL results over HTTP, measured with curl, side by
-side with the databases' own command-line clients on the same data. README.md, "Speed", states
-the targets and the latest figures.
+side with ROAPI 0.12.7 (from PyPI, serving the same SQLite file from its in-memory snapshot) and
+the databases' own command-line clients on the same data. Prints every figure, our ratio to
+each reference, and the SPEC §8 targets as met/MISSED. README.md, "Speed", holds the latest run.
 
     bench/run.sh                # builds the release binary, then runs this
-    bench/bench.py --bin target/release/data-connector [--rows 1000000] [--runs 5] [--skip-mysql]
+    bench/bench.py --bin target/release/data-connector [--rows 1000000] [--runs 5]
+                   [--skip-roapi] [--skip-mysql] [--skip-postgres] [--burst-seconds 5]
 
 Data: the peers' generator (peers.md): `prices(ticker, date, open, high, low, close, volume,
-adj_close)`, 500 tickers x N/500 dates, seed 20240501, indexed by ticker. Every figure is the
-median wall time of `--runs` runs after one warm-up, each run one whole curl (or client) process.
-Peak RSS is the server's VmHWM over the SQLite series, then (reset) over the MariaDB series.
+adj_close)`, 500 tickers x N/500 dates, seed 20240501, indexed by ticker; copied into MariaDB and
+PostgreSQL databases `dc_bench` for their series. Every figure is the median wall time of
+`--runs` runs (20 for the 10k queries) after one warm-up, each run one whole curl (or client)
+process. Both servers get the same SQLite series in the same order (10k fresh, 1M JSON, 1M
+Arrow, 10k right after the big results, 1M CSV), one server alive at a time. Peak RSS is each
+server's VmHWM over a series (reset between series). The burst is 64 keep-alive clients each
+sending its next small query as soon as the last is answered. A full run takes about 5 minutes;
+ROAPI's venv is made once under --data (pip, bounded to 10 minutes).
 """
 
 import argparse
@@ -27,7 +34,10 @@ from datetime import date, timedelta
 
 SEED = 20240501
 TICKERS = 500
-TARGETS = {"sqlite_1m_s": 0.75, "sqlite_10k_ms": 35.0, "rss_mib": 32.0, "mysql_1m_s": 1.3}
+ROAPI_VERSION = "0.12.7"
+# SPEC §8, wave 2: our time over the reference's, measured in the same run (rss in MiB).
+TARGETS = {"sqlite_1m_vs_roapi": 0.75, "sqlite_10k_vs_roapi": 1.1, "arrow_vs_roapi": 2.0, "cli_ratio": 0.65,
+           "rss_mib": 32.0}
 
 
 def generate(path, rows):
@@ -138,13 +148,127 @@ def load_mysql(db_path, rows):
     os.unlink(tsv.name)
 
 
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def roapi_binary(data):
+    """ROAPI 0.12.7 from PyPI in a venv of its own under the data folder (made once, bounded)."""
+    venv = os.path.join(data, "roapi-venv")
+    binary = os.path.join(venv, "bin", "roapi")
+    if not os.path.exists(binary):
+        print(f"installing roapi=={ROAPI_VERSION} into {venv} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True, timeout=120)
+        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", f"roapi=={ROAPI_VERSION}"],
+                       check=True, timeout=600)
+    return binary
+
+
+def start_roapi(binary, db):
+    """ROAPI serving the same file; its pgwire and FlightSQL listeners get free ports so they
+    never collide with a PostgreSQL on 5432. It copies the table into memory before answering."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "-a", f"127.0.0.1:{port}", "-p", f"127.0.0.1:{free_port()}",
+         "--addr-flight-sql", f"127.0.0.1:{free_port()}", "-t", f"prices=sqlite://{db}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/tables/prices?limit=1", timeout=5):
+                return proc, url
+        except OSError:
+            if proc.poll() is not None:
+                sys.exit("roapi exited during start-up")
+            time.sleep(0.2)
+    proc.kill()
+    sys.exit("roapi did not load the table within 120 s")
+
+
+def roapi_query(url, sql, runs, accept="application/json"):
+    cmd = ["curl", "-sS", "--fail", "-X", "POST", "-H", f"accept: {accept}", "--data", sql, f"{url}/api/sql"]
+    return timed(cmd, runs)
+
+
+def load_postgres(db_path, rows):
+    """Copies the SQLite data into PostgreSQL database dc_bench (COPY from a TSV)."""
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+    have = subprocess.run(psql + ["-d", "dc_bench", "-Atc", "SELECT count(*) FROM prices"],
+                          capture_output=True, text=True)
+    if have.returncode == 0 and have.stdout.strip() == str(rows):
+        return
+    subprocess.run(psql + ["-c", "DROP DATABASE IF EXISTS dc_bench", "-c", "CREATE DATABASE dc_bench"], check=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as tsv:
+        for row in sqlite3.connect(db_path).execute("SELECT * FROM prices"):
+            tsv.write("\t".join(map(str, row)) + "\n")
+    subprocess.run(psql + ["-d", "dc_bench", "-c",
+        "CREATE TABLE prices (ticker VARCHAR(8), date DATE, open DOUBLE PRECISION, high DOUBLE PRECISION, "
+        "low DOUBLE PRECISION, close DOUBLE PRECISION, volume BIGINT, adj_close DOUBLE PRECISION)",
+        "-c", f"\\copy prices FROM '{tsv.name}'", "-c", "CREATE INDEX ON prices (ticker)"], check=True)
+    os.unlink(tsv.name)
+
+
+async def burst_client(host, port, request, stop_at, latencies, failures):
+    import asyncio
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.monotonic() < stop_at:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = head.split(b" ", 2)[1]
+            length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), None)
+            if length is None:
+                # Chunked: read to the terminating chunk.
+                await reader.readuntil(b"0\r\n\r\n")
+            else:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if not status.startswith(b"2"):
+                failures.append(status)
+    finally:
+        writer.close()
+
+
+def burst(url, connection, sql, clients, seconds):
+    """`clients` keep-alive connections, each sending its next query as soon as the last is
+    answered (a Workspace dashboard's burst, as in tests/hardening/load.rs)."""
+    import asyncio
+    host, port = url.removeprefix("http://").split(":")
+    body = json.dumps({"connection": connection, "sql": sql}).encode()
+    request = (f"POST /api/v1/query HTTP/1.1\r\nHost: {host}:{port}\r\ncontent-type: application/json\r\n"
+               f"content-length: {len(body)}\r\n\r\n").encode() + body
+    latencies, failures = [], []
+
+    async def run():
+        stop_at = time.monotonic() + seconds
+        await asyncio.gather(*(burst_client(host, int(port), request, stop_at, latencies, failures)
+                               for _ in range(clients)))
+
+    started = time.perf_counter()
+    asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+    return {"answers_per_s": len(latencies) / elapsed, "p50_ms": pick(0.5), "p99_ms": pick(0.99),
+            "non_2xx": len(failures)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default="target/release/data-connector")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--data", default=os.path.join(tempfile.gettempdir(), "dc-bench"))
+    parser.add_argument("--skip-roapi", action="store_true", help="leave out ROAPI (no venv is made)")
     parser.add_argument("--skip-mysql", action="store_true", help="leave out the MariaDB series")
+    parser.add_argument("--skip-postgres", action="store_true", help="leave out the PostgreSQL series")
+    parser.add_argument("--burst-seconds", type=int, default=5)
     args = parser.parse_args()
 
     os.makedirs(args.data, exist_ok=True)
@@ -164,59 +288,104 @@ def main():
     all_sql = "SELECT * FROM prices"
     ten_k_sql = "SELECT * FROM prices WHERE ticker BETWEEN 'T0001' AND 'T0005'"
     ten_k_rows = 5 * (args.rows // TICKERS)
+    small_runs = max(args.runs, 20)
+    ours, roapi = "data-connector", f"ROAPI {ROAPI_VERSION}"
+    arrow = "application/vnd.apache.arrow.stream"
+    rss, bursts = {}, {}
 
+    # Both servers get the same series in the same order, one server alive at a time:
+    # 10k fresh, 1M JSON, 1M Arrow, then 10k again right after the big results.
     with tempfile.TemporaryDirectory() as data_dir:
         server, url = start_server(args.bin, data_dir)
         try:
             post(url, "/api/v1/connections", {"name": "bench", "kind": "sqlite", "path": db})
-            # Small queries first: right after a few GB have streamed through the machine, every
-            # process on it (not just this server) answers them ~20% slower for a while.
-            record("sqlite 10K", "data-connector (HTTP, JSON)", ten_k_rows,
-                   curl_query(url, "bench", ten_k_sql, args.rows, max(args.runs, 20)))
-            record("sqlite ALL", "data-connector (HTTP, JSON)", args.rows,
-                   curl_query(url, "bench", all_sql, args.rows, args.runs))
-            record("sqlite ALL", "data-connector (HTTP, CSV)", args.rows,
+            record("sqlite 10K fresh", ours, ten_k_rows, curl_query(url, "bench", ten_k_sql, args.rows, small_runs))
+            record("sqlite ALL JSON", ours, args.rows, curl_query(url, "bench", all_sql, args.rows, args.runs))
+            record("sqlite ALL Arrow", ours, args.rows,
+                   curl_query(url, "bench", all_sql, args.rows, args.runs, arrow))
+            record("sqlite 10K after 1M", ours, ten_k_rows,
+                   curl_query(url, "bench", ten_k_sql, args.rows, small_runs))
+            record("sqlite ALL CSV", ours, args.rows,
                    curl_query(url, "bench", all_sql, args.rows, args.runs, "text/csv"))
-            rss = {"SQLite": peak_rss_mib(server.pid)}
+            rss["data-connector, SQLite series"] = peak_rss_mib(server.pid)
+            bursts["data-connector, 64 clients, SQLite 10 rows"] = burst(
+                url, "bench", "SELECT * FROM prices WHERE ticker = 'T0001' LIMIT 10", 64, args.burst_seconds)
             if not args.skip_mysql:
                 reset_peak_rss(server.pid)
                 load_mysql(db, args.rows)
                 post(url, "/api/v1/connections", {"name": "mariadb", "kind": "mysql", "host": "127.0.0.1",
                                                   "user": "root", "database": "dc_bench", "tls": "disable"})
-                record("mysql ALL", "data-connector (HTTP, JSON)", args.rows,
-                       curl_query(url, "mariadb", all_sql, args.rows, args.runs))
-                rss["MariaDB"] = peak_rss_mib(server.pid)
+                record("mysql ALL JSON", ours, args.rows, curl_query(url, "mariadb", all_sql, args.rows, args.runs))
+                rss["data-connector, MariaDB series"] = peak_rss_mib(server.pid)
+            if not args.skip_postgres:
+                reset_peak_rss(server.pid)
+                load_postgres(db, args.rows)
+                post(url, "/api/v1/connections", {"name": "pg", "kind": "postgres", "host": "127.0.0.1",
+                                                  "user": "postgres", "database": "dc_bench", "tls": "disable"})
+                record("postgres ALL JSON", ours, args.rows, curl_query(url, "pg", all_sql, args.rows, args.runs))
+                rss["data-connector, PostgreSQL series"] = peak_rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait()
 
-    record("sqlite 10K", "sqlite3 -json (no HTTP)", ten_k_rows,
-           timed(["sqlite3", "-json", db, ten_k_sql], max(args.runs, 20)))
-    record("sqlite ALL", "sqlite3 -json (no HTTP)", args.rows, timed(["sqlite3", "-json", db, all_sql], args.runs))
+    if not args.skip_roapi:
+        proc, url = start_roapi(roapi_binary(args.data), db)
+        try:
+            record("sqlite 10K fresh", roapi, ten_k_rows, roapi_query(url, ten_k_sql, small_runs))
+            record("sqlite ALL JSON", roapi, args.rows, roapi_query(url, all_sql, args.runs))
+            record("sqlite ALL Arrow", roapi, args.rows, roapi_query(url, all_sql, args.runs, arrow))
+            record("sqlite 10K after 1M", roapi, ten_k_rows, roapi_query(url, ten_k_sql, small_runs))
+            record("sqlite ALL CSV", roapi, args.rows, roapi_query(url, all_sql, args.runs, "application/csv"))
+            rss["ROAPI, SQLite series"] = peak_rss_mib(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+    record("sqlite 10K fresh", "sqlite3 -json", ten_k_rows, timed(["sqlite3", "-json", db, ten_k_sql], small_runs))
+    record("sqlite ALL JSON", "sqlite3 -json", args.rows, timed(["sqlite3", "-json", db, all_sql], args.runs))
     if not args.skip_mysql:
-        record("mysql ALL", "mariadb --batch --quick (TSV)", args.rows,
+        record("mysql ALL JSON", "mariadb --batch --quick (TSV)", args.rows,
                timed(["mariadb", "-h", "127.0.0.1", "-u", "root", "--batch", "--quick", "-e",
                       "SELECT * FROM dc_bench.prices"], args.runs))
+    if not args.skip_postgres:
+        record("postgres ALL JSON", "psql --csv", args.rows,
+               timed(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "dc_bench", "--csv", "-c", all_sql],
+                     args.runs))
 
-    print(f"| case | tool | rows | median s (min-max) | rows/s | bytes |")
-    print(f"|---|---|---|---|---|---|")
+    print("| case | tool | rows | median s (min-max) | rows/s | bytes | ratio ours/this |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
+        mine = next((o for o in results if o["case"] == r["case"] and o["tool"] == ours), None)
+        ratio = f"{mine['median_s'] / r['median_s']:.2f}" if mine and r is not mine else ""
         print(f"| {r['case']} | {r['tool']} | {r['rows']:,} | {r['median_s']:.3f} ({r['min_s']:.3f}-{r['max_s']:.3f}) "
-              f"| {r['rows_per_s'] / 1e6:.2f}M | {r['bytes']:,} |")
-    for engine, mib in rss.items():
-        print(f"\nserver peak RSS during the {engine} series (VmHWM): {mib:.1f} MiB")
+              f"| {r['rows_per_s'] / 1e6:.2f}M | {r['bytes']:,} | {ratio} |")
+    print()
+    for what, mib in rss.items():
+        print(f"peak RSS (VmHWM), {what}: {mib:.1f} MiB")
+    for what, b in bursts.items():
+        print(f"burst, {what}: {b['answers_per_s']:.0f} answers/s, p50 {b['p50_ms']:.1f} ms, "
+              f"p99 {b['p99_ms']:.1f} ms, non-2xx {b['non_2xx']}")
 
-    def ours(case):
-        return next(r for r in results if r["case"] == case and r["tool"] == "data-connector (HTTP, JSON)")
+    def median(case, tool):
+        return next((r["median_s"] for r in results if r["case"] == case and r["tool"] == tool), None)
 
-    checks = [("1M SQLite rows", ours("sqlite ALL")["median_s"], TARGETS["sqlite_1m_s"], "s"),
-              ("10k SQLite rows", ours("sqlite 10K")["median_s"] * 1000, TARGETS["sqlite_10k_ms"], "ms"),
-              ("server peak RSS, SQLite series", rss["SQLite"], TARGETS["rss_mib"], "MiB")]
-    if not args.skip_mysql:
-        checks.append(("1M MariaDB rows", ours("mysql ALL")["median_s"], TARGETS["mysql_1m_s"], "s"))
+    checks = []
+
+    def ratio_check(name, case, other, limit):
+        theirs, mine = median(case, other), median(case, ours)
+        if theirs and mine:
+            checks.append((name, mine / theirs, limit, "×"))
+
+    ratio_check("1M SQLite rows, JSON vs ROAPI", "sqlite ALL JSON", roapi, TARGETS["sqlite_1m_vs_roapi"])
+    ratio_check("10k SQLite rows after 1M vs ROAPI", "sqlite 10K after 1M", roapi, TARGETS["sqlite_10k_vs_roapi"])
+    ratio_check("1M SQLite rows, Arrow vs ROAPI", "sqlite ALL Arrow", roapi, TARGETS["arrow_vs_roapi"])
+    ratio_check("1M MariaDB rows vs mariadb CLI", "mysql ALL JSON", "mariadb --batch --quick (TSV)",
+                TARGETS["cli_ratio"])
+    ratio_check("1M PostgreSQL rows vs psql --csv", "postgres ALL JSON", "psql --csv", TARGETS["cli_ratio"])
+    checks.append(("peak RSS, SQLite series", rss["data-connector, SQLite series"], TARGETS["rss_mib"], "MiB"))
     print("\n| target | measured | limit | |\n|---|---|---|---|")
     for name, value, limit, unit in checks:
-        print(f"| {name} | {value:.3f} {unit} | {limit} {unit} | {'met' if value <= limit else 'MISSED'} |")
+        print(f"| {name} | {value:.2f} {unit} | {limit} {unit} | {'met' if value <= limit else 'MISSED'} |")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,9 @@ tests/fixtures/fakesnow/start.sh setup
 say "MCP Python SDK (the client tests/mcp drives)"
 tests/mcp/setup.sh
 
+say "pyarrow and polars (read the Arrow streams in tests/server/arrow.rs)"
+tests/arrow/setup.sh
+
 say "format and lints"
 cargo fmt --all -- --check
 cargo clippy "${workspace[@]}" --all-targets --locked -- -D warnings

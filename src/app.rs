@@ -19,6 +19,10 @@ pub struct App {
     pub(crate) engines: Mutex<HashMap<String, Arc<Connected>>>,
     /// Query slots per connection and for the server, and connections failing right now.
     pub admission: Admission,
+    /// Reads in flight that identical requests may join (`execution::Sharing`).
+    pub sharing: crate::execution::Sharing,
+    /// Saved queries' kept results (`result_cache`).
+    pub results: Arc<crate::result_cache::ResultCache>,
     pub started: Instant,
 }
 
@@ -51,6 +55,8 @@ impl App {
             secrets,
             engines: Mutex::new(HashMap::new()),
             admission,
+            sharing: crate::execution::Sharing::default(),
+            results: Arc::default(),
             started: Instant::now(),
         }))
     }

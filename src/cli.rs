@@ -188,6 +188,8 @@ pub enum OutputFormat {
     Json,
     Csv,
     Ndjson,
+    /// Arrow IPC stream (binary; for pyarrow, polars and friends).
+    Arrow,
 }
 
 impl From<OutputFormat> for connectors::Format {
@@ -196,6 +198,7 @@ impl From<OutputFormat> for connectors::Format {
             OutputFormat::Json => Self::Json,
             OutputFormat::Csv => Self::Csv,
             OutputFormat::Ndjson => Self::Ndjson,
+            OutputFormat::Arrow => Self::Arrow,
         }
     }
 }

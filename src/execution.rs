@@ -8,9 +8,11 @@ use crate::connections;
 use crate::error::{Error, Result};
 use crate::state::{now, LogEntry};
 use bytes::Bytes;
+use connectors::sink::CHANNEL_CHUNKS;
 use connectors::statement::{self, CheckedStatement};
 use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
 use futures::Stream;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -130,13 +132,18 @@ async fn run_checked(
         Err(e) => Err(e),
     };
     match started {
-        Ok(started) => Ok(QueryOutput {
-            format,
-            columns: started.columns,
-            truncated: started.truncated,
-            row_limit,
-            body: started.pending.into_body(log),
-        }),
+        Ok(started) => {
+            if let PendingStream::Complete(..) = started.pending {
+                log.finish(started.rows, started.truncated);
+            }
+            Ok(QueryOutput {
+                format,
+                columns: started.columns,
+                truncated: started.truncated,
+                row_limit,
+                body: started.pending.into_body(log),
+            })
+        }
         Err(e) => {
             let e = explain_safe_method(e);
             log.fail(&e);
@@ -162,6 +169,8 @@ fn explain_safe_method(error: Error) -> Error {
 struct Started {
     columns: Arc<[Column]>,
     truncated: Truncation,
+    /// The row count of a whole (`Complete`) result.
+    rows: u64,
     pending: PendingStream,
 }
 
@@ -181,6 +190,11 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
             limits.max_timeout.as_millis()
         )));
     }
+    let key = ShareKey::new(&input, format, row_limit, timeout);
+    // A joiner takes no query slot: it adds no work for the database.
+    if let Some((rx, run)) = app.sharing.join(&key) {
+        return first_event(rx, Outcome::Shared(run), None).await;
+    }
     let permit = app.admission.enter(&input.connection).await?;
     let connected = connections::engine(app, &input.connection).await?;
     let access = statement::Access::of(connected.read_only, input.force_read_only);
@@ -193,27 +207,240 @@ async fn start(app: &Arc<App>, input: QueryInput, format: Format, log: &mut LogG
         force_read_only: input.force_read_only,
     };
     let options = SinkOptions::new(format, row_limit).with_caps(limits.max_value_bytes, limits.max_row_bytes);
-    let (sink, mut rx) = ResultSink::new(options);
+    let (sink, rx) = ResultSink::new(options);
     let engine = connected.engine.clone();
     let task_query = query.clone();
     let task: JoinHandle<connectors::Result<()>> =
         tokio::spawn(async move { engine.query(task_query, sink).await });
+    let probe = ProbeInput { engine: connected.engine.clone(), checked, query, limit: row_limit };
+    // Only reads are shared: two identical writes must both run.
+    if connected.read_only || input.force_read_only {
+        let run = Arc::new(SharedRun::new(probe));
+        let own = run.subscribe();
+        app.sharing.insert(key.clone(), run.clone());
+        tokio::spawn(fan_out(app.clone(), key, run.clone(), rx, task));
+        return first_event(own, Outcome::Shared(run), Some(permit)).await;
+    }
     log.task = Some(task.abort_handle());
+    first_event(rx, Outcome::Task(task, Box::new(probe)), Some(permit)).await
+}
 
+/// Waits for the engine's first event: a whole small result, or the first window of a long one.
+async fn first_event(
+    mut rx: mpsc::Receiver<StreamEvent>,
+    outcome: Outcome,
+    permit: Option<Slot>,
+) -> Result<Started> {
     match rx.recv().await {
         Some(StreamEvent::Complete { columns, body, rows, truncated }) => {
             let truncated = if truncated { Truncation::Yes } else { Truncation::No };
-            log.finish(rows, truncated);
-            Ok(Started { columns, truncated, pending: PendingStream::Complete(body, permit) })
+            Ok(Started { columns, truncated, rows, pending: PendingStream::Complete(body, permit) })
         }
         Some(StreamEvent::Started { columns, first }) => {
-            let truncated = probe(&*connected.engine, &checked, &query, row_limit).await;
-            let pending = PendingStream::Streaming { first, rx, task, permit, truncated };
-            Ok(Started { columns, truncated, pending })
+            let truncated = outcome.truncation().await;
+            let pending = PendingStream::Streaming { first, rx, outcome, permit, truncated };
+            Ok(Started { columns, truncated, rows: 0, pending })
         }
         Some(_) => Err(Error::Internal("the engine sent rows out of order".into())),
-        None => Err(engine_error(task).await),
+        None => Err(outcome.error().await),
     }
+}
+
+/// What settling `X-Truncated` needs (`probe`).
+struct ProbeInput {
+    engine: Arc<dyn connectors::Engine>,
+    checked: CheckedStatement,
+    query: Query,
+    limit: u64,
+}
+
+/// Where a query's end comes from: its own engine task, or a run shared with identical requests.
+enum Outcome {
+    Task(JoinHandle<connectors::Result<()>>, Box<ProbeInput>),
+    Shared(Arc<SharedRun>),
+}
+
+impl Outcome {
+    async fn truncation(&self) -> Truncation {
+        match self {
+            Self::Task(_, p) => probe(&*p.engine, &p.checked, &p.query, p.limit).await,
+            Self::Shared(run) => {
+                let p = &run.probe;
+                *run.truncation.get_or_init(|| probe(&*p.engine, &p.checked, &p.query, p.limit)).await
+            }
+        }
+    }
+
+    /// Why the result ended without finishing.
+    async fn error(self) -> Error {
+        match self {
+            Self::Task(task, _) => engine_error(task).await,
+            Self::Shared(run) => match run.error.get() {
+                Some(e) => Error::Connector(e.clone()),
+                None => Error::Internal("the query ended without a result".into()),
+            },
+        }
+    }
+}
+
+/// Identical requests that arrive while a read is running share it (Workspace retries, two
+/// widgets on one query): same connection, SQL, parameters, limit, timeout, format and
+/// read-only mode. A request may join until the run's first event (the whole small result, or
+/// the first window of a long one) is handed out; after that it starts its own execution, so
+/// no caller ever gets a result that began before it asked.
+#[derive(Default)]
+pub struct Sharing {
+    runs: std::sync::Mutex<HashMap<ShareKey, Arc<SharedRun>>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct ShareKey {
+    connection: String,
+    sql: String,
+    params: String,
+    limit: u64,
+    timeout: Duration,
+    format: &'static str,
+    force_read_only: bool,
+}
+
+impl ShareKey {
+    fn new(input: &QueryInput, format: Format, limit: u64, timeout: Duration) -> Self {
+        Self {
+            connection: input.connection.clone(),
+            sql: input.sql.clone(),
+            // Debug keeps every digit and the variant (a text "1" is not the number 1).
+            params: format!("{:?}", input.params),
+            limit,
+            timeout,
+            format: format.content_type(),
+            force_read_only: input.force_read_only,
+        }
+    }
+}
+
+impl Sharing {
+    fn runs(&self) -> std::sync::MutexGuard<'_, HashMap<ShareKey, Arc<SharedRun>>> {
+        self.runs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A receiver on the identical run still open to joiners, if there is one.
+    fn join(&self, key: &ShareKey) -> Option<(mpsc::Receiver<StreamEvent>, Arc<SharedRun>)> {
+        let run = self.runs().get(key).cloned()?;
+        let mut joiners = run.joiners();
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        joiners.as_mut()?.push(tx);
+        drop(joiners);
+        Some((rx, run))
+    }
+
+    fn insert(&self, key: ShareKey, run: Arc<SharedRun>) {
+        self.runs().insert(key, run);
+    }
+
+    fn remove(&self, key: &ShareKey, run: &Arc<SharedRun>) {
+        let mut runs = self.runs();
+        if runs.get(key).is_some_and(|r| Arc::ptr_eq(r, run)) {
+            runs.remove(key);
+        }
+    }
+
+    /// Runs in flight that identical requests may still join.
+    pub fn open_runs(&self) -> usize {
+        self.runs().len()
+    }
+}
+
+pub(crate) struct SharedRun {
+    /// Callers' channels until the first event goes out; `None` after (no more joiners).
+    joiners: std::sync::Mutex<Option<Vec<mpsc::Sender<StreamEvent>>>>,
+    /// The engine's error, set before the callers' channels close.
+    error: std::sync::OnceLock<ConnectorError>,
+    truncation: tokio::sync::OnceCell<Truncation>,
+    probe: ProbeInput,
+}
+
+impl SharedRun {
+    fn new(probe: ProbeInput) -> Self {
+        Self {
+            joiners: std::sync::Mutex::new(Some(Vec::new())),
+            error: std::sync::OnceLock::new(),
+            truncation: tokio::sync::OnceCell::new(),
+            probe,
+        }
+    }
+
+    fn joiners(&self) -> std::sync::MutexGuard<'_, Option<Vec<mpsc::Sender<StreamEvent>>>> {
+        self.joiners.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn subscribe(&self) -> mpsc::Receiver<StreamEvent> {
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        if let Some(joiners) = self.joiners().as_mut() {
+            joiners.push(tx);
+        }
+        rx
+    }
+
+    /// Whether every caller has gone before the first event.
+    fn abandoned(&self) -> bool {
+        self.joiners().as_ref().is_some_and(|j| j.iter().all(mpsc::Sender::is_closed))
+    }
+}
+
+/// How often a shared run still waiting for its first event checks that someone still wants it.
+const ABANDON_POLL: Duration = Duration::from_millis(100);
+
+/// Hands every event of the engine to every caller of a shared run, at the pace of the slowest
+/// (the channels are bounded, so memory stays flat). Joining closes at the first event. When
+/// every caller has gone the engine is stopped, as a lone caller's disconnect stops it.
+async fn fan_out(
+    app: Arc<App>,
+    key: ShareKey,
+    run: Arc<SharedRun>,
+    mut engine: mpsc::Receiver<StreamEvent>,
+    task: JoinHandle<connectors::Result<()>>,
+) {
+    let mut callers: Option<Vec<mpsc::Sender<StreamEvent>>> = None;
+    loop {
+        let event = tokio::select! {
+            event = engine.recv() => event,
+            () = tokio::time::sleep(ABANDON_POLL), if callers.is_none() => {
+                if run.abandoned() {
+                    app.sharing.remove(&key, &run);
+                    task.abort();
+                    return;
+                }
+                continue;
+            }
+        };
+        if callers.is_none() {
+            app.sharing.remove(&key, &run);
+            callers = Some(run.joiners().take().unwrap_or_default());
+        }
+        let (Some(event), Some(targets)) = (event, callers.as_mut()) else { break };
+        let mut alive = Vec::with_capacity(targets.len());
+        for caller in targets.drain(..) {
+            if caller.send(event.clone()).await.is_ok() {
+                alive.push(caller);
+            }
+        }
+        if alive.is_empty() {
+            // Dropping the engine's receiver stops it at its next row.
+            task.abort();
+            return;
+        }
+        *targets = alive;
+    }
+    let error = match task.await {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e),
+        Err(e) => Some(ConnectorError::internal(format!("the query task failed: {e}"))),
+    };
+    if let Some(error) = error {
+        let _ = run.error.set(error);
+    }
+    drop(callers);
 }
 
 /// Settles `X-Truncated` for a result longer than the held-back window.
@@ -243,12 +470,13 @@ async fn engine_error(task: JoinHandle<connectors::Result<()>>) -> Error {
 }
 
 enum PendingStream {
-    Complete(Vec<Bytes>, Slot),
+    Complete(Vec<Bytes>, Option<Slot>),
     Streaming {
         first: Vec<Bytes>,
         rx: mpsc::Receiver<StreamEvent>,
-        task: JoinHandle<connectors::Result<()>>,
-        permit: Slot,
+        outcome: Outcome,
+        /// `None` for a caller that joined a shared run.
+        permit: Option<Slot>,
         truncated: Truncation,
     },
 }
@@ -261,8 +489,9 @@ impl PendingStream {
                 drop(log);
                 Box::pin(futures::stream::iter(body.into_iter().map(Ok)))
             }
-            Self::Streaming { first, rx, task, permit, truncated } => {
-                let state = StreamState { rx: Some(rx), task: Some(task), log, _permit: permit, truncated };
+            Self::Streaming { first, rx, outcome, permit, truncated } => {
+                let state =
+                    StreamState { rx: Some(rx), outcome: Some(outcome), log, _permit: permit, truncated };
                 let head = futures::stream::iter(first.into_iter().map(Ok));
                 let tail = futures::stream::unfold(state, |mut state| async move {
                     let chunk = state.next().await?;
@@ -276,9 +505,9 @@ impl PendingStream {
 
 struct StreamState {
     rx: Option<mpsc::Receiver<StreamEvent>>,
-    task: Option<JoinHandle<connectors::Result<()>>>,
+    outcome: Option<Outcome>,
     log: LogGuard,
-    _permit: Slot,
+    _permit: Option<Slot>,
     truncated: Truncation,
 }
 
@@ -295,8 +524,8 @@ impl StreamState {
             Some(_) => Some(Err(self.abort(Error::Internal("the engine sent rows out of order".into())))),
             None => {
                 self.rx = None;
-                let error = match self.task.take() {
-                    Some(task) => engine_error(task).await,
+                let error = match self.outcome.take() {
+                    Some(outcome) => outcome.error().await,
                     None => Error::Internal("the query ended early".into()),
                 };
                 Some(Err(self.abort(error)))

@@ -23,6 +23,7 @@ pub mod execution;
 pub mod http;
 pub mod mcp;
 pub mod native_connector;
+pub mod result_cache;
 pub mod rowmodel;
 pub mod secrets;
 pub mod security;

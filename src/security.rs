@@ -234,6 +234,7 @@ pub fn cors(guard: &Guard) -> CorsLayer {
         .expose_headers([
             header::HeaderName::from_static("x-truncated"),
             header::HeaderName::from_static("x-row-limit"),
+            header::HeaderName::from_static("x-cache"),
             // A browser MCP client (Workspace's Copilot) must read the session it was given.
             header::HeaderName::from_static("mcp-session-id"),
             header::HeaderName::from_static("mcp-protocol-version"),

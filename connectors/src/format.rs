@@ -2,7 +2,9 @@
 //! docs/type-mapping.md are implemented once: integers beyond ±(2^53−1) become strings, NaN/±Inf
 //! become null, decimals keep their digits, binary becomes base64, keys follow column order.
 
+use crate::arrow_stream::ArrowEncoder;
 use crate::cell::{Cell, Column};
+use crate::error::ConnectorError;
 use base64::Engine as _;
 
 /// The largest integer a JavaScript number holds exactly.
@@ -16,6 +18,8 @@ pub enum Format {
     Ndjson,
     /// RFC 4180 CSV with a header line.
     Csv,
+    /// Arrow IPC stream: typed columns in record batches (`arrow_stream.rs`).
+    Arrow,
 }
 
 impl Format {
@@ -24,6 +28,7 @@ impl Format {
             Self::Json => "application/json",
             Self::Ndjson => "application/x-ndjson",
             Self::Csv => "text/csv; charset=utf-8",
+            Self::Arrow => "application/vnd.apache.arrow.stream",
         }
     }
 }
@@ -35,11 +40,19 @@ pub struct Encoder {
     keys: Vec<Vec<u8>>,
     column: usize,
     rows: u64,
+    /// Set by `begin` for `Format::Arrow`.
+    arrow: Option<Box<ArrowEncoder>>,
 }
 
 impl Encoder {
     pub fn new(format: Format) -> Self {
-        Self { format, keys: Vec::new(), column: 0, rows: 0 }
+        Self { format, keys: Vec::new(), column: 0, rows: 0, arrow: None }
+    }
+
+    /// A value the format cannot hold (an Arrow column's type is fixed by its first values);
+    /// the sink fails the query with it at the end of the row.
+    pub fn take_error(&mut self) -> Option<ConnectorError> {
+        self.arrow.as_mut().and_then(|a| a.take_error())
     }
 
     pub fn format(&self) -> Format {
@@ -60,6 +73,7 @@ impl Encoder {
         match self.format {
             Format::Json => out.push(b'['),
             Format::Ndjson => {}
+            Format::Arrow => self.arrow = Some(Box::new(ArrowEncoder::new(columns))),
             Format::Csv => {
                 for (i, c) in columns.iter().enumerate() {
                     if i > 0 {
@@ -83,6 +97,11 @@ impl Encoder {
             }
             Format::Ndjson => out.push(b'{'),
             Format::Csv => {}
+            Format::Arrow => {
+                if let Some(arrow) = self.arrow.as_mut() {
+                    arrow.begin_row();
+                }
+            }
         }
     }
 
@@ -105,6 +124,11 @@ impl Encoder {
                 }
                 write_csv_value(cell, out);
             }
+            Format::Arrow => {
+                if let Some(arrow) = self.arrow.as_mut() {
+                    arrow.cell(cell);
+                }
+            }
         }
     }
 
@@ -114,12 +138,23 @@ impl Encoder {
             Format::Json => out.push(b'}'),
             Format::Ndjson => out.extend_from_slice(b"}\n"),
             Format::Csv => out.push(b'\n'),
+            Format::Arrow => {
+                if let Some(arrow) = self.arrow.as_mut() {
+                    arrow.end_row(out);
+                }
+            }
         }
     }
 
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.format == Format::Json {
-            out.push(b']');
+        match self.format {
+            Format::Json => out.push(b']'),
+            Format::Arrow => {
+                if let Some(arrow) = self.arrow.as_mut() {
+                    arrow.finish(out);
+                }
+            }
+            Format::Ndjson | Format::Csv => {}
         }
     }
 }

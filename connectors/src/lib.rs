@@ -5,6 +5,7 @@
 
 #![warn(unreachable_pub)]
 
+mod arrow_stream;
 pub mod cell;
 pub mod dialect;
 pub mod error;

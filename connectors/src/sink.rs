@@ -24,7 +24,7 @@ pub const DEFAULT_CHUNK: usize = 64 << 10;
 /// producer/consumer hand-offs.
 pub const CHANNEL_CHUNKS: usize = 64;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum StreamEvent {
     /// The whole result fit in the window.
     Complete {
@@ -239,14 +239,14 @@ impl ResultSink {
     /// Completes the result from a blocking thread. An engine that fails simply drops the sink
     /// without finishing; the receiver then sees the channel close and asks for the error.
     pub fn finish_blocking(mut self) -> Result<()> {
-        for event in self.final_events() {
+        for event in self.final_events()? {
             self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
         }
         Ok(())
     }
 
     pub async fn finish(mut self) -> Result<()> {
-        for event in self.final_events() {
+        for event in self.final_events()? {
             self.tx.send(event).await.map_err(|_| ConnectorError::cancelled())?;
         }
         Ok(())
@@ -254,6 +254,9 @@ impl ResultSink {
 
     fn close_row(&mut self) -> Result<()> {
         self.encoder.end_row(&mut self.buf);
+        if let Some(error) = self.encoder.take_error() {
+            return Err(error);
+        }
         self.rows += 1;
         // An atomic load: cheap enough per row, and it stops work the client no longer wants
         // even while the result is still inside the held-back window.
@@ -286,20 +289,23 @@ impl ResultSink {
         Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(capacity)))
     }
 
-    fn final_events(&mut self) -> Vec<StreamEvent> {
+    fn final_events(&mut self) -> Result<Vec<StreamEvent>> {
         if self.columns.is_none() {
             self.set_columns(Vec::new());
         }
         self.encoder.finish(&mut self.buf);
+        if let Some(error) = self.encoder.take_error() {
+            return Err(error);
+        }
         let (rows, truncated) = (self.rows, self.truncated);
-        if self.started {
+        Ok(if self.started {
             vec![StreamEvent::Chunk(self.take_buf()), StreamEvent::Finished { rows, truncated }]
         } else {
             let columns = self.columns.clone().unwrap_or_else(|| Arc::from(Vec::new()));
             let mut body = std::mem::take(&mut self.held);
             body.push(self.take_buf());
             vec![StreamEvent::Complete { columns, body, rows, truncated }]
-        }
+        })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod local;
 mod log;
 mod meta;
 mod query;
+mod query_cache;
 mod saved_queries;
 mod schema;
 
@@ -42,6 +43,7 @@ pub fn router() -> Router<Arc<App>> {
         .routes(routes!(saved_queries::list, saved_queries::create))
         .routes(routes!(saved_queries::get, saved_queries::update, saved_queries::delete))
         .routes(routes!(saved_queries::run))
+        .routes(routes!(query_cache::get, query_cache::put, query_cache::delete))
         .routes(routes!(log::recent))
         .split_for_parts();
     let openapi = Arc::new(openapi);

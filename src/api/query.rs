@@ -1,4 +1,5 @@
-//! `/api/v1/query`: run one statement, streamed back as JSON (default), CSV or NDJSON.
+//! `/api/v1/query`: run one statement, streamed back as JSON (default), CSV, NDJSON or an Arrow
+//! IPC stream.
 
 use crate::app::App;
 use crate::error::{Error, Result};
@@ -26,7 +27,7 @@ pub(super) struct QueryRequest {
     pub limit: Option<u64>,
     /// Time limit in milliseconds (default 60000).
     pub timeout_ms: Option<u64>,
-    /// `json`, `csv` or `ndjson`; overrides the Accept header.
+    /// `json`, `csv`, `ndjson` or `arrow` (Arrow IPC stream); overrides the Accept header.
     pub format: Option<String>,
 }
 
@@ -36,12 +37,12 @@ pub(super) struct QueryParams {
     pub sql: String,
     pub limit: Option<u64>,
     pub timeout_ms: Option<u64>,
-    /// `json`, `csv` or `ndjson`; overrides the Accept header.
+    /// `json`, `csv`, `ndjson` or `arrow` (Arrow IPC stream); overrides the Accept header.
     pub format: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/query", tag = "query", request_body = QueryRequest,
-    responses((status = 200, description = "rows as a JSON array of flat objects (or CSV / NDJSON); \
+    responses((status = 200, description = "rows as a JSON array of flat objects (or CSV / NDJSON / Arrow IPC stream); \
         headers X-Truncated and X-Row-Limit"),
         (status = 403, description = "refused: the connection is read-only"),
         (status = 504, description = "timed out")))]
@@ -85,8 +86,9 @@ pub(super) async fn get(
 /// we can serve. An `Accept` we cannot serve is a 406, not a silent JSON answer.
 pub(super) fn negotiate(explicit: Option<&str>, headers: &HeaderMap) -> Result<Format> {
     if let Some(name) = explicit {
-        return parse_format(name)
-            .ok_or_else(|| Error::BadRequest(format!("unknown format {name:?}: use json, csv or ndjson")));
+        return parse_format(name).ok_or_else(|| {
+            Error::BadRequest(format!("unknown format {name:?}: use json, csv, ndjson or arrow"))
+        });
     }
     let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
         return Ok(Format::Json);
@@ -97,12 +99,13 @@ pub(super) fn negotiate(explicit: Option<&str>, headers: &HeaderMap) -> Result<F
             "application/json" | "application/*" | "*/*" | "" => Format::Json,
             "text/csv" | "text/*" => Format::Csv,
             "application/x-ndjson" | "application/ndjson" | "application/jsonl" => Format::Ndjson,
+            "application/vnd.apache.arrow.stream" => Format::Arrow,
             _ => continue,
         };
         return Ok(format);
     }
     Err(Error::NotAcceptable(format!(
-        "cannot answer with {accept:?}; use application/json, text/csv or application/x-ndjson"
+        "cannot answer with {accept:?}; use application/json, text/csv, application/x-ndjson or application/vnd.apache.arrow.stream"
     )))
 }
 
@@ -111,6 +114,7 @@ pub(super) fn parse_format(name: &str) -> Option<Format> {
         "json" => Some(Format::Json),
         "csv" => Some(Format::Csv),
         "ndjson" | "jsonl" => Some(Format::Ndjson),
+        "arrow" => Some(Format::Arrow),
         _ => None,
     }
 }

@@ -195,7 +195,7 @@ pub(super) async fn run(
         timeout_ms: options.timeout_ms,
         force_read_only: false,
     };
-    Ok(stream_response(execution::run(&app, input, format, "api").await?))
+    super::query_cache::run(&app, id, &headers, input, format).await
 }
 
 fn validated(app: &App, query: NewQuery) -> Result<NewQuery> {

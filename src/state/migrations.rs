@@ -96,6 +96,9 @@ const STEPS: &[&str] = &[
     ALTER TABLE queries ADD COLUMN refresh_interval INTEGER;
     ALTER TABLE queries ADD COLUMN row_limit INTEGER;
     ALTER TABLE queries ADD COLUMN category TEXT;",
+    // 6 (5 is the saved queries' parameters): the result cache policy of a saved query (JSON
+    // `{ttl_seconds, max_bytes}`, `result_cache.rs`); NULL means not cached.
+    "ALTER TABLE queries ADD COLUMN cache TEXT;",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> Result<()> {

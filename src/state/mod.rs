@@ -302,6 +302,21 @@ impl StateDb {
         Ok(())
     }
 
+    /// The result cache policy (JSON) of saved query `id`; `None` when it has none.
+    pub fn query_cache_policy(&self, id: i64) -> Result<Option<String>> {
+        let conn = self.conn()?;
+        let policy = conn
+            .query_row("SELECT cache FROM queries WHERE id = ?1", [id], |r| r.get::<_, Option<String>>(0))
+            .optional()?;
+        Ok(policy.flatten())
+    }
+
+    /// Sets (or with `None` clears) the result cache policy of saved query `id`; false when
+    /// there is no such query.
+    pub fn set_query_cache_policy(&self, id: i64, policy: Option<&str>) -> Result<bool> {
+        Ok(self.conn()?.execute("UPDATE queries SET cache = ?2 WHERE id = ?1", params![id, policy])? > 0)
+    }
+
     pub fn delete_query(&self, id: i64) -> Result<bool> {
         let deleted = self.conn()?.execute("DELETE FROM queries WHERE id = ?1", [id])? > 0;
         if deleted {

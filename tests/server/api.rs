@@ -275,6 +275,7 @@ async fn openapi_describes_every_route() {
         ("/api/v1/queries", &["get", "post"]),
         ("/api/v1/queries/{id}", &["get", "patch", "delete"]),
         ("/api/v1/queries/{id}/run", &["post"]),
+        ("/api/v1/queries/{id}/cache", &["get", "put", "delete"]),
         ("/api/v1/log", &["get"]),
     ] {
         let item = paths.get(path).unwrap_or_else(|| panic!("{path} is not documented"));

@@ -6,11 +6,14 @@
 use dc_test_support::server as common;
 
 mod api;
+mod arrow;
 mod cli;
 mod database_guard;
 mod keyring;
 mod queries_cli;
+mod result_cache;
 mod security;
+mod sharing;
 mod ssh;
 mod streaming;
 mod values;

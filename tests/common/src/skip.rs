@@ -27,6 +27,8 @@ pub enum Need {
     Sshd,
     /// The desktop app installed from the .deb this checkout built (`scripts/test-package.sh`).
     Package,
+    /// pyarrow and polars in their venv (`tests/arrow/setup.sh`), which read our Arrow streams.
+    Arrow,
 }
 
 impl Need {
@@ -42,6 +44,7 @@ impl Need {
             Self::Mcp => "DC_SKIP_MCP",
             Self::Sshd => "DC_SKIP_SSHD",
             Self::Package => "DC_SKIP_PACKAGE",
+            Self::Arrow => "DC_SKIP_ARROW",
         }
     }
 
@@ -56,6 +59,7 @@ impl Need {
             Self::Mcp => "the MCP Python SDK",
             Self::Sshd => "OpenSSH's sshd",
             Self::Package => "the installed desktop package",
+            Self::Arrow => "pyarrow and polars",
         }
     }
 }
