@@ -3,8 +3,8 @@
 use super::query::negotiate;
 use crate::app::App;
 use crate::error::{Error, Result};
-use crate::execution::{self, QueryInput};
-use crate::http::{stream_response, ApiJson, ApiPath};
+use crate::execution::QueryInput;
+use crate::http::{ApiJson, ApiPath};
 use crate::sql_template::{self, ParameterSpec};
 use crate::state::{Display, NewQuery, SavedQuery, WidgetSettings};
 use axum::extract::State;
