@@ -308,6 +308,7 @@ fn format_name(format: OutputFormat) -> &'static str {
         OutputFormat::Json => "json",
         OutputFormat::Csv => "csv",
         OutputFormat::Ndjson => "ndjson",
+        OutputFormat::Arrow => "arrow",
     }
 }
 
