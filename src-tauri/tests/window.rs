@@ -305,7 +305,7 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
             if failed {
                 return Some(Err(error.text().await.ok()?));
             }
-            (status.contains(" · ")).then(|| Ok(status))
+            (status.contains(" · ")).then_some(Ok(status))
         })
         .await
     };

@@ -38,8 +38,14 @@ pub(super) async fn get(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64>) 
 pub(super) async fn put(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(policy): ApiJson<CachePolicy>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> Result<Json<CachePolicy>> {
+    // serde reads a struct from a JSON array too ([ttl, bytes]); only the documented object is a policy.
+    if !body.is_object() {
+        return Err(Error::BadRequest("a cache policy is a JSON object {ttl_seconds, max_bytes}".into()));
+    }
+    let policy: CachePolicy =
+        serde_json::from_value(body).map_err(|e| Error::BadRequest(format!("cache policy: {e}")))?;
     if let Some(problem) = policy.problem() {
         return Err(Error::Unprocessable(problem));
     }

@@ -177,7 +177,7 @@ impl Instance {
         let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         self.child = Some(child);
         let port = self.port;
-        wait_until(Duration::from_secs(30), "the private database", || port_open(port));
+        wait_until(Duration::from_secs(90), "the private database", || port_open(port));
         // PostgreSQL listens a moment before it accepts logins.
         std::thread::sleep(Duration::from_millis(300));
     }

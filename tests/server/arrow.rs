@@ -83,7 +83,7 @@ async fn sqlite_types_become_arrow_types_read_by_pyarrow_and_polars() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "CREATE TABLE v (i INTEGER, r REAL, t TEXT, b BLOB, d DATE, ts DATETIME, dec NUMERIC(10,2),
-                         flag BOOLEAN, nothing TEXT);
+                         flag BOOLEAN, blank TEXT);
          INSERT INTO v VALUES (9223372036854775807, 0.1, 'Zürich 😀', x'00ff10', '2024-05-01',
                                '2024-05-01 13:14:15.5', '12.50', 1, NULL);
          INSERT INTO v VALUES (NULL, 2, NULL, NULL, NULL, NULL, NULL, 0, NULL);",
@@ -107,7 +107,7 @@ async fn sqlite_types_become_arrow_types_read_by_pyarrow_and_polars() {
             // SQLite keeps NUMERIC values as REAL: no decimal digits to keep.
             ("dec", "double"),
             ("flag", "bool"),
-            ("nothing", "string"),
+            ("blank", "string"),
             ("expr", "int64"),
         ])
     );
@@ -115,10 +115,10 @@ async fn sqlite_types_become_arrow_types_read_by_pyarrow_and_polars() {
         read["rows"],
         json!([
             {"i": 9223372036854775807i64, "r": 0.1, "t": "Zürich 😀", "b": "00ff10", "d": "2024-05-01",
-             "ts": "2024-05-01T13:14:15.500000", "dec": 12.5, "flag": true, "nothing": null, "expr": 2},
+             "ts": "2024-05-01T13:14:15.500000", "dec": 12.5, "flag": true, "blank": null, "expr": 2},
             // The REAL column's integer 2 stays a double; nulls stay nulls.
             {"i": null, "r": 2.0, "t": null, "b": null, "d": null, "ts": null, "dec": null, "flag": false,
-             "nothing": null, "expr": 2},
+             "blank": null, "expr": 2},
         ])
     );
     // `"format": "arrow"` gives the same bytes as the Accept header.

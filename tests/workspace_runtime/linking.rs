@@ -50,7 +50,7 @@ async fn one_group_id_per_picker_kind_in_every_widget() {
     assert_eq!(by_param["table"], BTreeSet::from(["table".to_string()]), "{resolved:?}");
     let linked: Vec<&String> =
         resolved.iter().filter(|(_, p)| p.contains_key("connection")).map(|(id, _)| id).collect();
-    assert_eq!(linked.len(), 5, "{linked:?}");
+    assert_eq!(linked.len(), 6, "{linked:?}");
     // The options endpoints answer where they say.
     let db = items_db(s.dir.path(), 2);
     s.add_sqlite("shop", &db, true).await;
@@ -94,7 +94,7 @@ async fn a_click_in_tables_sets_the_table_of_columns_and_browser() {
         group("table")["widgetIds"],
         json!(["dc_schema_tables", "dc_schema_columns", "dc_table_browser"])
     );
-    assert_eq!(group("connection")["widgetIds"].as_array().unwrap().len(), 5);
+    assert_eq!(group("connection")["widgetIds"].as_array().unwrap().len(), 6);
     assert_eq!(group("connection")["defaultValue"], "shop");
     let browse = &apps[0]["tabs"]["browse"]["layout"];
     for item in browse.as_array().unwrap() {
