@@ -299,11 +299,11 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     let preview = |expect: &'static str| async move {
         c.find(Locator::Id("q-preview")).await?.click().await?;
         wait_for(expect, || async {
-            let status = c.find(Locator::Id("q-preview-status")).await.ok()?.text().await.ok()?;
+            let status = rendered_text(c, "q-preview-status").await.ok()?;
             let error = c.find(Locator::Id("q-preview-error")).await.ok()?;
             let failed = error.is_displayed().await.ok()?;
             if failed {
-                return Some(Err(error.text().await.ok()?));
+                return Some(Err(rendered_text(c, "q-preview-error").await.ok()?));
             }
             (status.contains(" · ")).then_some(Ok(status))
         })
@@ -312,18 +312,18 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     let status =
         preview("the preview with the default").await?.map_err(|e| format!("preview failed: {e}"))?;
     assert!(status.starts_with("1 row · "), "preview status {status:?}");
-    let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
+    let grid = rendered_text(c, "q-preview-body").await?;
     assert!(
         grid.contains("AAPL") && grid.contains("189.5") && !grid.contains("MSFT"),
         "preview grid {grid:?}"
     );
-    let head = c.find(Locator::Id("q-preview-head")).await?.text().await?;
+    let head = rendered_text(c, "q-preview-head").await?;
     assert!(head.contains("symbol") && head.contains("close"), "preview columns {head:?}");
 
     // A value typed for the preview replaces the default; an injection attempt is only a value.
     type_into_css(c, &format!("{row} .p-value"), "MSFT").await?;
     preview("the preview with a value").await?.map_err(|e| format!("preview failed: {e}"))?;
-    let grid = c.find(Locator::Id("q-preview-body")).await?.text().await?;
+    let grid = rendered_text(c, "q-preview-body").await?;
     assert!(grid.contains("MSFT") && !grid.contains("AAPL"), "preview grid {grid:?}");
     type_into_css(c, &format!("{row} .p-value"), "x' OR '1'='1").await?;
     let status =
@@ -347,13 +347,13 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     type_into(c, "q-category", "E2E").await?;
     c.find(Locator::Id("q-save")).await?.click().await?;
     let saved = wait_for("the query to save", || async {
-        let text = c.find(Locator::Id("q-status")).await.ok()?.text().await.ok()?;
+        let text = rendered_text(c, "q-status").await.ok()?;
         (!text.is_empty()).then_some(text)
     })
     .await?;
     assert!(saved.starts_with("Saved"), "save said {saved:?}");
     wait_for("the query in the list", || async {
-        let text = c.find(Locator::Id("q-list")).await.ok()?.text().await.ok()?;
+        let text = rendered_text(c, "q-list").await.ok()?;
         text.contains("E2E closing price").then_some(())
     })
     .await?;
@@ -410,6 +410,14 @@ fn saved_widget(port: u16, name: &str) -> TestResult<(i64, Value)> {
         .ok_or_else(|| format!("no widget named {name:?} in widgets.json"))?;
     let id = found.0.trim_start_matches("dc_saved_query_").parse()?;
     Ok((id, found.1.clone()))
+}
+
+/// The text of an element after scrolling it into view: WebKitWebDriver reports the text of
+/// rows below the fold of the window's scrolled editor as empty.
+async fn rendered_text(c: &Client, id: &str) -> TestResult<String> {
+    let script = "const e = document.getElementById(arguments[0]); e.scrollIntoView(); return e.innerText;";
+    let value = c.execute(script, vec![json!(id)]).await?;
+    Ok(value.as_str().unwrap_or_default().to_string())
 }
 
 async fn type_into_css(c: &Client, css: &str, text: &str) -> TestResult {
