@@ -51,7 +51,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 
     // 1. Recommend Port fills in a free port.
     eprintln!("window test: step 1");
-    c.find(Locator::Id("recommend-port")).await?.click().await?;
+    click(c, Locator::Id("recommend-port")).await?;
     let port = wait_for("a recommended port", || async {
         let value = input_value(c, "port").await.ok()?;
         value.parse::<u16>().ok().filter(|p| *p > 0)
@@ -61,7 +61,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 
     // 2. Start: GET / answers on that port.
     eprintln!("window test: step 2");
-    c.find(Locator::Id("start")).await?.click().await?;
+    click(c, Locator::Id("start")).await?;
     wait_for("the Stop button", || async { visible(c, "stop").await.then_some(()) }).await?;
     let (status, about) = http(port, "GET", "/", None)?;
     assert_eq!(status, 200, "GET / answered {status}: {about}");
@@ -75,19 +75,19 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     // 3. An SQLite connection added through the form appears in the API.
     eprintln!("window test: step 3");
     let db = sqlite_fixture()?;
-    c.find(Locator::Css(".nav-item[data-view=connections]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=connections]")).await?;
     c.wait().at_most(WAIT).for_element(Locator::Id("conn-empty")).await?;
-    c.find(Locator::Id("add-conn")).await?.click().await?;
+    click(c, Locator::Id("add-conn")).await?;
     pick_kind(c, "sqlite").await?;
     type_into(c, "f-name", "e2e sqlite").await?;
     type_into(c, "f-path", &db.display().to_string()).await?;
-    c.find(Locator::Id("conn-save")).await?.click().await?;
+    click(c, Locator::Id("conn-save")).await?;
     wait_for_connection_card(c, "e2e sqlite").await?;
     let names = api_connection_names(port)?;
     assert!(names.contains(&"e2e sqlite".to_string()), "GET /api/v1/connections lists {names:?}");
 
     // The Snowflake form shows the secrets of the chosen sign-in method only.
-    c.find(Locator::Id("add-conn")).await?.click().await?;
+    click(c, Locator::Id("add-conn")).await?;
     pick_kind(c, "snowflake").await?;
     // A programmatic access token first: Snowflake no longer signs in with a password alone.
     assert!(visible(c, "f-pat").await && !visible(c, "f-sf-password").await, "access token field");
@@ -103,12 +103,12 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     type_into(c, "f-account", "myorg-myaccount").await?;
     type_into(c, "f-sf-user", "analyst").await?;
     screenshot(c, shots, "snowflake-form.png").await?;
-    c.find(Locator::Id("conn-cancel")).await?.click().await?;
+    click(c, Locator::Id("conn-cancel")).await?;
 
     // 4. A MariaDB connection's password goes to the keyring, and nowhere in the window.
     eprintln!("window test: step 4");
     let maria = MysqlDb::create().await.ok_or("the window test needs MariaDB, but DC_SKIP_MYSQL=1 is set")?;
-    c.find(Locator::Id("add-conn")).await?.click().await?;
+    click(c, Locator::Id("add-conn")).await?;
     pick_kind(c, "mysql").await?;
     type_into(c, "f-name", "e2e-mariadb").await?;
     type_into(c, "f-host", &maria.host).await?;
@@ -116,7 +116,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     type_into(c, "f-user", &maria.user).await?;
     type_into(c, "f-password", &maria.password).await?;
     type_into(c, "f-database", &maria.db).await?;
-    c.find(Locator::Id("conn-save")).await?.click().await?;
+    click(c, Locator::Id("conn-save")).await?;
     wait_for_connection_card(c, "e2e-mariadb").await?;
     let stored = keyring_lookup("e2e-mariadb")?.ok_or("no keyring entry for e2e-mariadb")?;
     let stored: Value = serde_json::from_str(&stored)?;
@@ -124,7 +124,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     assert!(!c.source().await?.contains(&maria.password), "the password is visible in the window");
 
     // Testing it from the list reaches the server.
-    c.find(Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=test]")).await?.click().await?;
+    click(c, Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=test]")).await?;
     let result = wait_for("the test result", || async {
         let text = c
             .find(Locator::Css("article.conn[data-name='e2e-mariadb'] .conn-result"))
@@ -139,18 +139,18 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     assert!(result.starts_with("Connected"), "test said {result:?}");
 
     // Editing shows that the password is saved without showing it.
-    c.find(Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=edit]")).await?.click().await?;
+    click(c, Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=edit]")).await?;
     let field = c.find(Locator::Id("f-password")).await?;
     assert_eq!(field.prop("value").await?.unwrap_or_default(), "");
     let placeholder = field.attr("placeholder").await?.unwrap_or_default();
     assert!(placeholder.contains("keyring"), "placeholder {placeholder:?}");
     screenshot(c, shots, "edit-connection.png").await?;
-    c.find(Locator::Id("conn-cancel")).await?.click().await?;
+    click(c, Locator::Id("conn-cancel")).await?;
     screenshot(c, shots, "connections.png").await?;
 
     // Deleting it through the window removes the keyring entry too.
-    c.find(Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=delete]")).await?.click().await?;
-    c.find(Locator::Id("confirm-ok")).await?.click().await?;
+    click(c, Locator::Css("article.conn[data-name='e2e-mariadb'] [data-action=delete]")).await?;
+    click(c, Locator::Id("confirm-ok")).await?;
     wait_for("the MariaDB card to go", || async {
         c.find(Locator::Css("article.conn[data-name='e2e-mariadb']")).await.is_err().then_some(())
     })
@@ -164,7 +164,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
         json!({ "connection": "e2e sqlite", "sql": "SELECT symbol, close FROM prices ORDER BY symbol" });
     let (status, rows) = http(port, "POST", "/api/v1/query", Some(&body.to_string()))?;
     assert_eq!(status, 200, "query answered {status}: {rows}");
-    c.find(Locator::Css(".nav-item[data-view=activity]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=activity]")).await?;
     let row = wait_for("the query in Activity", || async {
         let text = c.find(Locator::Css("#log-body tr")).await.ok()?.text().await.ok()?;
         text.contains("e2e sqlite").then_some(text)
@@ -180,10 +180,10 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     queries_view(c, port, shots).await?;
 
     // The screenshot for the docs: the server running, ready to paste into Workspace.
-    c.find(Locator::Css(".nav-item[data-view=server]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=server]")).await?;
     wait_for("the Server view", || async { visible(c, "view-server").await.then_some(()) }).await?;
     screenshot(c, shots, "server-running.png").await?;
-    c.find(Locator::Css(".nav-item[data-view=settings]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=settings]")).await?;
     wait_for("the Settings view", || async { visible(c, "view-settings").await.then_some(()) }).await?;
     let data_dir = c.find(Locator::Id("s-data-dir")).await?.text().await?;
     if let Ok(expected) = std::env::var("DATA_CONNECTOR_DATA_DIR") {
@@ -194,7 +194,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     // Settings: a bad origin is refused by its field; a good one and an API key restart the
     // server, which then enforces both.
     type_into(c, "s-origins", "not-an-origin").await?;
-    c.find(Locator::Id("settings-save")).await?.click().await?;
+    click(c, Locator::Id("settings-save")).await?;
     let message = wait_for("the origin message", || async {
         let text = c.find(Locator::Id("s-origins-msg")).await.ok()?.text().await.ok()?;
         (!text.is_empty()).then_some(text)
@@ -202,11 +202,11 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     .await?;
     assert!(message.contains("not an origin"), "origin message {message:?}");
     type_into(c, "s-origins", "http://localhost:5173").await?;
-    c.find(Locator::Id("api-key-set")).await?.click().await?;
-    c.find(Locator::Id("api-key-generate")).await?.click().await?;
+    click(c, Locator::Id("api-key-set")).await?;
+    click(c, Locator::Id("api-key-generate")).await?;
     let key = input_value(c, "s-api-key").await?;
     assert!(key.len() >= 16, "generated key {key:?}");
-    c.find(Locator::Id("settings-save")).await?.click().await?;
+    click(c, Locator::Id("settings-save")).await?;
     let saved = wait_for("the settings to save", || async {
         let text = c.find(Locator::Id("settings-status")).await.ok()?.text().await.ok()?;
         text.starts_with("Saved").then_some(text)
@@ -227,14 +227,14 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     let other = [("X-API-KEY", key.as_str()), ("Origin", "https://elsewhere.example")];
     let (status, _) = http_with(port, "GET", "/api/v1/connections", None, &other)?;
     assert_eq!(status, 403, "an origin that is not allowed got {status}");
-    c.find(Locator::Css(".nav-item[data-view=server]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=server]")).await?;
     wait_for("the Server view", || async { visible(c, "view-server").await.then_some(()) }).await?;
     let note = visible(c, "api-key-note").await;
     assert!(note, "the Server view does not say that an API key is required");
 
     // 6. Stop frees the port.
     eprintln!("window test: step 6");
-    c.find(Locator::Id("stop")).await?.click().await?;
+    click(c, Locator::Id("stop")).await?;
     wait_for("the Start button", || async { visible(c, "start").await.then_some(()) }).await?;
     assert!(TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_err(), "the server still answers after Stop");
     assert!(port_is_free(port), "port {port} is still taken after Stop");
@@ -244,7 +244,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     let held = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     let taken = held.local_addr()?.port();
     type_into(c, "port", &taken.to_string()).await?;
-    c.find(Locator::Id("start")).await?.click().await?;
+    click(c, Locator::Id("start")).await?;
     let message = wait_for("the port-in-use message", || async {
         let text = c.find(Locator::Id("port-msg")).await.ok()?.text().await.ok()?;
         (!text.is_empty()).then_some(text)
@@ -257,7 +257,7 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     drop(held);
 
     type_into(c, "port", "70000").await?;
-    c.find(Locator::Id("start")).await?.click().await?;
+    click(c, Locator::Id("start")).await?;
     let message = c.find(Locator::Id("port-msg")).await?.text().await?;
     assert!(message.contains("not a port"), "port message {message:?}");
 
@@ -274,9 +274,9 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 /// saves it as a chart, and checks that Workspace's widgets.json and the widget's endpoint serve
 /// it; then renames it and deletes it, each seen in widgets.json.
 async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult {
-    c.find(Locator::Css(".nav-item[data-view=queries]")).await?.click().await?;
+    click(c, Locator::Css(".nav-item[data-view=queries]")).await?;
     wait_for("the Queries view", || async { visible(c, "view-queries").await.then_some(()) }).await?;
-    c.find(Locator::Id("q-new")).await?.click().await?;
+    click(c, Locator::Id("q-new")).await?;
     type_into(c, "q-name", "E2E closing price").await?;
     wait_for("the connection choices", || async {
         c.find(Locator::Css("#q-connection option[value='e2e sqlite']")).await.ok().map(|_| ())
@@ -288,7 +288,7 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
         .await?;
 
     // The parameter row comes from the SQL; its default is what Workspace starts with.
-    c.find(Locator::Id("q-detect")).await?.click().await?;
+    click(c, Locator::Id("q-detect")).await?;
     let row = "#q-params tr[data-param-row]:first-child";
     let name = c.find(Locator::Css(&format!("{row} .p-name"))).await?.prop("value").await?;
     assert_eq!(name.as_deref(), Some("symbol"), "the parameter row for {{{{symbol}}}}");
@@ -297,7 +297,7 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     c.find(Locator::Css(&format!("{row} .p-options"))).await?.send_keys("AAPL, MSFT").await?;
 
     let preview = |expect: &'static str| async move {
-        c.find(Locator::Id("q-preview")).await?.click().await?;
+        click(c, Locator::Id("q-preview")).await?;
         wait_for(expect, || async {
             let status = rendered_text(c, "q-preview-status").await.ok()?;
             let error = c.find(Locator::Id("q-preview-error")).await.ok()?;
@@ -340,12 +340,12 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     preview("the preview after the fix").await?.map_err(|e| format!("preview failed: {e}"))?;
 
     // Shown as a bar chart of close by symbol.
-    c.find(Locator::Css("#q-display-picker input[value=chart] + span")).await?.click().await?;
+    click(c, Locator::Css("#q-display-picker input[value=chart] + span")).await?;
     c.find(Locator::Id("q-chart-type")).await?.select_by_value("bar").await?;
     type_into(c, "q-chart-x", "symbol").await?;
     type_into(c, "q-chart-y", "close").await?;
     type_into(c, "q-category", "E2E").await?;
-    c.find(Locator::Id("q-save")).await?.click().await?;
+    click(c, Locator::Id("q-save")).await?;
     let saved = wait_for("the query to save", || async {
         let text = rendered_text(c, "q-status").await.ok()?;
         (!text.is_empty()).then_some(text)
@@ -382,12 +382,12 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
 
     // Renamed in the window, renamed in Workspace.
     type_into(c, "q-name", "E2E close").await?;
-    c.find(Locator::Id("q-save")).await?.click().await?;
+    click(c, Locator::Id("q-save")).await?;
     wait_for("the rename", || async { saved_widget(port, "E2E close").ok().map(|_| ()) }).await?;
 
     // Deleted in the window, gone from Workspace.
-    c.find(Locator::Id("q-delete")).await?.click().await?;
-    c.find(Locator::Id("q-confirm-ok")).await?.click().await?;
+    click(c, Locator::Id("q-delete")).await?;
+    click(c, Locator::Id("q-confirm-ok")).await?;
     wait_for("the widget to go", || async {
         let (_, body) = http(port, "GET", "/widgets.json", None).ok()?;
         (!body.contains(&format!("\"dc_saved_query_{id}\""))).then_some(())
@@ -502,6 +502,16 @@ fn close_window(pid: u32) {
 
 /// Saves a screenshot when asked to (DC_SCREENSHOT_DIR), once the toasts have faded so the
 /// picture shows the view itself.
+/// Clicks once no toast is showing: toasts sit over the bottom-right corner, where the Queries
+/// view's Preview and Save buttons are, and a click that lands on a toast fails with an empty
+/// WebDriver error.
+async fn click(c: &Client, locator: Locator<'_>) -> TestResult {
+    wait_for("the toasts to fade", || async { c.find(Locator::Css(".toast")).await.is_err().then_some(()) })
+        .await?;
+    c.find(locator).await?.click().await?;
+    Ok(())
+}
+
 async fn screenshot(c: &Client, shots: Option<&Path>, name: &str) -> TestResult {
     let Some(dir) = shots else { return Ok(()) };
     wait_for("the toasts to fade", || async { c.find(Locator::Css(".toast")).await.is_err().then_some(()) })
@@ -583,7 +593,7 @@ async fn wait_for_connection_card(c: &Client, name: &str) -> TestResult {
 
 async fn pick_kind(c: &Client, kind: &str) -> TestResult {
     // The radio itself is visually hidden; its label is what people click.
-    c.find(Locator::Css(&format!("#kind-picker input[value={kind}] + span"))).await?.click().await?;
+    click(c, Locator::Css(&format!("#kind-picker input[value={kind}] + span"))).await?;
     Ok(())
 }
 
