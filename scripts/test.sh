@@ -76,6 +76,8 @@ tests/mcp/setup.sh
 
 say "pyarrow and polars (read the Arrow streams in tests/server/arrow.rs)"
 tests/arrow/setup.sh
+say "DuckDB's Python package (writes the DuckDB engine's fixtures)"
+tests/fixtures/duckdb/setup.sh
 
 say "format and lints"
 cargo fmt --all -- --check

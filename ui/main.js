@@ -6,7 +6,7 @@
   const $ = (selector) => document.querySelector(selector);
   const $$ = (selector) => Array.from(document.querySelectorAll(selector));
 
-  const KIND_LABELS = { sqlite: 'SQLite', mysql: 'MySQL / MariaDB', postgres: 'PostgreSQL', snowflake: 'Snowflake' };
+  const KIND_LABELS = { sqlite: 'SQLite', mysql: 'MySQL / MariaDB', postgres: 'PostgreSQL', snowflake: 'Snowflake', duckdb: 'DuckDB' };
   const DEFAULT_PORTS = { mysql: 3306, postgres: 5432 };
   const AUTH_LABELS = { snowflake: 'password', snowflake_jwt: 'key pair', oauth: 'OAuth', programmatic_access_token: 'access token' };
   const POLL_MS = 2000;
@@ -257,6 +257,8 @@
     switch (c.kind) {
       case 'sqlite':
         return c.path;
+      case 'duckdb':
+        return c.path || 'in memory (reads local files)';
       case 'mysql':
       case 'postgres':
         return c.user + '@' + c.host + ':' + c.port + (c.database ? '/' + c.database : '');
@@ -375,6 +377,7 @@
     $('#f-name').value = c ? c.name : '';
     $('#f-read-only').checked = c ? !!c.read_only : true;
     if (c && c.kind === 'sqlite') $('#f-path').value = v(c.path);
+    $('#f-duck-path').value = c && c.kind === 'duckdb' ? v(c.path) : '';
     if (c && (c.kind === 'mysql' || c.kind === 'postgres')) {
       $('#f-host').value = v(c.host);
       $('#f-port').value = v(c.port);
@@ -413,7 +416,7 @@
     $('#f-passphrase').placeholder = secretPlaceholder(c, 'private_key_passphrase');
     $('#f-token').placeholder = secretPlaceholder(c, 'oauth_token');
     $('#f-pat').placeholder = secretPlaceholder(c, 'pat');
-    $('#secret-note').hidden = !c || c.kind === 'sqlite';
+    $('#secret-note').hidden = !c || c.kind === 'sqlite' || c.kind === 'duckdb';
     updateKindFields();
     dialog.showModal();
     (c ? $('#f-name') : $('input[name="kind"]:checked')).focus();
@@ -443,6 +446,8 @@
     if (kind === 'sqlite') {
       need('#f-path', 'the database file');
       payload.path = text('#f-path');
+    } else if (kind === 'duckdb') {
+      payload.path = optional('#f-duck-path');
     } else if (kind === 'mysql' || kind === 'postgres') {
       need('#f-host', 'the host');
       need('#f-user', 'the user');
@@ -584,6 +589,16 @@
         toast(error.message, 'err');
       }
     });
+    for (const [button, command] of [['#browse-duck-file', 'pick_duckdb_file'], ['#browse-duck-folder', 'pick_duckdb_folder']]) {
+      $(button).addEventListener('click', async () => {
+        try {
+          const path = await call(command);
+          if (path) $('#f-duck-path').value = path;
+        } catch (error) {
+          toast(error.message, 'err');
+        }
+      });
+    }
     $('#load-key').addEventListener('click', async () => {
       try {
         const key = await call('pick_private_key');

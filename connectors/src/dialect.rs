@@ -9,6 +9,7 @@ pub enum Dialect {
     Mysql,
     Postgres,
     Snowflake,
+    Duckdb,
 }
 
 /// The escape character for LIKE patterns. Not a backslash: MySQL also treats a backslash as an
@@ -20,7 +21,7 @@ impl Dialect {
     pub fn quote_ident(self, name: &str) -> String {
         let quote = match self {
             Self::Mysql => '`',
-            Self::Sqlite | Self::Postgres | Self::Snowflake => '"',
+            Self::Sqlite | Self::Postgres | Self::Snowflake | Self::Duckdb => '"',
         };
         let mut out = String::with_capacity(name.len() + 2);
         out.push(quote);
@@ -38,7 +39,7 @@ impl Dialect {
     pub fn placeholder(self, n: usize) -> String {
         match self {
             Self::Postgres => format!("${n}"),
-            Self::Sqlite | Self::Mysql | Self::Snowflake => "?".to_string(),
+            Self::Sqlite | Self::Mysql | Self::Snowflake | Self::Duckdb => "?".to_string(),
         }
     }
 
@@ -68,6 +69,7 @@ impl Dialect {
             Self::Mysql => format!("CAST({expr} AS CHAR)"),
             Self::Sqlite | Self::Postgres => format!("CAST({expr} AS TEXT)"),
             Self::Snowflake => format!("TO_VARCHAR({expr})"),
+            Self::Duckdb => format!("CAST({expr} AS VARCHAR)"),
         }
     }
 
@@ -76,7 +78,7 @@ impl Dialect {
         match self {
             Self::Sqlite => format!("date({expr})"),
             Self::Mysql => format!("DATE({expr})"),
-            Self::Postgres => format!("CAST({expr} AS DATE)"),
+            Self::Postgres | Self::Duckdb => format!("CAST({expr} AS DATE)"),
             Self::Snowflake => format!("TO_DATE({expr})"),
         }
     }
@@ -96,7 +98,7 @@ impl Dialect {
             (None, offset) => match self {
                 Self::Mysql => format!(" LIMIT 18446744073709551615 OFFSET {offset}"),
                 Self::Sqlite => format!(" LIMIT -1 OFFSET {offset}"),
-                Self::Postgres | Self::Snowflake => format!(" OFFSET {offset}"),
+                Self::Postgres | Self::Snowflake | Self::Duckdb => format!(" OFFSET {offset}"),
             },
         }
     }

@@ -4,6 +4,7 @@
 //! learn it (docs/adding-an-engine.md).
 
 use crate::dialect::Dialect;
+use crate::duckdb::DuckdbSettings;
 use crate::error::ConnectorError;
 use crate::mysql::MysqlSettings;
 use crate::postgres::PostgresSettings;
@@ -19,11 +20,12 @@ pub enum EngineKind {
     Mysql,
     Postgres,
     Snowflake,
+    Duckdb,
 }
 
 impl EngineKind {
     /// Every engine, in the order forms list them.
-    pub const ALL: [Self; 4] = [Self::Sqlite, Self::Mysql, Self::Postgres, Self::Snowflake];
+    pub const ALL: [Self; 5] = [Self::Sqlite, Self::Mysql, Self::Postgres, Self::Snowflake, Self::Duckdb];
 
     /// The `kind` of a connection in JSON, the API and the state database.
     pub fn name(self) -> &'static str {
@@ -32,6 +34,7 @@ impl EngineKind {
             Self::Mysql => "mysql",
             Self::Postgres => "postgres",
             Self::Snowflake => "snowflake",
+            Self::Duckdb => "duckdb",
         }
     }
 
@@ -42,6 +45,7 @@ impl EngineKind {
             Self::Mysql => "MySQL / MariaDB",
             Self::Postgres => "PostgreSQL",
             Self::Snowflake => "Snowflake",
+            Self::Duckdb => "DuckDB",
         }
     }
 
@@ -53,6 +57,7 @@ impl EngineKind {
             Self::Mysql => MysqlSettings::SECRET_FIELDS,
             Self::Postgres => PostgresSettings::SECRET_FIELDS,
             Self::Snowflake => SnowflakeSettings::SECRET_FIELDS,
+            Self::Duckdb => DuckdbSettings::SECRET_FIELDS,
         }
     }
 
@@ -63,10 +68,11 @@ impl EngineKind {
             Self::Mysql => Dialect::Mysql,
             Self::Postgres => Dialect::Postgres,
             Self::Snowflake => Dialect::Snowflake,
+            Self::Duckdb => Dialect::Duckdb,
         }
     }
 
-    /// `sqlite, mysql, postgres or snowflake`, for messages that list the kinds.
+    /// `sqlite, mysql, postgres, snowflake or duckdb`, for messages that list the kinds.
     pub fn names() -> String {
         let names: Vec<&str> = Self::ALL.iter().map(|k| k.name()).collect();
         match names.split_last() {
@@ -109,7 +115,7 @@ mod tests {
         }
         assert!("oracle".parse::<EngineKind>().is_err());
         assert!("MySQL".parse::<EngineKind>().is_err());
-        assert_eq!(EngineKind::names(), "sqlite, mysql, postgres or snowflake");
+        assert_eq!(EngineKind::names(), "sqlite, mysql, postgres, snowflake or duckdb");
     }
 
     #[test]
@@ -142,6 +148,7 @@ mod tests {
             serde_json::json!({"kind": "mysql", "host": "h", "user": "u"}),
             serde_json::json!({"kind": "postgres", "host": "h", "user": "u"}),
             serde_json::json!({"kind": "snowflake", "account": "a", "user": "u"}),
+            serde_json::json!({"kind": "duckdb"}),
         ];
         assert_eq!(inputs.len(), EngineKind::ALL.len());
         for (input, kind) in inputs.into_iter().zip(EngineKind::ALL) {

@@ -8,6 +8,7 @@
 mod arrow_stream;
 pub mod cell;
 pub mod dialect;
+pub mod duckdb;
 pub mod error;
 pub mod format;
 pub mod kind;
@@ -166,5 +167,6 @@ pub async fn connect(settings: &ConnectionSettings, secrets: &Secrets) -> Result
         ConnectionSettings::Snowflake(s) => {
             Ok(Arc::new(snowflake::SnowflakeEngine::connect(s.clone(), secrets).await?))
         }
+        ConnectionSettings::Duckdb(s) => duckdb::open(s.clone()).await,
     }
 }

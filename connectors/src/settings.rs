@@ -13,6 +13,7 @@ pub enum ConnectionSettings {
     Mysql(crate::mysql::MysqlSettings),
     Postgres(crate::postgres::PostgresSettings),
     Snowflake(crate::snowflake::SnowflakeSettings),
+    Duckdb(crate::duckdb::DuckdbSettings),
 }
 
 impl ConnectionSettings {
@@ -21,7 +22,7 @@ impl ConnectionSettings {
         match self {
             Self::Mysql(s) => s.ssh.as_mut(),
             Self::Postgres(s) => s.ssh.as_mut(),
-            Self::Sqlite(_) | Self::Snowflake(_) => None,
+            Self::Sqlite(_) | Self::Snowflake(_) | Self::Duckdb(_) => None,
         }
     }
 
@@ -39,6 +40,7 @@ impl ConnectionSettings {
             Self::Mysql(_) => EngineKind::Mysql,
             Self::Postgres(_) => EngineKind::Postgres,
             Self::Snowflake(_) => EngineKind::Snowflake,
+            Self::Duckdb(_) => EngineKind::Duckdb,
         }
     }
 
@@ -48,6 +50,7 @@ impl ConnectionSettings {
             Self::Mysql(s) => s.read_only(),
             Self::Postgres(s) => s.read_only(),
             Self::Snowflake(s) => s.read_only(),
+            Self::Duckdb(s) => s.read_only(),
         }
     }
 }

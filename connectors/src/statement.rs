@@ -32,6 +32,11 @@ const MYSQL_FILE_WRITING_WORDS: &[&str] = &["OUTFILE", "DUMPFILE"];
 /// (`LOAD_FILE` reads any file the server may read; `sys_exec`/`sys_eval` are the usual names of
 /// the lib_mysqludf_sys shell UDFs). Locks taken with `GET_LOCK` are released when the
 /// connection goes back to the pool instead (docs/security.md).
+/// DuckDB statements refused on every connection: they reach outside the database file
+/// (`INSTALL`/`FORCE INSTALL` download extensions, `EXPORT DATABASE` writes a folder,
+/// `IMPORT DATABASE` runs the SQL script of one, bypassing this guard).
+const DUCKDB_FORBIDDEN_KEYWORDS: &[&str] = &["INSTALL", "FORCE", "EXPORT", "IMPORT"];
+
 const MYSQL_READ_ONLY_REFUSED_FUNCTIONS: &[&str] = &["load_file", "sys_exec", "sys_eval"];
 
 /// PostgreSQL functions refused on read-only runs, by exact (lower-case) name: they act outside
@@ -207,6 +212,7 @@ pub fn template_slots(sql: &str, dialect: Dialect) -> Result<Vec<TemplateSlot>> 
         Dialect::Mysql => &MYSQL_LEXINGS,
         Dialect::Postgres => &POSTGRES_LEXINGS,
         Dialect::Snowflake => &SNOWFLAKE_LEXINGS,
+        Dialect::Duckdb => &DUCKDB_LEXINGS,
     };
     let mut agreed: Option<Vec<TemplateSlot>> = None;
     for rules in lexings {
@@ -279,6 +285,7 @@ fn check_with(sql: &str, syntax: Syntax, access: Access) -> Result<CheckedStatem
         Syntax::Of(Dialect::Mysql) => &MYSQL_LEXINGS,
         Syntax::Of(Dialect::Postgres) => &POSTGRES_LEXINGS,
         Syntax::Of(Dialect::Snowflake) => &SNOWFLAKE_LEXINGS,
+        Syntax::Of(Dialect::Duckdb) => &DUCKDB_LEXINGS,
     };
     let mut first: Option<CheckedStatement> = None;
     let mut refusal: Option<ConnectorError> = None;
@@ -383,6 +390,9 @@ fn judge(sql: &str, tokens: &[Token], syntax: Syntax, access: Access) -> Result<
             }));
         }
     }
+    if let Syntax::Of(Dialect::Duckdb) = syntax {
+        refuse_duckdb_files(sql, tokens, &keyword)?;
+    }
     let reads_only = READ_KEYWORDS.contains(&keyword.as_str());
     if access.read_only() && !reads_only {
         let shown = if keyword.is_empty() { "this statement".to_string() } else { keyword };
@@ -402,6 +412,28 @@ fn judge(sql: &str, tokens: &[Token], syntax: Syntax, access: Access) -> Result<
     Ok(CheckedStatement { body, keyword, reads_only })
 }
 
+/// DuckDB, any connection: statements that act on the file system or the network rather than
+/// the database. `COPY ... FROM` loads a file into a table and stays allowed where writes are;
+/// `COPY ... TO` writes a file and is refused everywhere, as MySQL's `INTO OUTFILE` is.
+fn refuse_duckdb_files(sql: &str, tokens: &[Token], keyword: &str) -> Result<()> {
+    if DUCKDB_FORBIDDEN_KEYWORDS.contains(&keyword) {
+        let what = match keyword {
+            "EXPORT" => "writes the database out to a folder",
+            "IMPORT" => "runs the SQL script of an exported folder",
+            _ => "downloads and installs DuckDB extensions",
+        };
+        return Err(ConnectorError::read_only(format!(
+            "{keyword} is not allowed: it {what}; a connection reads its database and local files, nothing else"
+        )));
+    }
+    if keyword == "COPY" && keywords(sql, tokens).any(|w| w.eq_ignore_ascii_case("TO")) {
+        return Err(ConnectorError::read_only(
+            "COPY ... TO is not allowed: it writes a file; run the SELECT and save its result instead",
+        ));
+    }
+    Ok(())
+}
+
 /// Read-only runs: the functions a read-only transaction cannot hold back.
 fn refuse_functions(sql: &str, tokens: &[Token], syntax: Syntax, access: Access) -> Result<()> {
     let refused: fn(&str) -> bool = match syntax {
@@ -409,7 +441,7 @@ fn refuse_functions(sql: &str, tokens: &[Token], syntax: Syntax, access: Access)
         Syntax::Of(Dialect::Mysql) => {
             |name| MYSQL_READ_ONLY_REFUSED_FUNCTIONS.iter().any(|f| name.eq_ignore_ascii_case(f))
         }
-        Syntax::Neutral | Syntax::Of(Dialect::Sqlite | Dialect::Snowflake) => return Ok(()),
+        Syntax::Neutral | Syntax::Of(Dialect::Sqlite | Dialect::Snowflake | Dialect::Duckdb) => return Ok(()),
     };
     for (i, token) in tokens.iter().enumerate() {
         if token.kind == Kind::UnicodeIdent {
@@ -613,6 +645,11 @@ const SNOWFLAKE: Rules =
 /// Snowflake documents neither whether a carriage return ends a `--` comment nor whether block
 /// comments nest: both readings must pass (a non-nesting reading sees more code, never less).
 const SNOWFLAKE_LEXINGS: [Rules; 2] = [SNOWFLAKE, Rules { cr_ends_comment: true, ..SNOWFLAKE }];
+
+/// DuckDB's parser is PostgreSQL's (libpg_query): nested block comments, `--` ended by a
+/// carriage return too, `E'...'` escape strings and dollar quotes. Its strings are always
+/// standard-conforming (a backslash is an ordinary character), so there is one reading.
+const DUCKDB_LEXINGS: [Rules; 1] = [POSTGRES];
 
 /// Splits `sql` into significant tokens under `rules`; whitespace and comments are dropped, and
 /// the inside of an executable comment is code.
@@ -869,7 +906,9 @@ mod tests {
     fn template_slots_are_found_in_code_only() {
         let sql =
             "SELECT '{{a}}', \"{{b}}\" /* {{c}} */ FROM t WHERE x = {{ d }} AND y IN ({{e}}) -- {{f}}\n";
-        for dialect in [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake] {
+        for dialect in
+            [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake, Dialect::Duckdb]
+        {
             let slots = template_slots(sql, dialect).unwrap();
             let names: Vec<&str> = slots.iter().map(|s| s.name.as_str()).collect();
             assert_eq!(names, ["d", "e"], "{dialect:?}");
@@ -960,7 +999,9 @@ mod tests {
     #[test]
     fn a_nul_character_is_invalid_input_everywhere() {
         assert_eq!(refused("select '\0'", true), ErrorKind::InvalidInput);
-        for dialect in [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake] {
+        for dialect in
+            [Dialect::Sqlite, Dialect::Mysql, Dialect::Postgres, Dialect::Snowflake, Dialect::Duckdb]
+        {
             assert_eq!(refuses(dialect, "select 1 -- \0\n").kind(), ErrorKind::InvalidInput);
         }
     }
@@ -1132,6 +1173,33 @@ mod tests {
         passes(Dialect::Sqlite, "select [a;b], `c;d`, \"e;f\" from t");
         // Snowflake: `//` comments and `$$` strings; backslashes escape in strings.
         passes(Dialect::Snowflake, "select 1 // ; delete from t");
+        // DuckDB: PostgreSQL's lexing, and the statements that reach the file system.
+        passes(Dialect::Duckdb, "select * from read_parquet('/data/*.parquet') /* ; /* nested */ ; */");
+        passes(Dialect::Duckdb, "select $$ ; $$, E'a\\' ; ', 'a\\'");
+        refuses(Dialect::Duckdb, "select 'a\\'; copy t to '/tmp/x'");
+        refuses(Dialect::Duckdb, "select 1 --\r; delete from t");
+        for sql in [
+            "COPY (SELECT 1) TO '/tmp/x.csv'",
+            "copy t to '/tmp/x.parquet' (format parquet)",
+            "EXPORT DATABASE '/tmp/out'",
+            "IMPORT DATABASE '/tmp/out'",
+            "INSTALL httpfs",
+            "FORCE INSTALL httpfs",
+            "LOAD httpfs",
+            "ATTACH '/tmp/other.duckdb'",
+            "SET enable_external_access = true",
+            "PRAGMA enable_profiling",
+            "CALL checkpoint()",
+        ] {
+            refuses(Dialect::Duckdb, sql);
+        }
+        for sql in
+            ["COPY (SELECT 1) TO '/tmp/x.csv'", "EXPORT DATABASE '/tmp/out'", "INSTALL httpfs", "ATTACH '/x'"]
+        {
+            assert!(check_dialect(sql, Dialect::Duckdb, Access::ReadWrite).is_err(), "{sql}");
+        }
+        assert!(check_dialect("COPY t FROM '/tmp/x.csv'", Dialect::Duckdb, Access::ReadWrite).is_ok());
+        assert!(check_dialect("select 'to' from t", Dialect::Duckdb, Access::ReadWrite).is_ok());
         passes(Dialect::Snowflake, "select $$ ; $$, 'a\\'; b'");
         refuses(Dialect::Snowflake, "select 1; delete from t");
         refuses(Dialect::Snowflake, "select 1 --\r; delete from t");

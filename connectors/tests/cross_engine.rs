@@ -1,6 +1,6 @@
 //! The same logical values (an exact decimal, a date, 2^53 + 1, NULL, text, a boolean, a float)
 //! stored in each engine's own types come out as the same JSON with the same column kinds on
-//! SQLite, MySQL/MariaDB, PostgreSQL and Snowflake (fakesnow): docs/type-mapping.md's promise
+//! SQLite, MySQL/MariaDB, PostgreSQL, Snowflake (fakesnow) and DuckDB: docs/type-mapping.md's promise
 //! that a Workspace widget cannot tell which database fed it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,11 +15,11 @@ use dc_test_support::types::{assert_type_cases, type_table, TypeCase};
 use serde_json::json;
 
 /// One logical value: the JSON and kind every engine must give, and per engine the column type
-/// and SQL literal that hold it (SQLite, MySQL, PostgreSQL, Snowflake).
+/// and SQL literal that hold it (SQLite, MySQL, PostgreSQL, Snowflake, DuckDB).
 struct Value {
     json: &'static str,
     kind: ColumnKind,
-    types: [(&'static str, &'static str); 4],
+    types: [(&'static str, &'static str); 5],
 }
 
 const VALUES: [Value; 7] = [
@@ -33,6 +33,7 @@ const VALUES: [Value; 7] = [
             ("DECIMAL(12,4)", "1234.5678"),
             ("numeric(12,4)", "1234.5678"),
             ("NUMBER(12,4)", "1234.5678"),
+            ("DECIMAL(12,4)", "1234.5678"),
         ],
     },
     Value {
@@ -42,6 +43,7 @@ const VALUES: [Value; 7] = [
             ("DATE", "'2024-02-29'"),
             ("DATE", "'2024-02-29'"),
             ("date", "'2024-02-29'"),
+            ("DATE", "'2024-02-29'"),
             ("DATE", "'2024-02-29'"),
         ],
     },
@@ -54,6 +56,7 @@ const VALUES: [Value; 7] = [
             ("BIGINT", "9007199254740993"),
             ("int8", "9007199254740993"),
             ("NUMBER(38,0)", "9007199254740993"),
+            ("HUGEINT", "9007199254740993"),
         ],
     },
     Value {
@@ -64,6 +67,7 @@ const VALUES: [Value; 7] = [
             ("VARCHAR(10)", "NULL"),
             ("varchar(10)", "NULL"),
             ("VARCHAR(10)", "NULL"),
+            ("VARCHAR", "NULL"),
         ],
     },
     Value {
@@ -74,17 +78,18 @@ const VALUES: [Value; 7] = [
             ("VARCHAR(20)", "'héllo \"q\" 😀'"),
             ("varchar(20)", "'héllo \"q\" 😀'"),
             ("VARCHAR(20)", "'héllo \"q\" 😀'"),
+            ("VARCHAR", "'héllo \"q\" 😀'"),
         ],
     },
     Value {
         json: "true",
         kind: ColumnKind::Boolean,
-        types: [("BOOLEAN", "1"), ("BOOL", "1"), ("bool", "true"), ("BOOLEAN", "TRUE")],
+        types: [("BOOLEAN", "1"), ("BOOL", "1"), ("bool", "true"), ("BOOLEAN", "TRUE"), ("BOOLEAN", "true")],
     },
     Value {
         json: "0.1",
         kind: ColumnKind::Float,
-        types: [("REAL", "0.1"), ("DOUBLE", "0.1"), ("float8", "0.1"), ("FLOAT", "0.1")],
+        types: [("REAL", "0.1"), ("DOUBLE", "0.1"), ("float8", "0.1"), ("FLOAT", "0.1"), ("DOUBLE", "0.1")],
     },
 ];
 
@@ -95,6 +100,7 @@ fn cases(kind: EngineKind) -> Vec<TypeCase<'static>> {
         EngineKind::Mysql => 1,
         EngineKind::Postgres => 2,
         EngineKind::Snowflake => 3,
+        EngineKind::Duckdb => 4,
     };
     VALUES.iter().map(|v| (v.types[index].0, v.types[index].1, v.json, v.kind)).collect()
 }
@@ -163,4 +169,21 @@ async fn snowflake() {
     }
     assert_type_cases(&*engine, "T", &cases).await;
     assert_eq!(output(&*engine, "SELECT * FROM T").await.body, the_row());
+}
+
+/// A writable `.duckdb` file of the engine's own making: the cases are DuckDB's types.
+#[tokio::test]
+async fn duckdb() {
+    let cases = cases(EngineKind::Duckdb);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ConnectionSettings::Duckdb(connectors::duckdb::DuckdbSettings {
+        path: Some(dir.path().join("values.duckdb")),
+        read_only: false,
+    });
+    let engine = connect_engine(settings, &Secrets::new()).await;
+    for sql in type_table(EngineKind::Duckdb, "t", &cases) {
+        output(&*engine, &sql).await;
+    }
+    assert_type_cases(&*engine, "t", &cases).await;
+    assert_eq!(output(&*engine, "SELECT * FROM t").await.body, the_row());
 }

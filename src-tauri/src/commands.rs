@@ -147,6 +147,38 @@ pub(crate) async fn pick_sqlite_file(app: AppHandle) -> UiResult<Option<String>>
     Ok(Some(path.display().to_string()))
 }
 
+/// A native Open dialog for a DuckDB database file; `None` when the user cancels.
+#[tauri::command]
+pub(crate) async fn pick_duckdb_file(app: AppHandle) -> UiResult<Option<String>> {
+    let dialog = app
+        .dialog()
+        .file()
+        .set_title("Choose a DuckDB database")
+        .add_filter("DuckDB databases", &["duckdb", "ddb", "db"])
+        .add_filter("All files", &["*"]);
+    let Some(path) = pick(dialog).await? else { return Ok(None) };
+    Ok(Some(path.display().to_string()))
+}
+
+/// A native folder dialog for a folder of data files DuckDB queries by name; `None` when the
+/// user cancels.
+#[tauri::command]
+pub(crate) async fn pick_duckdb_folder(app: AppHandle) -> UiResult<Option<String>> {
+    let dialog = app.dialog().file().set_title("Choose a folder of Parquet, CSV or JSON files");
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_folder(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let picked = rx.await.map_err(|_| UiError::new("The folder dialog closed unexpectedly."))?;
+    match picked {
+        None => Ok(None),
+        Some(folder) => folder
+            .into_path()
+            .map(|p| Some(p.display().to_string()))
+            .map_err(|e| UiError::new(format!("That location cannot be opened as a local folder: {e}"))),
+    }
+}
+
 /// Reads a PEM private key the user picks, for the Snowflake key-pair form. The key goes from
 /// there to the keyring with the rest of the connection.
 #[tauri::command]

@@ -72,6 +72,8 @@ fn main() {
             commands::save_settings,
             commands::install_local_ca,
             commands::pick_sqlite_file,
+            commands::pick_duckdb_file,
+            commands::pick_duckdb_folder,
             commands::pick_private_key,
             commands::start_on_login,
             commands::set_start_on_login,

@@ -120,7 +120,9 @@ async fn add(app: &Arc<App>, bytes: &[u8]) -> Result<Value> {
     }
     input.insert("read_only".into(), Value::Bool(!allow_writes));
     required(&input.get("name").and_then(Value::as_str).map(str::to_string), "name")?;
-    if input.get("kind").and_then(Value::as_str) != Some(EngineKind::Sqlite.name()) {
+    // Only file engines have a path; the form's field is left over for the others.
+    let kind = input.get("kind").and_then(Value::as_str);
+    if ![EngineKind::Sqlite, EngineKind::Duckdb].iter().any(|k| kind == Some(k.name())) {
         input.remove("path");
     }
     Ok(connections::create(app, input).await?.into_json())

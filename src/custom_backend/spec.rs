@@ -315,7 +315,7 @@ fn connection_form() -> Value {
             {"paramName": "kind", "label": "Database", "type": "text", "value": EngineKind::Sqlite.name(),
              "description": "The kind of database",
              "options": EngineKind::ALL.map(|k| json!({"label": k.label(), "value": k.name()}))},
-            text("path", "SQLite file", "SQLite: absolute path of the database file"),
+            text("path", "File or folder", "SQLite: absolute path of the database file; DuckDB: a .duckdb file or a folder of data files (empty: in memory)"),
             text("url", "URL", "MySQL/PostgreSQL: mysql://user@host:3306/db or postgres://..."),
             text("host", "Host", "MySQL/PostgreSQL host"),
             {"paramName": "port", "label": "Port", "type": "number", "description": "MySQL/PostgreSQL port"},

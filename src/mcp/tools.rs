@@ -440,6 +440,7 @@ fn default_schema(settings: &ConnectionSettings) -> Option<&str> {
         ConnectionSettings::Mysql(s) => s.database.as_deref(),
         ConnectionSettings::Postgres(_) => Some("public"),
         ConnectionSettings::Snowflake(s) => s.schema.as_deref(),
+        ConnectionSettings::Duckdb(_) => Some("main"),
     }
 }
 
@@ -457,6 +458,10 @@ fn target(settings: &ConnectionSettings) -> String {
             Some(database) => format!("{}/{database}", s.account),
             None => s.account.clone(),
         },
+        ConnectionSettings::Duckdb(s) => s
+            .path
+            .as_ref()
+            .map_or_else(|| "in-memory DuckDB (reads local files)".to_string(), |p| p.display().to_string()),
     }
 }
 

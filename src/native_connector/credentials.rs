@@ -56,6 +56,7 @@ pub(super) fn database_type(family: Family, body: &Body) -> Result<EngineKind> {
         "sqlite" => Ok(EngineKind::Sqlite),
         "mysql" | "mariadb" => Ok(EngineKind::Mysql),
         "postgres" | "postgresql" => Ok(EngineKind::Postgres),
+        "duckdb" => Ok(EngineKind::Duckdb),
         other => Err(Error::Unprocessable(format!("unknown database_type {other:?}: use mysql or sqlite"))),
     }
 }
@@ -68,7 +69,7 @@ pub(super) fn input(family: Family, body: &Body) -> Result<Map<String, Value>> {
     map.insert("kind".into(), kind.name().into());
     map.insert("read_only".into(), true.into());
     match kind {
-        EngineKind::Sqlite => {}
+        EngineKind::Sqlite | EngineKind::Duckdb => {}
         EngineKind::Snowflake => {
             map.insert("account".into(), required(&body.account_identifier, "account_identifier")?.into());
             map.insert("user".into(), required(&body.username, "username")?.into());
@@ -125,6 +126,8 @@ pub(super) fn apply_context(map: &mut Map<String, Value>, fields: &NativeQueryFi
     };
     match kind {
         Some(EngineKind::Sqlite) => set("path", Some(&fields.database)),
+        // An empty database is DuckDB's in-memory database, whose queries read files.
+        Some(EngineKind::Duckdb) => set("path", Some(&fields.database)),
         Some(EngineKind::Snowflake) => {
             set("database", Some(&fields.database));
             set("role", fields.role.as_deref());

@@ -328,7 +328,7 @@ fn placeholder(dialect: Dialect, n: usize, value: &BoundValue, is_date: bool) ->
     let p = dialect.placeholder(n);
     match dialect {
         Dialect::Sqlite => p,
-        Dialect::Mysql | Dialect::Postgres => format!("CAST({p} AS DATE)"),
+        Dialect::Mysql | Dialect::Postgres | Dialect::Duckdb => format!("CAST({p} AS DATE)"),
         Dialect::Snowflake => format!("TO_DATE({p})"),
     }
 }

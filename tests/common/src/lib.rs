@@ -9,6 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod account;
+pub mod duckdb;
 pub mod engine;
 pub mod fakesnow;
 pub mod mysql;

@@ -29,6 +29,9 @@ pub enum Need {
     Package,
     /// pyarrow and polars in their venv (`tests/arrow/setup.sh`), which read our Arrow streams.
     Arrow,
+    /// DuckDB's Python package in `.venv-duckdb` (`tests/fixtures/duckdb/setup.sh`), which writes
+    /// the DuckDB engine's fixture files.
+    Duckdb,
 }
 
 impl Need {
@@ -45,6 +48,7 @@ impl Need {
             Self::Sshd => "DC_SKIP_SSHD",
             Self::Package => "DC_SKIP_PACKAGE",
             Self::Arrow => "DC_SKIP_ARROW",
+            Self::Duckdb => "DC_SKIP_DUCKDB",
         }
     }
 
@@ -60,6 +64,7 @@ impl Need {
             Self::Sshd => "OpenSSH's sshd",
             Self::Package => "the installed desktop package",
             Self::Arrow => "pyarrow and polars",
+            Self::Duckdb => "DuckDB's Python package (the fixtures' writer)",
         }
     }
 }
