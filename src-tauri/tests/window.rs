@@ -105,6 +105,18 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
     screenshot(c, shots, "snowflake-form.png").await?;
     click(c, Locator::Id("conn-cancel")).await?;
 
+    // A DuckDB connection without a path: an in-memory database whose queries read any file;
+    // the form offers the file and folder pickers.
+    click(c, Locator::Id("add-conn")).await?;
+    pick_kind(c, "duckdb").await?;
+    assert!(visible(c, "browse-duck-file").await && visible(c, "browse-duck-folder").await, "DuckDB pickers");
+    type_into(c, "f-name", "e2e duckdb").await?;
+    click(c, Locator::Id("conn-save")).await?;
+    wait_for_connection_card(c, "e2e duckdb").await?;
+    let query = json!({ "connection": "e2e duckdb", "sql": "select 40 + 2 as answer, 'duck' as engine" });
+    let (status, body) = http(port, "POST", "/api/v1/query", Some(&query.to_string()))?;
+    assert_eq!((status, body.as_str()), (200, r#"[{"answer":42,"engine":"duck"}]"#), "DuckDB query");
+
     // 4. A MariaDB connection's password goes to the keyring, and nowhere in the window.
     eprintln!("window test: step 4");
     let maria = MysqlDb::create().await.ok_or("the window test needs MariaDB, but DC_SKIP_MYSQL=1 is set")?;

@@ -262,3 +262,56 @@ async fn a_million_parquet_rows_stream_from_the_server_with_flat_memory() {
     assert!(bytes > 50_000_000, "{bytes}");
     assert!(peak_mib < PEAK_RSS_LIMIT_MIB, "server peak RSS {peak_mib} MiB >= {PEAK_RSS_LIMIT_MIB} MiB");
 }
+
+/// A saved query on a folder of files as a dashboard uses it: its `{{since}}` date parameter
+/// bound from the query string `useJsonData` builds through `cleanSearchParams` (and its default
+/// when the param is absent), and the SQL workbench paging, sorting and filtering a million
+/// Parquet rows in DuckDB as `getRows` → `getQueryState` posts them.
+#[tokio::test]
+async fn dashboards_and_the_workbench_run_on_duckdb_files() {
+    let Some(dir) = fixtures() else { return };
+    let s = start().await;
+    add_duckdb(&s, "folder", Some(dir), true).await;
+    let (status, _, saved) = s
+        .post(
+            "/api/v1/queries",
+            json!({"connection": "folder", "name": "names since",
+                   "sql": "select name, count(*) as n from 'prices.parquet' where day >= {{since}} group by name order by name",
+                   "parameters": [{"name": "since", "type": "date", "default": "2024-01-03"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    let id = saved["id"].as_i64().unwrap();
+    let (status, _, rows) = s.get(&format!("/widgets/queries/{id}")).await;
+    assert_eq!((status, rows.clone()), (200, json!([{"name": "AAPL", "n": 1}, {"name": "MSFT", "n": 1}])), "{rows}");
+    let (status, _, rows) = s.get(&format!("/widgets/queries/{id}?since=2024-01-01")).await;
+    assert_eq!((status, rows.clone()), (200, json!([{"name": "AAPL", "n": 2}, {"name": "MSFT", "n": 1}])), "{rows}");
+    // A value that is not a date is the parameter's 4xx, never SQL.
+    let (status, _, body) = s.get(&format!("/widgets/queries/{id}?since=2024-01-01'%20or%201=1")).await;
+    assert!((400..500).contains(&status) && body["detail"].as_str().unwrap().contains("since"), "{status} {body}");
+
+    // The workbench: names ending in 4999 sorted by price (highest first) then id; the highest
+    // price such a row has is 999.99, held by ids 99999, 199999, ... 999999.
+    let request = json!({"startRow": 0, "endRow": 3,
+        "sortModel": [{"colId": "price", "sort": "desc"}, {"colId": "id", "sort": "asc"}],
+        "filterModel": {"name": {"filterType": "text", "type": "equals", "filter": "name-4999"}},
+        "rowGroupCols": [], "groupKeys": [], "valueCols": [], "pivotCols": [], "pivotMode": false,
+        "query": "select id, price, name from read_parquet('big.parquet')", "disableCache": false});
+    let started = Instant::now();
+    let response = s
+        .client
+        .post(s.at("/widgets/sql/workbench?connection=folder"))
+        .header("Content-Type", "application/json")
+        .body(request.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, _, page) = dc_test_support::server::into_parts(response).await;
+    report(&format!("duckdb workbench: 3 sorted, filtered rows of 1,000,000 in {:?}", started.elapsed()));
+    assert_eq!(status, 200, "{page}");
+    assert!(page.get("error").is_none(), "{page}");
+    let ids: Vec<i64> = page["rowData"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [99999, 199999, 299999], "{page}");
+    assert_eq!(page["rowData"][0]["price"], json!(999.99), "{page}");
+    assert_eq!(page["rowCount"], 10, "{page}");
+}

@@ -268,3 +268,42 @@ async fn postgres_types_become_arrow_types() {
                "x": 1.5, "ok": true, "name": "né", "raw": "0102"})
     );
 }
+
+#[tokio::test]
+async fn duckdb_types_become_arrow_types() {
+    let Some(python) = python() else { return };
+    let s = start().await;
+    let (status, _, body) =
+        s.post("/api/v1/connections", json!({"name": "d", "kind": "duckdb", "read_only": true})).await;
+    assert_eq!(status, 201, "{body}");
+    let sql = "select 42::HUGEINT as small_huge, -1234.500::DECIMAL(12,3) as price, \
+               TIMESTAMPTZ '2024-01-02 03:04:05.25+02:00' as stamp, TIMESTAMP '2024-01-02 03:04:05' as at, \
+               DATE '2024-02-29' as day, [1, NULL, 3] as list, 'né' as name, 1.5::DOUBLE as x, \
+               true as flag, '\\x01\\x02'::BLOB as raw";
+    let (status, content_type, body) = arrow_query(&s, "d", sql).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(content_type, ARROW);
+    let read = read_back(&python, s.dir.path(), &body);
+    assert_eq!(
+        schema(&read),
+        pairs(&[
+            ("small_huge", "int64"),
+            ("price", "decimal128(12, 3)"),
+            ("stamp", "timestamp[us, tz=UTC]"),
+            ("at", "timestamp[us]"),
+            ("day", "date32[day]"),
+            // LIST, STRUCT and MAP are JSON text, as in JSON answers.
+            ("list", "string"),
+            ("name", "string"),
+            ("x", "double"),
+            ("flag", "bool"),
+            ("raw", "binary"),
+        ])
+    );
+    assert_eq!(
+        read["rows"],
+        json!([{"small_huge": 42, "price": "-1234.500", "stamp": "2024-01-02T01:04:05.250000+00:00",
+                "at": "2024-01-02T03:04:05", "day": "2024-02-29", "list": "[1,null,3]", "name": "né",
+                "x": 1.5, "flag": true, "raw": "0102"}])
+    );
+}
