@@ -152,11 +152,9 @@ pub struct LimitArgs {
     pub max_row_bytes: usize,
 }
 
+/// How a result is written: the same flags for an ad-hoc query and a saved one.
 #[derive(Debug, Args)]
-pub struct QueryArgs {
-    /// Name of a saved connection.
-    #[arg(long, short)]
-    pub connection: String,
+pub struct ResultArgs {
     #[arg(long, short, value_enum, default_value = "json")]
     pub format: OutputFormat,
     /// Row cap.
@@ -165,6 +163,15 @@ pub struct QueryArgs {
     /// Time limit in milliseconds.
     #[arg(long)]
     pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Name of a saved connection.
+    #[arg(long, short)]
+    pub connection: String,
+    #[command(flatten)]
+    pub result: ResultArgs,
     #[command(flatten)]
     pub data_dir: DataDirArg,
     /// Read secrets from memory only (useful only with a data dir whose connections have none).
@@ -344,11 +351,11 @@ pub async fn query(args: QueryArgs) -> Result<()> {
         connection: args.connection,
         sql,
         params: Vec::new(),
-        limit: args.limit,
-        timeout_ms: args.timeout_ms,
+        limit: args.result.limit,
+        timeout_ms: args.result.timeout_ms,
         force_read_only: false,
     };
-    let mut output = execution::run(&app, input, args.format.into(), "cli").await?;
+    let mut output = execution::run(&app, input, args.result.format.into(), "cli").await?;
     let mut stdout = tokio::io::stdout();
     while let Some(chunk) = output.body.next().await {
         let chunk = chunk.map_err(|e| Error::Internal(e.to_string()))?;
@@ -360,7 +367,7 @@ pub async fn query(args: QueryArgs) -> Result<()> {
             return Err(Error::Internal(format!("cannot write the result: {e}")));
         }
     }
-    if matches!(args.format, OutputFormat::Json) {
+    if matches!(args.result.format, OutputFormat::Json) {
         let _ = stdout.write_all(b"\n").await;
     }
     let _ = stdout.flush().await;

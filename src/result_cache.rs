@@ -1,13 +1,19 @@
 //! The opt-in result cache of saved queries: a dashboard that refreshes every few minutes reads
 //! the last answer instead of waking the database (a Snowflake warehouse bills each wake-up).
 //! A saved query opts in with a policy (`ttl_seconds`, `max_bytes`; `PUT
-//! /api/v1/queries/{id}/cache`). Only queries on read-only connections are cached: a write must
+//! /api/v1/queries/{id}/cache`). The API's `/run` and the query's Workspace widgets both read
+//! through it (`run_saved`). Only queries on read-only connections are cached: a write must
 //! always run. A result larger than `max_bytes` is not kept; all cached results together stay
 //! under `SERVER_MAX_BYTES`, the oldest going first. `Cache-Control: no-cache` on a run skips
 //! the cache (and refreshes it). The key holds the connection, SQL, parameters, limit, timeout
 //! and format, so an edited query never answers from an old entry.
 
-use crate::execution::{BodyStream, QueryOutput, Truncation};
+use crate::app::App;
+use crate::connections;
+use crate::error::{Error, Result};
+use crate::execution::{self, BodyStream, QueryInput, QueryOutput, Truncation};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::Response;
 use bytes::Bytes;
 use connectors::{Column, Format};
 use futures::Stream;
@@ -44,6 +50,83 @@ impl CachePolicy {
         }
         None
     }
+}
+
+/// Where an answer of a cached saved query came from, for its `X-Cache` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheOutcome {
+    Hit,
+    Miss,
+}
+
+impl CacheOutcome {
+    pub fn header_value(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+        }
+    }
+}
+
+/// The policy of saved query `id`, if it has one.
+pub fn policy(app: &App, id: i64) -> Result<Option<CachePolicy>> {
+    let Some(text) = app.state.query_cache_policy(id)? else { return Ok(None) };
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Error::Internal(format!("the stored cache policy of saved query {id} is unreadable: {e}"))
+    })
+}
+
+/// Whether the caller asked to skip the cache (`Cache-Control: no-cache` or `no-store`).
+pub fn bypass_requested(headers: &HeaderMap) -> bool {
+    headers.get_all(header::CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|d| matches!(d.trim().to_ascii_lowercase().as_str(), "no-cache" | "no-store"))
+    })
+}
+
+/// Runs saved query `id` (already bound into `input`) through its result cache when it has a
+/// policy and its connection is read-only now; every surface that runs a saved query (the API's
+/// `/run`, the Workspace widgets) comes through here, so a dashboard's refreshes hit the cache.
+/// The outcome is `None` when the query is not cached (no policy, or a connection that may now
+/// write).
+pub async fn run_saved(
+    app: &Arc<App>,
+    id: i64,
+    bypass: bool,
+    input: QueryInput,
+    format: Format,
+    source: &'static str,
+) -> Result<(QueryOutput, Option<CacheOutcome>)> {
+    let Some(policy) = policy(app, id)? else {
+        return Ok((execution::run(app, input, format, source).await?, None));
+    };
+    // The connection may have become writable since the policy was set.
+    if !connections::engine(app, &input.connection).await?.read_only {
+        return Ok((execution::run(app, input, format, source).await?, None));
+    }
+    let key = CacheKey {
+        query_id: id,
+        connection: input.connection.clone(),
+        sql: input.sql.clone(),
+        params: format!("{:?}", input.params),
+        limit: input.limit,
+        timeout_ms: input.timeout_ms,
+        format: format.content_type(),
+    };
+    if !bypass {
+        if let Some(output) = app.results.get(&key) {
+            return Ok((output, Some(CacheOutcome::Hit)));
+        }
+    }
+    let output = execution::run(app, input, format, source).await?;
+    Ok((app.results.fill(key, policy, output), Some(CacheOutcome::Miss)))
+}
+
+/// Adds `X-Cache: hit|miss` to the answer of a cached saved query.
+pub fn with_cache_header(mut response: Response, outcome: Option<CacheOutcome>) -> Response {
+    if let Some(outcome) = outcome {
+        response.headers_mut().insert("x-cache", HeaderValue::from_static(outcome.header_value()));
+    }
+    response
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

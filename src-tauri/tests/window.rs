@@ -282,9 +282,9 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 }
 
 /// Writes a saved query with a `{{symbol}}` parameter in the Queries view, previews it (with the
-/// default, with a typed value, with an injection attempt, and with an error shown in place),
-/// saves it as a chart, and checks that Workspace's widgets.json and the widget's endpoint serve
-/// it; then renames it and deletes it, each seen in widgets.json.
+/// default, with a typed value, with an injection attempt, a refused write, and with an error
+/// shown in place), saves it as a chart, and checks that Workspace's widgets.json and the
+/// widget's endpoint serve it; then renames it and deletes it, each seen in widgets.json.
 async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult {
     click(c, Locator::Css(".nav-item[data-view=queries]")).await?;
     wait_for("the Queries view", || async { visible(c, "view-queries").await.then_some(()) }).await?;
@@ -343,13 +343,20 @@ async fn queries_view(c: &Client, port: u16, shots: Option<&Path>) -> TestResult
     assert!(status.starts_with("0 rows · "), "an injection attempt returned rows: {status:?}");
     c.find(Locator::Css(&format!("{row} .p-value"))).await?.clear().await?;
 
-    // An error shows in place, and the SQL is kept.
+    // A preview never writes: a DELETE is refused in place, and the rows are still there after.
     let good_sql = input_value(c, "q-sql").await?;
+    type_into(c, "q-sql", "DELETE FROM prices").await?;
+    let refused = preview("the refused write").await?.err().ok_or("a DELETE previewed without an error")?;
+    assert!(refused.contains("read-only"), "the refused write said {refused:?}");
+
+    // An error shows in place, and the SQL is kept.
     type_into(c, "q-sql", "SELECT no_such_column FROM prices").await?;
     let error = preview("the preview error").await?.err().ok_or("a bad column previewed without an error")?;
     assert!(error.contains("no_such_column"), "preview error {error:?}");
     type_into(c, "q-sql", &good_sql).await?;
     preview("the preview after the fix").await?.map_err(|e| format!("preview failed: {e}"))?;
+    let grid = rendered_text(c, "q-preview-body").await?;
+    assert!(grid.contains("AAPL") && grid.contains("189.5"), "rows after the refused DELETE: {grid:?}");
 
     // Shown as a bar chart of close by symbol.
     click(c, Locator::Css("#q-display-picker input[value=chart] + span")).await?;

@@ -2,25 +2,16 @@
 //! through the cache (`result_cache.rs` says what is kept and for how long).
 
 use crate::app::App;
-use crate::connections;
 use crate::error::{Error, Result};
-use crate::execution::{self, QueryInput};
+use crate::execution::QueryInput;
 use crate::http::{stream_response, ApiJson, ApiPath};
-use crate::result_cache::{CacheKey, CachePolicy};
+use crate::result_cache::{self, policy, CachePolicy};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
 use connectors::Format;
 use std::sync::Arc;
-
-/// The policy of saved query `id`, if it has one.
-pub(crate) fn policy(app: &App, id: i64) -> Result<Option<CachePolicy>> {
-    let Some(text) = app.state.query_cache_policy(id)? else { return Ok(None) };
-    serde_json::from_str(&text).map(Some).map_err(|e| {
-        Error::Internal(format!("the stored cache policy of saved query {id} is unreadable: {e}"))
-    })
-}
 
 #[utoipa::path(get, path = "/api/v1/queries/{id}/cache", tag = "saved queries", params(("id" = i64, Path)),
     responses((status = 200, body = CachePolicy), (status = 404, description = "no such query, or not cached")))]
@@ -72,15 +63,8 @@ pub(super) async fn delete(State(app): State<Arc<App>>, ApiPath(id): ApiPath<i64
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Whether the caller asked to skip the cache (`Cache-Control: no-cache` or `no-store`).
-fn bypass(headers: &HeaderMap) -> bool {
-    headers.get_all(header::CACHE_CONTROL).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|d| matches!(d.trim().to_ascii_lowercase().as_str(), "no-cache" | "no-store"))
-    })
-}
-
-/// Runs saved query `id` through its result cache when it has a policy and its connection is
-/// read-only now; the answer says `X-Cache: hit` or `miss`. Without a policy, a plain run.
+/// Runs saved query `id` through its result cache (`result_cache::run_saved`); a cached query's
+/// answer says `X-Cache: hit` or `miss`.
 pub(super) async fn run(
     app: &Arc<App>,
     id: i64,
@@ -88,32 +72,7 @@ pub(super) async fn run(
     input: QueryInput,
     format: Format,
 ) -> Result<Response> {
-    let Some(policy) = policy(app, id)? else {
-        return Ok(stream_response(execution::run(app, input, format, "api").await?));
-    };
-    // The connection may have become writable since the policy was set.
-    if !connections::engine(app, &input.connection).await?.read_only {
-        return Ok(stream_response(execution::run(app, input, format, "api").await?));
-    }
-    let key = CacheKey {
-        query_id: id,
-        connection: input.connection.clone(),
-        sql: input.sql.clone(),
-        params: format!("{:?}", input.params),
-        limit: input.limit,
-        timeout_ms: input.timeout_ms,
-        format: format.content_type(),
-    };
-    if !bypass(headers) {
-        if let Some(output) = app.results.get(&key) {
-            return Ok(with_cache_header(stream_response(output), "hit"));
-        }
-    }
-    let output = execution::run(app, input, format, "api").await?;
-    Ok(with_cache_header(stream_response(app.results.fill(key, policy, output)), "miss"))
-}
-
-fn with_cache_header(mut response: Response, value: &'static str) -> Response {
-    response.headers_mut().insert("x-cache", HeaderValue::from_static(value));
-    response
+    let (output, outcome) =
+        result_cache::run_saved(app, id, result_cache::bypass_requested(headers), input, format, "api").await?;
+    Ok(result_cache::with_cache_header(stream_response(output), outcome))
 }

@@ -2,7 +2,7 @@
 //! through the HTTP API's own handlers in-process (`api::local`), so a query saved here is
 //! checked exactly as one saved by Workspace, the window or `curl`, and shows up in all of them.
 
-use super::{data_dir, write_stdout, DataDirArg, OutputFormat};
+use super::{data_dir, write_stdout, DataDirArg, OutputFormat, ResultArgs};
 use crate::api::local;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -98,14 +98,8 @@ pub struct RunArgs {
     /// A parameter value as `name=value` (repeatable); missing ones take their defaults.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
-    #[arg(long, short, value_enum, default_value = "json")]
-    pub format: OutputFormat,
-    /// Row cap.
-    #[arg(long)]
-    pub limit: Option<u64>,
-    /// Time limit in milliseconds.
-    #[arg(long)]
-    pub timeout_ms: Option<u64>,
+    #[command(flatten)]
+    pub result: ResultArgs,
     #[command(flatten)]
     pub common: Common,
 }
@@ -211,11 +205,11 @@ async fn run_query(args: RunArgs) -> Result<()> {
     let app = open(&args.common)?;
     let (id, _) = resolve(&app, &args.query).await?;
     let mut options = Map::new();
-    options.insert("format".into(), json!(format_name(args.format)));
-    if let Some(limit) = args.limit {
+    options.insert("format".into(), json!(format_name(args.result.format)));
+    if let Some(limit) = args.result.limit {
         options.insert("limit".into(), json!(limit));
     }
-    if let Some(timeout) = args.timeout_ms {
+    if let Some(timeout) = args.result.timeout_ms {
         options.insert("timeout_ms".into(), json!(timeout));
     }
     if !args.params.is_empty() {
@@ -244,7 +238,7 @@ async fn run_query(args: RunArgs) -> Result<()> {
         }
         wrote = true;
     }
-    if wrote && matches!(args.format, OutputFormat::Json) {
+    if wrote && matches!(args.result.format, OutputFormat::Json) {
         super::write_chunk(b"\n").await?;
     }
     match truncated.as_str() {

@@ -1,5 +1,5 @@
 //! The opt-in result cache of saved queries (`result_cache.rs`, `/api/v1/queries/{id}/cache`):
-//! hits and misses said in `X-Cache`, the TTL, the size bound, the bypass, never for a
+//! hits and misses said in `X-Cache` (on the API's runs and on the dashboard widgets), the TTL, the size bound, the bypass, never for a
 //! connection that may write, and every bad policy answered with a `{"detail"}`.
 
 use crate::common::*;
@@ -72,6 +72,58 @@ async fn a_cached_saved_query_answers_from_the_cache_until_its_ttl() {
     assert_eq!(s.app.results.bytes(), 0);
     assert_eq!(run(&s, id, false).await, (200, None, r#"[{"n":5}]"#.into()));
     assert_eq!(s.get(&format!("/api/v1/queries/{id}/cache")).await.0, 404);
+}
+
+/// A widget's GET as a dashboard refresh sends it: `useJsonData` builds the URL through
+/// `cleanSearchParams` (here with no params: the query has none) and sends no cache header.
+async fn widget(s: &TestServer, id: i64) -> (u16, Option<String>, String) {
+    let response = s.client.get(s.at(&format!("/widgets/queries/{id}"))).send().await.unwrap();
+    let status = response.status().as_u16();
+    let cache = response.headers().get("x-cache").map(|v| v.to_str().unwrap().to_string());
+    (status, cache, response.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn dashboard_widgets_of_a_cached_query_answer_from_the_cache() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 3);
+    s.add_sqlite("shop", &db, true).await;
+    let table = saved(&s, "shop").await;
+    let (status, metric) = s
+        .post(
+            "/api/v1/queries",
+            json!({"connection": "shop", "name": "stock", "sql": "select count(*) as n from items",
+                   "display": {"type": "metric", "value": "n", "label": "Items"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{metric}");
+    let metric = metric["id"].as_i64().unwrap();
+    for id in [table, metric] {
+        assert_eq!(put_policy(&s, id, json!({"ttl_seconds": 60, "max_bytes": 10_000})).await.0, 200);
+    }
+
+    assert_eq!(widget(&s, table).await, (200, Some("miss".into()), r#"[{"n":3}]"#.into()));
+    let (status, cache, tile) = widget(&s, metric).await;
+    assert_eq!((status, cache.as_deref()), (200, Some("miss")), "{tile}");
+    assert_eq!(serde_json::from_str::<Value>(&tile).unwrap()["value"], 3);
+    add_item(&db, 100);
+    // The refresh a dashboard makes every few minutes reads what was kept, not the database.
+    assert_eq!(widget(&s, table).await, (200, Some("hit".into()), r#"[{"n":3}]"#.into()));
+    let (status, cache, tile) = widget(&s, metric).await;
+    assert_eq!((status, cache.as_deref()), (200, Some("hit")), "{tile}");
+    assert_eq!(serde_json::from_str::<Value>(&tile).unwrap()["value"], 3);
+    // The API's run caps rows differently, so it has an entry of its own and reads the database.
+    assert_eq!(run(&s, table, false).await, (200, Some("miss".into()), r#"[{"n":4}]"#.into()));
+    // A bypass from the widget route reads the database too.
+    let response = s
+        .client
+        .get(s.at(&format!("/widgets/queries/{table}")))
+        .header("cache-control", "no-cache")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers().get("x-cache").unwrap(), "miss");
+    assert_eq!(response.text().await.unwrap(), r#"[{"n":4}]"#);
 }
 
 #[tokio::test]
