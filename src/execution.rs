@@ -8,7 +8,6 @@ use crate::connections;
 use crate::error::{Error, Result};
 use crate::state::{now, LogEntry};
 use bytes::Bytes;
-use connectors::sink::CHANNEL_CHUNKS;
 use connectors::statement::{self, CheckedStatement};
 use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
 use futures::Stream;
@@ -328,7 +327,7 @@ impl Sharing {
     fn join(&self, key: &ShareKey) -> Option<(mpsc::Receiver<StreamEvent>, Arc<SharedRun>)> {
         let run = self.runs().get(key).cloned()?;
         let mut joiners = run.joiners();
-        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let (tx, rx) = mpsc::channel(CALLER_CHUNKS);
         joiners.as_mut()?.push(tx);
         drop(joiners);
         Some((rx, run))
@@ -375,7 +374,7 @@ impl SharedRun {
     }
 
     fn subscribe(&self) -> mpsc::Receiver<StreamEvent> {
-        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let (tx, rx) = mpsc::channel(CALLER_CHUNKS);
         if let Some(joiners) = self.joiners().as_mut() {
             joiners.push(tx);
         }
@@ -387,6 +386,12 @@ impl SharedRun {
         self.joiners().as_ref().is_some_and(|j| j.iter().all(mpsc::Sender::is_closed))
     }
 }
+
+/// Chunks that may wait in each caller's channel of a shared run. The engine's own channel
+/// (`connectors::sink::CHANNEL_CHUNKS`) already holds the run's read-ahead; as deep a channel
+/// per caller let a long result hold twice that (4 MiB more) while its first bytes wait for the
+/// truncation probe.
+const CALLER_CHUNKS: usize = 4;
 
 /// How often a shared run still waiting for its first event checks that someone still wants it.
 const ABANDON_POLL: Duration = Duration::from_millis(100);

@@ -22,9 +22,10 @@ use arrow_schema::{Field, Schema};
 use base64::Engine as _;
 use std::sync::Arc;
 
-/// Rows per record batch: large enough that per-batch overhead vanishes, small enough that a
-/// batch of wide rows stays within a few MiB.
-const BATCH_ROWS: usize = 16 * 1024;
+/// Rows per record batch: large enough that per-batch overhead vanishes (4096 rather than 16384
+/// cost 0.5% more instructions on the bench's 1M rows), small enough that a batch of wide rows
+/// stays within a few hundred KiB (the smaller batches lowered the Arrow series' peak RSS).
+const BATCH_ROWS: usize = 4 * 1024;
 /// A batch is also written once its values take about this many bytes (long text, blobs).
 const BATCH_BYTES: usize = 4 << 20;
 /// The largest precision Decimal128 holds.
@@ -163,9 +164,18 @@ impl ArrowEncoder {
     }
 }
 
+/// Moves what the writer wrote to `out`: by swapping buffers when `out` is empty (it is when the
+/// previous batch filled at least a chunk and the sink took it), which saves copying the batch.
 fn drain(writer: &mut StreamWriter<Vec<u8>>, out: &mut Vec<u8>) {
     let buffer = writer.get_mut();
-    out.extend_from_slice(buffer);
+    if out.is_empty() {
+        let written = buffer.len();
+        std::mem::swap(buffer, out);
+        // The next batch is about as large: one allocation rather than a series of doublings.
+        buffer.reserve(written);
+    } else {
+        out.extend_from_slice(buffer);
+    }
     buffer.clear();
 }
 

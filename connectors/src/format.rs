@@ -203,7 +203,7 @@ fn write_int(v: i64, out: &mut Vec<u8>) {
 
 fn write_float(v: f64, out: &mut Vec<u8>) {
     if v.is_finite() {
-        out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+        crate::render::number::write_shortest(v, out);
     } else {
         out.extend_from_slice(b"null");
     }
@@ -314,7 +314,7 @@ fn write_csv_value(cell: &Cell<'_>, out: &mut Vec<u8>) {
     match cell {
         Cell::Null => {}
         Cell::Float(v) if !v.is_finite() => {}
-        Cell::Float(v) => out.extend_from_slice(ryu::Buffer::new().format_finite(*v).as_bytes()),
+        Cell::Float(v) => crate::render::number::write_shortest(*v, out),
         Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::UInt(v) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
         Cell::Bool(v) => out.extend_from_slice(if *v { b"true" } else { b"false" }),

@@ -125,6 +125,8 @@ pub struct ResultSink {
     truncated: bool,
     /// Bytes of the current row's values so far, for the row cap.
     row_bytes: usize,
+    /// The rest of a buffer larger than a chunk, cut into chunk-sized views (`ready_event`).
+    pieces: std::collections::VecDeque<Bytes>,
 }
 
 impl ResultSink {
@@ -142,6 +144,7 @@ impl ResultSink {
             rows: 0,
             truncated: false,
             row_bytes: 0,
+            pieces: std::collections::VecDeque::new(),
         };
         (sink, rx)
     }
@@ -180,6 +183,11 @@ impl ResultSink {
         self.encoder.begin_row(&mut self.buf);
         self.row_bytes = 0;
         true
+    }
+
+    /// Rows beyond this are not sent (`accept_row`), for engines that read ahead of the sink.
+    pub fn row_limit(&self) -> u64 {
+        self.options.limit
     }
 
     /// The per-value cap, for engines that can make the database itself stop at it (SQLite's
@@ -221,19 +229,19 @@ impl ResultSink {
     /// Ends a row from a blocking thread; fails with `Cancelled` once the client has gone.
     pub fn end_row_blocking(&mut self) -> Result<()> {
         self.close_row()?;
-        match self.ready_event() {
-            Some(event) => self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled()),
-            None => Ok(()),
+        while let Some(event) = self.ready_event() {
+            self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
         }
+        Ok(())
     }
 
     /// Ends a row from async code; fails with `Cancelled` once the client has gone.
     pub async fn end_row(&mut self) -> Result<()> {
         self.close_row()?;
-        match self.ready_event() {
-            Some(event) => self.tx.send(event).await.map_err(|_| ConnectorError::cancelled()),
-            None => Ok(()),
+        while let Some(event) = self.ready_event() {
+            self.tx.send(event).await.map_err(|_| ConnectorError::cancelled())?;
         }
+        Ok(())
     }
 
     /// Completes the result from a blocking thread. An engine that fails simply drops the sink
@@ -267,10 +275,28 @@ impl ResultSink {
     }
 
     fn ready_event(&mut self) -> Option<StreamEvent> {
-        if self.buf.len() < self.options.chunk {
-            return None;
-        }
-        let chunk = self.take_buf();
+        let chunk = match self.pieces.pop_front() {
+            Some(piece) => piece,
+            None if self.buf.len() < self.options.chunk => return None,
+            None => {
+                let mut whole = self.take_buf();
+                // One row can write far more than a chunk (an Arrow record batch ends with
+                // it). Sent as chunk-sized views of the one buffer, it takes as many places
+                // in the channel as its size says, so the channel's bound in chunks stays a
+                // bound in bytes.
+                let chunk = self.options.chunk.max(1);
+                while whole.len() >= 2 * chunk {
+                    self.pieces.push_back(whole.split_to(chunk));
+                }
+                match self.pieces.pop_front() {
+                    Some(first) => {
+                        self.pieces.push_back(whole);
+                        first
+                    }
+                    None => whole,
+                }
+            }
+        };
         if self.started {
             return Some(StreamEvent::Chunk(chunk));
         }
@@ -363,6 +389,41 @@ mod tests {
         assert!(events > 10);
         let expected: String = (0..1000).map(|i| format!("{{\"n\":{i}}}\n")).collect();
         assert_eq!(String::from_utf8(body).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_row_larger_than_a_chunk_goes_out_in_chunk_sized_pieces() {
+        let options = SinkOptions { window: 10, chunk: 16, ..SinkOptions::new(Format::Csv, u64::MAX) };
+        let (mut sink, mut rx) = ResultSink::new(options);
+        sink.set_columns(vec![Column::new("t", "TEXT", ColumnKind::Text)]);
+        let long = "x".repeat(100);
+        assert!(sink.accept_row());
+        sink.cell(&Cell::Text(long.as_str().into()));
+        let handle = std::thread::spawn(move || {
+            sink.end_row_blocking().unwrap();
+            sink.finish_blocking().unwrap();
+        });
+        let mut body = Vec::new();
+        let mut sizes = Vec::new();
+        while let Some(event) = rx.blocking_recv() {
+            match event {
+                StreamEvent::Started { first, .. } => {
+                    sizes.extend(first.iter().map(Bytes::len));
+                    body.extend_from_slice(&first.concat());
+                }
+                StreamEvent::Chunk(chunk) => {
+                    sizes.push(chunk.len());
+                    body.extend_from_slice(&chunk);
+                }
+                StreamEvent::Finished { rows, .. } => assert_eq!(rows, 1),
+                StreamEvent::Complete { .. } => panic!("should have streamed"),
+            }
+        }
+        handle.join().unwrap();
+        assert_eq!(String::from_utf8(body).unwrap(), format!("t\n{long}\n"));
+        // 103 bytes: five pieces of 16, one of 23 (never a piece under a chunk but the last),
+        // and the empty final chunk.
+        assert_eq!(sizes, [16, 16, 16, 16, 16, 23, 0]);
     }
 
     #[test]

@@ -1,9 +1,11 @@
 //! SQLite through rusqlite (bundled). Files open read-only (`SQLITE_OPEN_READ_ONLY`) unless the
 //! connection says otherwise, and always for a run forced read-only (kept in a pool of their
 //! own), with ATTACH disabled by limit, defensive mode on and extension loading never compiled
-//! in. Statements run on blocking threads; a progress handler stops a
-//! statement at its deadline or when the client has gone.
+//! in. Statements run on blocking threads, a long result's encoding on a second one while SQLite
+//! steps (`batch.rs`); a progress handler stops a statement at its deadline or when the client
+//! has gone.
 
+mod batch;
 mod error;
 mod params;
 mod schema;
@@ -19,6 +21,7 @@ use crate::kind::EngineKind;
 use crate::sink::{CancelSignal, ResultSink};
 use crate::statement::{self, Access};
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
+use batch::{Batch, Filled, Reader};
 use error::{describe, is_interrupt, is_too_big, map_error};
 use rusqlite::{limits::Limit, Connection, OpenFlags};
 use std::sync::Mutex;
@@ -198,7 +201,7 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         }
     };
 
-    let mut stmt = conn.prepare(&query.sql).map_err(interrupted)?;
+    let mut stmt = conn.prepare(&query.sql).map_err(&interrupted)?;
     if read_only && !stmt.readonly() {
         return Err(ConnectorError::read_only(format!(
             "{} and this statement would write; the file was not changed",
@@ -224,28 +227,65 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         .collect();
 
     let mut rows = stmt.raw_query();
-    let mut first = true;
-    while let Some(row) = rows.next().map_err(interrupted)? {
-        if first {
-            first = false;
-            sink.set_columns(value::columns_from(&declared, &hints, Some(row)));
+    let mut reader = Reader::new(&declared, &hints, &sink);
+    let columns = batch::Columns { declared: &declared, hints: &hints };
+    let mut first = Batch::default();
+    let filled = reader.fill(&mut rows, &mut first, &interrupted);
+    sink.set_columns(reader.columns.take().unwrap_or_else(|| value::columns_from(&declared, &hints, None)));
+    // The rows read before an error are encoded first: an earlier row the format refuses is
+    // the error the client would have met first.
+    match filled {
+        Err(e) => {
+            first.encode(&mut sink, &columns)?;
+            return Err(e);
         }
-        if !sink.accept_row() {
-            break;
+        // A short result is encoded here: no second thread for a few rows.
+        Ok(Filled::Done) => first.encode(&mut sink, &columns)?,
+        Ok(Filled::Full) => {
+            let (pipe, batches, give_back) = batch::pipe();
+            let (read, encoded) = std::thread::scope(|scope| {
+                let encoder = scope.spawn(|| batch::encode_batches(&mut sink, columns, batches, give_back));
+                let read = read_rest(&mut reader, &mut rows, first, &pipe, &interrupted);
+                // Closing the channel lets the encoder finish the batches it has.
+                drop(pipe);
+                let encoded = encoder
+                    .join()
+                    .unwrap_or_else(|_| Err(ConnectorError::internal("the SQLite result encoder failed")));
+                (read, encoded)
+            });
+            encoded?;
+            read?;
         }
-        for (i, hint) in hints.iter().enumerate() {
-            let raw = row.get_ref(i).map_err(|e| map_error(e, None))?;
-            sink.admit_value(i, value::size(raw))?;
-            let cell = value::to_cell(raw, *hint).map_err(|why| unreadable(&declared[i], raw, &why))?;
-            sink.cell(&cell);
-        }
-        sink.end_row_blocking()?;
     }
-    if first {
-        sink.set_columns(value::columns_from(&declared, &hints, None));
+    if reader.truncated {
+        // A row beyond the cap exists: the sink marks the result truncated.
+        sink.accept_row();
     }
     drop(rows);
     sink.finish_blocking()
+}
+
+/// Reads the rest of a long result, handing each full batch (starting with `batch`) to the
+/// encoder thread. Returns early, with no error of its own, once the encoder has stopped.
+fn read_rest(
+    reader: &mut Reader<'_>,
+    rows: &mut rusqlite::Rows<'_>,
+    mut batch: Batch,
+    pipe: &batch::Pipe,
+    step_error: &dyn Fn(rusqlite::Error) -> ConnectorError,
+) -> Result<()> {
+    loop {
+        if pipe.to_encoder.send(batch).is_err() {
+            return Ok(());
+        }
+        batch = pipe.empty();
+        let filled = reader.fill(rows, &mut batch, step_error);
+        if !matches!(filled, Ok(Filled::Full)) {
+            // The last rows, or those before an error (see `run`).
+            let _ = pipe.to_encoder.send(batch);
+            return filled.map(|_| ());
+        }
+    }
 }
 
 /// The error for a value SQLite stores but we cannot show, with the cast that reads it anyway.
