@@ -89,7 +89,7 @@ async fn dashboard_widgets_of_a_cached_query_answer_from_the_cache() {
     let db = items_db(s.dir.path(), 3);
     s.add_sqlite("shop", &db, true).await;
     let table = saved(&s, "shop").await;
-    let (status, metric) = s
+    let (status, _, metric) = s
         .post(
             "/api/v1/queries",
             json!({"connection": "shop", "name": "stock", "sql": "select count(*) as n from items",
