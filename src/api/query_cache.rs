@@ -73,6 +73,7 @@ pub(super) async fn run(
     format: Format,
 ) -> Result<Response> {
     let (output, outcome) =
-        result_cache::run_saved(app, id, result_cache::bypass_requested(headers), input, format, "api").await?;
+        result_cache::run_saved(app, id, result_cache::bypass_requested(headers), input, format, "api")
+            .await?;
     Ok(result_cache::with_cache_header(stream_response(output), outcome))
 }

@@ -283,12 +283,23 @@ async fn dashboards_and_the_workbench_run_on_duckdb_files() {
     assert_eq!(status, 201, "{saved}");
     let id = saved["id"].as_i64().unwrap();
     let (status, _, rows) = s.get(&format!("/widgets/queries/{id}")).await;
-    assert_eq!((status, rows.clone()), (200, json!([{"name": "AAPL", "n": 1}, {"name": "MSFT", "n": 1}])), "{rows}");
+    assert_eq!(
+        (status, rows.clone()),
+        (200, json!([{"name": "AAPL", "n": 1}, {"name": "MSFT", "n": 1}])),
+        "{rows}"
+    );
     let (status, _, rows) = s.get(&format!("/widgets/queries/{id}?since=2024-01-01")).await;
-    assert_eq!((status, rows.clone()), (200, json!([{"name": "AAPL", "n": 2}, {"name": "MSFT", "n": 1}])), "{rows}");
+    assert_eq!(
+        (status, rows.clone()),
+        (200, json!([{"name": "AAPL", "n": 2}, {"name": "MSFT", "n": 1}])),
+        "{rows}"
+    );
     // A value that is not a date is the parameter's 4xx, never SQL.
     let (status, _, body) = s.get(&format!("/widgets/queries/{id}?since=2024-01-01'%20or%201=1")).await;
-    assert!((400..500).contains(&status) && body["detail"].as_str().unwrap().contains("since"), "{status} {body}");
+    assert!(
+        (400..500).contains(&status) && body["detail"].as_str().unwrap().contains("since"),
+        "{status} {body}"
+    );
 
     // The workbench: names ending in 4999 sorted by price (highest first) then id; the highest
     // price such a row has is 999.99, held by ids 99999, 199999, ... 999999.
@@ -310,7 +321,8 @@ async fn dashboards_and_the_workbench_run_on_duckdb_files() {
     report(&format!("duckdb workbench: 3 sorted, filtered rows of 1,000,000 in {:?}", started.elapsed()));
     assert_eq!(status, 200, "{page}");
     assert!(page.get("error").is_none(), "{page}");
-    let ids: Vec<i64> = page["rowData"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> =
+        page["rowData"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
     assert_eq!(ids, [99999, 199999, 299999], "{page}");
     assert_eq!(page["rowData"][0]["price"], json!(999.99), "{page}");
     assert_eq!(page["rowCount"], 10, "{page}");
