@@ -18,7 +18,7 @@ impl utoipa::PartialSchema for ConnectionJson {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .description(Some(
-                "kind (sqlite|mysql|postgres|snowflake), name, the kind's settings; secrets are write-only \
+                "kind (sqlite|mysql|postgres|snowflake|duckdb), name, the kind's settings; secrets are write-only \
                  and reported as has_<field>",
             ))
             .into()
