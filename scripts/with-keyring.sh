@@ -3,7 +3,7 @@
 # Service) on a private D-Bus session bus, so tests exercise the real store without touching
 # the user's own keyring. Everything started here exits with the session.
 #
-#   scripts/with-keyring.sh cargo test --test keyring_store
+#   scripts/with-keyring.sh cargo test --workspace --test keyring_store
 #
 # The command's exit code is passed through.
 set -eu

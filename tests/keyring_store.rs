@@ -1,7 +1,7 @@
 //! The credential store against the real OS keyring (GNOME Keyring over Secret Service),
 //! checked from the outside with `secret-tool`. Run it inside a throwaway keyring session:
 //!
-//!     scripts/with-keyring.sh cargo test --test keyring_store
+//!     scripts/with-keyring.sh cargo test --workspace --test keyring_store
 //!
 //! Outside that session the real-keyring tests fail on purpose (a skipped keyring test would
 //! hide a broken store); set `DC_SKIP_KEYRING=1` to skip them locally. The no-keyring and
