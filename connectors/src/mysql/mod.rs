@@ -228,8 +228,10 @@ impl RowWriter<MySqlRow> for Decoders {
     fn write(&mut self, row: &MySqlRow, sink: &mut ResultSink) -> Result<()> {
         let types = self.0.as_deref().unwrap_or_default();
         for (i, ty) in types.iter().enumerate() {
-            sink.admit_value(i, value::raw_len(row, i))?;
-            let cell = value::cell_at(row, i, *ty).map_err(|why| {
+            let bytes = value::wire_bytes(row, i);
+            // A value that cannot be read counts as empty against the caps; its error follows.
+            sink.admit_value(i, bytes.as_ref().map_or(0, |b| b.map_or(0, <[u8]>::len)))?;
+            let cell = bytes.and_then(|b| value::cell_of(b, *ty)).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 ConnectorError::unreadable(column, ty.name(), &why)
             })?;

@@ -12,19 +12,20 @@ use sqlx::mysql::{MySql, MySqlRow, MySqlTypeInfo, MySqlValueRef};
 use sqlx::{Column as _, Decode, Row as _, Type, TypeInfo as _, ValueRef as _};
 use std::borrow::Cow;
 
-pub(super) fn cell_at(row: &MySqlRow, i: usize, ty: MysqlType) -> Result<Cell<'_>, String> {
+/// Column `i`'s bytes as the binary protocol carries them, `None` for NULL. Read once per value:
+/// the caps count these bytes and `cell_of` maps the same ones.
+pub(super) fn wire_bytes(row: &MySqlRow, i: usize) -> Result<Option<&[u8]>, String> {
     let value = row.try_get_raw(i).map_err(|e| e.to_string())?;
     // sqlx reports zero dates ('0000-00-00') as NULL too; there is no such day to show.
     if value.is_null() {
-        return Ok(Cell::Null);
+        return Ok(None);
     }
-    to_cell(ty, raw_bytes(value)?)
+    raw_bytes(value).map(Some)
 }
 
-/// A value's size on the wire, for the memory caps (0 for NULL, or for a value `cell_at` will
-/// report as unreadable).
-pub(super) fn raw_len(row: &MySqlRow, i: usize) -> usize {
-    row.try_get_raw(i).ok().filter(|v| !v.is_null()).and_then(|v| raw_bytes(v).ok()).map_or(0, <[u8]>::len)
+/// The cell for what `wire_bytes` read.
+pub(super) fn cell_of(bytes: Option<&[u8]>, ty: MysqlType) -> Result<Cell<'_>, String> {
+    bytes.map_or(Ok(Cell::Null), |bytes| to_cell(ty, bytes))
 }
 
 pub(super) fn raw_bytes(value: MySqlValueRef<'_>) -> Result<&[u8], String> {

@@ -238,8 +238,10 @@ struct Decoders<'a>(&'a [PgType]);
 impl RowWriter<PgRow> for Decoders<'_> {
     fn write(&mut self, row: &PgRow, sink: &mut ResultSink) -> Result<()> {
         for (i, ty) in self.0.iter().enumerate() {
-            sink.admit_value(i, value::raw_len(row, i))?;
-            let cell = value::cell_at(row, i, ty).map_err(|why| {
+            let bytes = value::wire_bytes(row, i);
+            // A value that cannot be read counts as empty against the caps; its error follows.
+            sink.admit_value(i, bytes.as_ref().map_or(0, |b| b.map_or(0, <[u8]>::len)))?;
+            let cell = bytes.and_then(|b| value::cell_of(b, ty)).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 let type_name = row.columns().get(i).map_or("?", |c| c.type_info().name());
                 ConnectorError::unreadable(column, type_name, &why)

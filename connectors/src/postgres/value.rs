@@ -14,20 +14,22 @@ use sqlx::{Column as _, Row as _, TypeInfo as _, ValueRef as _};
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-pub(super) fn cell_at<'r>(row: &'r PgRow, i: usize, ty: &PgType) -> Result<Cell<'r>, String> {
+/// Column `i`'s bytes in its binary wire format, `None` for NULL. Read once per value: the caps
+/// count these bytes and `cell_of` maps the same ones.
+pub(super) fn wire_bytes(row: &PgRow, i: usize) -> Result<Option<&[u8]>, String> {
     let value = row.try_get_raw(i).map_err(|e| e.to_string())?;
     if value.is_null() {
-        return Ok(Cell::Null);
+        return Ok(None);
     }
     if value.format() != PgValueFormat::Binary {
         return Err("the value arrived as text, not binary".into());
     }
-    to_cell(ty, value.as_bytes().map_err(|e| e.to_string())?)
+    value.as_bytes().map(Some).map_err(|e| e.to_string())
 }
 
-/// A value's size on the wire, for the memory caps (0 for NULL).
-pub(super) fn raw_len(row: &PgRow, i: usize) -> usize {
-    row.try_get_raw(i).ok().filter(|v| !v.is_null()).and_then(|v| v.as_bytes().ok()).map_or(0, <[u8]>::len)
+/// The cell for what `wire_bytes` read.
+pub(super) fn cell_of<'r>(bytes: Option<&'r [u8]>, ty: &PgType) -> Result<Cell<'r>, String> {
+    bytes.map_or(Ok(Cell::Null), |bytes| to_cell(ty, bytes))
 }
 
 pub(super) fn describe(columns: &[sqlx::postgres::PgColumn], money_scale: u8) -> (Vec<Column>, Vec<PgType>) {

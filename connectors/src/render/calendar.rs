@@ -2,8 +2,6 @@
 //! `HH:MM:SS[.f]`, `±HH:MM`. Engines turn their wire values into calendar numbers; these write
 //! the text.
 
-use std::fmt::Write as _;
-
 /// Days since 1970-01-01 → proleptic Gregorian (year, month, day); H. Hinnant's algorithm.
 pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
@@ -21,11 +19,33 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
 /// `YYYY-MM-DD`; years outside 0..=9999 get a sign (ISO 8601 expanded years, astronomical
 /// numbering: year 0 is 1 BC).
 pub(crate) fn push_date(out: &mut String, year: i64, month: u8, day: u8) {
-    let _ = match year {
-        0..=9999 => write!(out, "{year:04}-{month:02}-{day:02}"),
-        _ if year < 0 => write!(out, "-{:04}-{month:02}-{day:02}", year.unsigned_abs()),
-        _ => write!(out, "+{year}-{month:02}-{day:02}"),
-    };
+    match year {
+        0..=9999 => push_padded(out, year.unsigned_abs(), 4),
+        _ if year < 0 => {
+            out.push('-');
+            push_padded(out, year.unsigned_abs(), 4);
+        }
+        _ => {
+            out.push('+');
+            push_padded(out, year.unsigned_abs(), 4);
+        }
+    }
+    out.push('-');
+    push_padded(out, u64::from(month), 2);
+    out.push('-');
+    push_padded(out, u64::from(day), 2);
+}
+
+/// `value` in decimal with at least `width` digits (zeros in front). Dates and times are written
+/// once per value of a result, so this avoids `fmt`'s machinery (3% of a MariaDB result of dates
+/// went to `write!` alone).
+fn push_padded(out: &mut String, value: u64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(value);
+    for _ in digits.len()..width {
+        out.push('0');
+    }
+    out.push_str(digits);
 }
 
 /// The day `days` after 1970-01-01 (before it when negative), as `push_date` writes it.
@@ -36,7 +56,11 @@ pub(crate) fn push_epoch_date(out: &mut String, days: i64) {
 
 /// `HH:MM:SS`. Hours may exceed 23: MySQL's TIME and PostgreSQL's intervals run past a day.
 pub(crate) fn push_clock(out: &mut String, hours: u64, minutes: u8, seconds: u8) {
-    let _ = write!(out, "{hours:02}:{minutes:02}:{seconds:02}");
+    push_padded(out, hours, 2);
+    out.push(':');
+    push_padded(out, u64::from(minutes), 2);
+    out.push(':');
+    push_padded(out, u64::from(seconds), 2);
 }
 
 /// `HH:MM:SS`, then `.ffffff` when there are microseconds: MySQL and PostgreSQL print all six
@@ -44,7 +68,8 @@ pub(crate) fn push_clock(out: &mut String, hours: u64, minutes: u8, seconds: u8)
 pub(crate) fn push_time(out: &mut String, hours: u64, minutes: u8, seconds: u8, micros: u32) {
     push_clock(out, hours, minutes, seconds);
     if micros != 0 {
-        let _ = write!(out, ".{micros:06}");
+        out.push('.');
+        push_padded(out, u64::from(micros), 6);
     }
 }
 
@@ -63,9 +88,13 @@ pub(crate) fn push_trimmed_fraction(out: &mut String, fraction: u64, scale: usiz
 pub(crate) fn push_offset(out: &mut String, seconds_east: i64) {
     let sign = if seconds_east < 0 { '-' } else { '+' };
     let s = seconds_east.unsigned_abs();
-    let _ = write!(out, "{sign}{:02}:{:02}", s / 3600, s / 60 % 60);
+    out.push(sign);
+    push_padded(out, s / 3600, 2);
+    out.push(':');
+    push_padded(out, s / 60 % 60, 2);
     if !s.is_multiple_of(60) {
-        let _ = write!(out, ":{:02}", s % 60);
+        out.push(':');
+        push_padded(out, s % 60, 2);
     }
 }
 
@@ -95,12 +124,18 @@ mod tests {
         assert_eq!(text(|o| push_date(o, -4713, 11, 24)), "-4713-11-24");
         assert_eq!(text(|o| push_date(o, 10_000, 1, 1)), "+10000-01-01");
         assert_eq!(text(|o| push_epoch_date(o, -1)), "1969-12-31");
+        assert_eq!(text(|o| push_date(o, 9999, 12, 31)), "9999-12-31");
+        assert_eq!(text(|o| push_date(o, 7, 1, 9)), "0007-01-09");
+        assert_eq!(text(|o| push_date(o, -1, 1, 1)), "-0001-01-01");
+        assert_eq!(text(|o| push_date(o, -123_456, 1, 1)), "-123456-01-01");
     }
 
     #[test]
     fn times_and_fractions() {
         assert_eq!(text(|o| push_time(o, 0, 0, 0, 0)), "00:00:00");
         assert_eq!(text(|o| push_time(o, 838, 59, 59, 500_000)), "838:59:59.500000");
+        assert_eq!(text(|o| push_time(o, 7, 5, 3, 42)), "07:05:03.000042");
+        assert_eq!(text(|o| push_clock(o, 23, 59, 9)), "23:59:09");
         assert_eq!(text(|o| push_trimmed_fraction(o, 500_000_000, 9)), ".5");
         assert_eq!(text(|o| push_trimmed_fraction(o, 1, 6)), ".000001");
         assert_eq!(text(|o| push_trimmed_fraction(o, 0, 9)), "");
