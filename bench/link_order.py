@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Writes bench/link-order.txt: the functions a serving process runs, which the linker then
-places next to each other (build.rs passes the file to lld as --symbol-ordering-file).
+places next to each other (the build scripts pass it to lld as --symbol-ordering-file).
 
-Why: the binary holds about 87 MB of code (DuckDB's C++ is most of it) and the kernel maps file
-pages around every page a process touches, so code run at start-up (DuckDB's static
-initializers) and per query, spread over the whole text, kept 30 MB of code pages resident.
-Placed together they take 18 MB (README, "Speed", has the measured peaks).
+Why (bench/link_order.rs, which both build scripts include): the binary holds about 87 MB of
+code, most of it DuckDB's C++, and the kernel maps file pages around every page a process
+touches. Code run at start-up (DuckDB's static initializers) and per query, spread over the
+whole text, kept 30 MB of code pages resident; placed together, 18-20 MB (README, "Speed").
 
     bench/link_order.py --bin target/release/data-connector [--data /tmp/dc-bench]
 

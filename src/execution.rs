@@ -389,7 +389,7 @@ impl SharedRun {
 
 /// Chunks that may wait in each caller's channel of a shared run. The engine's own channel
 /// (`connectors::sink::CHANNEL_CHUNKS`) already holds the run's read-ahead; as deep a channel
-/// per caller let a long result hold twice that (4 MiB more) while its first bytes wait for the
+/// per caller would let a long result hold twice that while its first bytes wait for the
 /// truncation probe.
 const CALLER_CHUNKS: usize = 4;
 
