@@ -5,7 +5,7 @@ places next to each other (the build scripts pass it to lld as --symbol-ordering
 Why (bench/link_order.rs, which both build scripts include): the binary holds about 87 MB of
 code, most of it DuckDB's C++, and the kernel maps file pages around every page a process
 touches. Code run at start-up (DuckDB's static initializers) and per query, spread over the
-whole text, kept 30 MB of code pages resident; placed together, 18-20 MB (README, "Speed").
+whole text, kept 23 MB of code resident; placed together, under 4 MB (README, "Speed").
 
     bench/link_order.py --bin target/release/data-connector [--data /tmp/dc-bench]
 

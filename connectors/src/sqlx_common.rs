@@ -277,6 +277,16 @@ impl<DB: Database> Drop for Running<DB> {
     }
 }
 
+/// Counts a value read off the wire (`Ok(None)` for NULL) against the caps, before its cell is
+/// made from the same bytes. A value that cannot be read counts as empty: its own error follows.
+pub(crate) fn admit_wire(
+    sink: &mut ResultSink,
+    index: usize,
+    bytes: &std::result::Result<Option<&[u8]>, String>,
+) -> Result<()> {
+    sink.admit_value(index, bytes.as_ref().map_or(0, |b| b.map_or(0, <[u8]>::len)))
+}
+
 /// `Ok(true)` when every row was read, `Ok(false)` when the row cap stopped the reading; an
 /// error carries whether the server is done with the statement (so that it can be ended).
 pub(crate) type Outcome = std::result::Result<bool, (ConnectorError, bool)>;

@@ -25,7 +25,9 @@ use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
-use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
+use crate::sqlx_common::{
+    admit_wire, check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server,
+};
 use crate::statement::{self, CheckedStatement};
 use crate::tunnel::Tunnel;
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
@@ -229,8 +231,7 @@ impl RowWriter<MySqlRow> for Decoders {
         let types = self.0.as_deref().unwrap_or_default();
         for (i, ty) in types.iter().enumerate() {
             let bytes = value::wire_bytes(row, i);
-            // A value that cannot be read counts as empty against the caps; its error follows.
-            sink.admit_value(i, bytes.as_ref().map_or(0, |b| b.map_or(0, <[u8]>::len)))?;
+            admit_wire(sink, i, &bytes)?;
             let cell = bytes.and_then(|b| value::cell_of(b, *ty)).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 ConnectorError::unreadable(column, ty.name(), &why)

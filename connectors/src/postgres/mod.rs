@@ -24,7 +24,9 @@ use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
-use crate::sqlx_common::{check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server};
+use crate::sqlx_common::{
+    admit_wire, check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server,
+};
 use crate::statement::{self, CheckedStatement};
 use crate::tunnel::Tunnel;
 use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
@@ -239,8 +241,7 @@ impl RowWriter<PgRow> for Decoders<'_> {
     fn write(&mut self, row: &PgRow, sink: &mut ResultSink) -> Result<()> {
         for (i, ty) in self.0.iter().enumerate() {
             let bytes = value::wire_bytes(row, i);
-            // A value that cannot be read counts as empty against the caps; its error follows.
-            sink.admit_value(i, bytes.as_ref().map_or(0, |b| b.map_or(0, <[u8]>::len)))?;
+            admit_wire(sink, i, &bytes)?;
             let cell = bytes.and_then(|b| value::cell_of(b, ty)).map_err(|why| {
                 let column = row.columns().get(i).map_or("?", |c| c.name());
                 let type_name = row.columns().get(i).map_or("?", |c| c.type_info().name());

@@ -19,17 +19,12 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
 /// `YYYY-MM-DD`; years outside 0..=9999 get a sign (ISO 8601 expanded years, astronomical
 /// numbering: year 0 is 1 BC).
 pub(crate) fn push_date(out: &mut String, year: i64, month: u8, day: u8) {
-    match year {
-        0..=9999 => push_padded(out, year.unsigned_abs(), 4),
-        _ if year < 0 => {
-            out.push('-');
-            push_padded(out, year.unsigned_abs(), 4);
-        }
-        _ => {
-            out.push('+');
-            push_padded(out, year.unsigned_abs(), 4);
-        }
+    if year < 0 {
+        out.push('-');
+    } else if year > 9999 {
+        out.push('+');
     }
+    push_padded(out, year.unsigned_abs(), 4);
     out.push('-');
     push_padded(out, u64::from(month), 2);
     out.push('-');
