@@ -14,7 +14,9 @@ through what a user does: start, add SQLite, MariaDB and PostgreSQL connections,
 JSON, Arrow and CSV, an indexed query, list connections and tables. Keeps the names `nm` finds in
 the binary, sorted so the file diffs well. Needs valgrind, MariaDB and PostgreSQL on 127.0.0.1;
 it uses the bench's data and databases (made as bench.py makes them). Regenerate after large changes to
-the code a query runs; a stale name is skipped by the linker, so a stale file only helps less.
+the code a query runs, and after changing the release profile (LTO inlines and renames functions:
+of 4,659 names recorded without it, 1,236 were left); a stale name is skipped by the linker, so a
+stale file only helps less.
 """
 
 import argparse

@@ -260,6 +260,19 @@ async fn a_departed_client_stops_the_query_on_the_server() {
 }
 
 #[tokio::test]
+async fn a_client_leaving_mid_stream_stops_the_query_on_the_server() {
+    let f = fixture!();
+    let engine = f.engine(true).await;
+    let f = &f;
+    a_client_leaving_mid_stream_stops_the_query(
+        &engine,
+        "SELECT g, repeat('x', 100) AS pad, '{marker}' AS m FROM generate_series(1, 5000000) g",
+        |marker| async move { f.running(&marker).await },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn connection_errors_are_classified_and_never_show_the_password() {
     let f = fixture!();
     let secrets_shown = |message: &str| message.contains(&f.password);

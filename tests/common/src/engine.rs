@@ -232,6 +232,42 @@ where
     assert_eq!(body(&**engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
 }
 
+/// A long result whose client goes away after the first window: the engine stops with
+/// `Cancelled` and the statement stops on the server, whichever of the engine's threads (the
+/// driver's reader, the encoder) notices first. `rows_sql` returns millions of rows and holds
+/// `{marker}` where the marker goes.
+pub async fn a_client_leaving_mid_stream_stops_the_query<F, Fut>(
+    engine: &Arc<dyn Engine>,
+    rows_sql: &str,
+    running: F,
+) where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let marker = crate::unique("dc_left");
+    let sql = rows_sql.replace("{marker}", &marker);
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Json, u64::MAX));
+    let task = tokio::spawn({
+        let engine = engine.clone();
+        async move { engine.query(query(&sql), sink).await }
+    });
+    match tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        Ok(Some(StreamEvent::Started { .. })) => {}
+        Ok(Some(StreamEvent::Complete { rows, .. })) => {
+            panic!("expected a streaming result, got all {rows} rows")
+        }
+        other => panic!("expected the first window of a streaming result, got {other:?}"),
+    }
+    // The channel is full and nobody reads it: the statement waits on the server.
+    assert!(running(marker.clone()).await, "the query should still be running on the server");
+    drop(rx);
+    let result =
+        tokio::time::timeout(Duration::from_secs(5), task).await.expect("the engine noticed").unwrap();
+    assert_kind(&result.unwrap_err(), ErrorKind::Cancelled);
+    assert_stops(&marker, &running).await;
+    assert_eq!(body(&**engine, "SELECT 2 AS x").await, r#"[{"x":2}]"#);
+}
+
 async fn start_sleeping<F, Fut>(
     engine: &Arc<dyn Engine>,
     sleep: &str,
