@@ -233,9 +233,8 @@ where
 }
 
 /// A long result whose client goes away after the first window: the engine stops with
-/// `Cancelled` and the statement stops on the server, whichever of the engine's threads (the
-/// driver's reader, the encoder) notices first. `rows_sql` returns millions of rows and holds
-/// `{marker}` where the marker goes.
+/// `Cancelled` at its next row and the statement stops on the server. `rows_sql` returns
+/// millions of rows and holds `{marker}` where the marker goes.
 pub async fn a_client_leaving_mid_stream_stops_the_query<F, Fut>(
     engine: &Arc<dyn Engine>,
     rows_sql: &str,
