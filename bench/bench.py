@@ -6,17 +6,22 @@ each reference, and the SPEC §8 targets as met/MISSED. README.md, "Speed", hold
 
     bench/run.sh                # builds the release binary, then runs this
     bench/bench.py --bin target/release/data-connector [--rows 1000000] [--runs 5]
-                   [--skip-roapi] [--skip-mysql] [--skip-postgres] [--burst-seconds 5]
+                   [--skip-roapi] [--skip-mysql] [--skip-postgres] [--skip-snowflake]
+                   [--burst-seconds 5]
 
 Data: the peers' generator (peers.md): `prices(ticker, date, open, high, low, close, volume,
 adj_close)`, 500 tickers x N/500 dates, seed 20240501, indexed by ticker; copied into MariaDB and
-PostgreSQL databases `dc_bench` for their series. Every figure is the median wall time of
+PostgreSQL databases `dc_bench` for their series. Snowflake has no peer here: its series runs
+against fakesnow behind the tests' JSON adapter (tests/fixtures/fakesnow, venv made by its
+start.sh), on a table of the same shape that SQL generates there (values differ; the bytes are
+within 2%), and reports the CPU our server and the adapter each spent per request. Every figure is the median wall time of
 `--runs` runs (20 for the 10k queries) after one warm-up, each run one whole curl (or client)
 process. Both servers get the same SQLite series in the same order (10k fresh, 1M JSON, 1M
 Arrow, 10k right after the big results, 1M CSV), one server alive at a time. Peak RSS is each
 server's VmHWM over a series (reset between series). The burst is 64 keep-alive clients each
-sending its next small query as soon as the last is answered. A full run takes about 5 minutes;
-ROAPI's venv is made once under --data (pip, bounded to 10 minutes).
+sending its next small query as soon as the last is answered. A full run takes about 6 minutes
+(the Snowflake series about 40 s of it); ROAPI's venv is made once under --data (pip, bounded to
+10 minutes).
 """
 
 import argparse
@@ -107,6 +112,51 @@ def start_server(binary, data_dir):
         proc.kill()
         sys.exit(f"server did not start: {line!r}")
     return proc, line.removeprefix("listening on ")
+
+
+SNOWFLAKE_PRICES = """CREATE OR REPLACE TABLE PRICES AS SELECT
+ 'T' || LPAD(TO_VARCHAR(MOD(SEQ4(), {tickers}) + 1), 4, '0') AS TICKER,
+ TO_VARCHAR(DATEADD(DAY, FLOOR(SEQ4() / {tickers}), '2015-01-02'::DATE)) AS DATE,
+ (20 + MOD(SEQ4() * 7919, 48000) / 100.0)::FLOAT AS OPEN,
+ (21 + MOD(SEQ4() * 7907, 48000) / 100.0)::FLOAT AS HIGH,
+ (19 + MOD(SEQ4() * 7901, 48000) / 100.0)::FLOAT AS LOW,
+ (20 + MOD(SEQ4() * 7883, 48000) / 100.0)::FLOAT AS CLOSE,
+ 10000 + MOD(SEQ4() * 104729, 4990000) AS VOLUME,
+ (19.6 + MOD(SEQ4() * 7879, 48000) / 100.0)::FLOAT AS ADJ_CLOSE
+FROM TABLE(GENERATOR(ROWCOUNT => {rows}))"""
+# fakesnow answers 1M rows in about 10 s (its adapter re-encodes every value in Python), so this
+# series runs fewer times than the others.
+SNOWFLAKE_RUNS = 2
+
+
+def start_snowflake_adapter(data_dir):
+    """fakesnow's server behind the tests' JSON adapter, on a free port; its venv is made (or
+    checked) by tests/fixtures/fakesnow/start.sh. Returns the process and its URL."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    fixtures = os.path.join(root, "tests", "fixtures", "fakesnow")
+    subprocess.run([os.path.join(fixtures, "start.sh"), "setup"], check=True, stdout=subprocess.DEVNULL,
+                   timeout=600)
+    venv = os.environ.get("DC_FAKESNOW_VENV", os.path.join(root, ".venv-fakesnow"))
+    url_file = os.path.join(data_dir, "adapter.url")
+    proc = subprocess.Popen(
+        [os.path.join(venv, "bin", "python"), os.path.join(fixtures, "adapter.py"), "--port", "0",
+         "--chunk-rows", "5000", "--url-file", url_file, "--exit-with-stdin"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 90
+    while not os.path.exists(url_file):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            sys.exit("the fakesnow adapter did not start (tests/fixtures/fakesnow/start.sh start shows its log)")
+        time.sleep(0.2)
+    with open(url_file) as f:
+        return proc, f.read().strip()
+
+
+def cpu_seconds(pid):
+    """User and system CPU a process has used so far, its finished threads included."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def post(url, path, payload):
@@ -268,6 +318,7 @@ def main():
     parser.add_argument("--skip-roapi", action="store_true", help="leave out ROAPI (no venv is made)")
     parser.add_argument("--skip-mysql", action="store_true", help="leave out the MariaDB series")
     parser.add_argument("--skip-postgres", action="store_true", help="leave out the PostgreSQL series")
+    parser.add_argument("--skip-snowflake", action="store_true", help="leave out the Snowflake (fakesnow) series")
     parser.add_argument("--burst-seconds", type=int, default=5)
     args = parser.parse_args()
 
@@ -291,7 +342,7 @@ def main():
     small_runs = max(args.runs, 20)
     ours, roapi = "data-connector", f"ROAPI {ROAPI_VERSION}"
     arrow = "application/vnd.apache.arrow.stream"
-    rss, bursts = {}, {}
+    rss, bursts, notes = {}, {}, []
 
     # Both servers get the same series in the same order, one server alive at a time:
     # 10k fresh, 1M JSON, 1M Arrow, then 10k again right after the big results.
@@ -324,6 +375,28 @@ def main():
                                                   "user": "postgres", "database": "dc_bench", "tls": "disable"})
                 record("postgres ALL JSON", ours, args.rows, curl_query(url, "pg", all_sql, args.rows, args.runs))
                 rss["data-connector, PostgreSQL series"] = peak_rss_mib(server.pid)
+            if not args.skip_snowflake:
+                reset_peak_rss(server.pid)
+                adapter, adapter_url = start_snowflake_adapter(data_dir)
+                try:
+                    # fakesnow takes any credentials from a user the adapter was not told about.
+                    post(url, "/api/v1/connections", {"name": "snow", "kind": "snowflake", "account": "fake",
+                                                      "base_url": adapter_url, "user": "BENCH", "password": "bench",
+                                                      "database": "DC_BENCH", "schema": "PUBLIC", "read_only": False})
+                    post(url, "/api/v1/query", {"connection": "snow",
+                                                "sql": SNOWFLAKE_PRICES.format(tickers=TICKERS, rows=args.rows)})
+                    before = cpu_seconds(server.pid), cpu_seconds(adapter.pid)
+                    record("snowflake ALL JSON", ours, args.rows,
+                           curl_query(url, "snow", all_sql, args.rows, SNOWFLAKE_RUNS))
+                    requests = SNOWFLAKE_RUNS + 1
+                    ours_cpu = (cpu_seconds(server.pid) - before[0]) / requests
+                    adapter_cpu = (cpu_seconds(adapter.pid) - before[1]) / requests
+                    rss["data-connector, Snowflake series"] = peak_rss_mib(server.pid)
+                    notes.append(f"Snowflake (fakesnow 0.12.1 + the tests' JSON adapter), CPU per {args.rows:,}-row request: "
+                                 f"data-connector {ours_cpu:.2f} s, adapter {adapter_cpu:.2f} s")
+                finally:
+                    adapter.stdin.close()
+                    adapter.wait()
         finally:
             server.terminate()
             server.wait()
@@ -365,6 +438,8 @@ def main():
     for what, b in bursts.items():
         print(f"burst, {what}: {b['answers_per_s']:.0f} answers/s, p50 {b['p50_ms']:.1f} ms, "
               f"p99 {b['p99_ms']:.1f} ms, non-2xx {b['non_2xx']}")
+    for note in notes:
+        print(note)
 
     def median(case, tool):
         return next((r["median_s"] for r in results if r["case"] == case and r["tool"] == tool), None)
