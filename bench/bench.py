@@ -14,9 +14,9 @@ adj_close)`, 500 tickers x N/500 dates, seed 20240501, indexed by ticker; copied
 PostgreSQL databases `dc_bench` for their series. Snowflake has no peer here: its series runs
 against fakesnow behind the tests' JSON adapter (tests/fixtures/fakesnow, venv made by its
 start.sh), on a table of the same shape that SQL generates there (values differ; the bytes are
-within 2%), and reports the CPU our server and the adapter each spent per request. Every figure is the median wall time of
-`--runs` runs (20 for the 10k queries) after one warm-up, each run one whole curl (or client)
-process. Both servers get the same SQLite series in the same order (10k fresh, 1M JSON, 1M
+within 2%), and reports the CPU our server and the adapter each spent per request. Every figure
+is the median wall time of `--runs` runs (20 for the 10k queries) after one warm-up, each run one
+whole curl (or client) process. Both servers get the same SQLite series in the same order (10k fresh, 1M JSON, 1M
 Arrow, 10k right after the big results, 1M CSV), one server alive at a time. Peak RSS is each
 server's VmHWM over a series (reset between series). The burst is 64 keep-alive clients each
 sending its next small query as soon as the last is answered. A full run takes about 6 minutes
@@ -388,7 +388,7 @@ def main():
                     before = cpu_seconds(server.pid), cpu_seconds(adapter.pid)
                     record("snowflake ALL JSON", ours, args.rows,
                            curl_query(url, "snow", all_sql, args.rows, SNOWFLAKE_RUNS))
-                    requests = SNOWFLAKE_RUNS + 1
+                    requests = SNOWFLAKE_RUNS + 1  # `timed` runs one warm-up first
                     ours_cpu = (cpu_seconds(server.pid) - before[0]) / requests
                     adapter_cpu = (cpu_seconds(adapter.pid) - before[1]) / requests
                     rss["data-connector, Snowflake series"] = peak_rss_mib(server.pid)
