@@ -16,10 +16,12 @@ against fakesnow behind the tests' JSON adapter (tests/fixtures/fakesnow, venv m
 start.sh), on a table of the same shape that SQL generates there (values differ; the bytes are
 within 2%), and reports the CPU our server and the adapter each spent per request. Every figure
 is the median wall time of `--runs` runs (20 for the 10k queries) after one warm-up, each run one
-whole curl (or client) process. Both servers get the same SQLite series in the same order (10k fresh, 1M JSON, 1M
-Arrow, 10k right after the big results, 1M CSV), one server alive at a time. Peak RSS is each
-server's VmHWM over a series (reset between series). The burst is 64 keep-alive clients each
-sending its next small query as soon as the last is answered. A full run takes about 6 minutes
+whole curl (or client) process. Both servers get the same SQLite series in the same order (10k
+fresh, 1M JSON, 1M Arrow, 10k right after the big results, 1M CSV), and within each case our
+runs and each peer's alternate (A B, B A, ...), so load that drifts on this shared machine
+weighs on both sides of a ratio alike. Peak RSS is each server's VmHWM over a series (reset
+between series). The burst is 64 keep-alive clients each sending its next small query as soon
+as the last is answered. A full run takes about 6 minutes
 (the Snowflake series about 40 s of it); ROAPI's venv is made once under --data (pip, bounded to
 10 minutes).
 """
@@ -40,6 +42,8 @@ from datetime import date, timedelta
 SEED = 20240501
 TICKERS = 500
 ROAPI_VERSION = "0.12.7"
+MARIADB_CLI = "mariadb --batch --quick (TSV)"
+PSQL_CLI = "psql --csv"
 # SPEC §8, wave 2: our time over the reference's, measured in the same run (rss in MiB).
 TARGETS = {"sqlite_1m_vs_roapi": 0.75, "sqlite_10k_vs_roapi": 1.1, "arrow_vs_roapi": 2.0, "cli_ratio": 0.65,
            "rss_mib": 32.0}
@@ -77,29 +81,49 @@ def generate(path, rows):
     conn.close()
 
 
-def timed(cmd, runs):
-    """Median/min/max seconds of `cmd` writing to /dev/null (as the peers were measured), and
-    its output size from one more, untimed run."""
-    times = []
-    for i in range(runs + 1):
-        start = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
-        elapsed = time.perf_counter() - start
-        if i > 0:
-            times.append(elapsed)
+def output_size(cmd):
     size = 0
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as proc:
         while chunk := proc.stdout.read(1 << 20):
             size += len(chunk)
-    return statistics.median(times), min(times), max(times), size
+    return size
+
+
+def run_once(cmd):
+    start = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+    return time.perf_counter() - start
+
+
+def timed(cmd, runs):
+    """Median/min/max seconds of `cmd` writing to /dev/null (as the peers were measured), and
+    its output size from one more, untimed run."""
+    return side_by_side([("", cmd)], runs)[""]
+
+
+def side_by_side(cmds, runs):
+    """`timed` for several tools at once, their runs interleaved (A B, then B A, ...) so that the
+    machine's load drifting during a series (it is shared) weighs on every tool alike. Each tool
+    runs once untimed first. Returns {tool: (median, min, max, bytes)}."""
+    for _, cmd in cmds:
+        run_once(cmd)
+    times = {tool: [] for tool, _ in cmds}
+    for i in range(runs):
+        for tool, cmd in (cmds if i % 2 == 0 else cmds[::-1]):
+            times[tool].append(run_once(cmd))
+    return {tool: (statistics.median(times[tool]), min(times[tool]), max(times[tool]), output_size(cmd))
+            for tool, cmd in cmds}
+
+
+def curl_command(url, connection, sql, limit, accept="application/json"):
+    body = json.dumps({"connection": connection, "sql": sql, "limit": limit})
+    # curl writes the body to stdout so the size is measured the same way as the CLI clients'.
+    return ["curl", "-sS", "--fail", "-X", "POST", "-H", "content-type: application/json", "-H",
+            f"accept: {accept}", "--data", body, f"{url}/api/v1/query"]
 
 
 def curl_query(url, connection, sql, limit, runs, accept="application/json"):
-    body = json.dumps({"connection": connection, "sql": sql, "limit": limit})
-    # curl writes the body to stdout so the size is measured the same way as the CLI clients'.
-    cmd = ["curl", "-sS", "--fail", "-X", "POST", "-H", "content-type: application/json", "-H",
-           f"accept: {accept}", "--data", body, f"{url}/api/v1/query"]
-    return timed(cmd, runs)
+    return timed(curl_command(url, connection, sql, limit, accept), runs)
 
 
 def start_server(binary, data_dir):
@@ -239,9 +263,8 @@ def start_roapi(binary, db):
     sys.exit("roapi did not load the table within 120 s")
 
 
-def roapi_query(url, sql, runs, accept="application/json"):
-    cmd = ["curl", "-sS", "--fail", "-X", "POST", "-H", f"accept: {accept}", "--data", sql, f"{url}/api/sql"]
-    return timed(cmd, runs)
+def roapi_command(url, sql, accept="application/json"):
+    return ["curl", "-sS", "--fail", "-X", "POST", "-H", f"accept: {accept}", "--data", sql, f"{url}/api/sql"]
 
 
 def load_postgres(db_path, rows):
@@ -344,21 +367,39 @@ def main():
     arrow = "application/vnd.apache.arrow.stream"
     rss, bursts, notes = {}, {}, []
 
-    # Both servers get the same series in the same order, one server alive at a time:
-    # 10k fresh, 1M JSON, 1M Arrow, then 10k again right after the big results.
+    def compare(name, rows, runs, cmds):
+        for tool, measured in side_by_side(cmds, runs).items():
+            record(name, tool, rows, measured)
+
+    # Both servers (and the CLI clients) get the same series in the same order, their runs
+    # interleaved: 10k fresh, 1M JSON, 1M Arrow, then 10k again right after the big results.
+    roapi_proc = None
     with tempfile.TemporaryDirectory() as data_dir:
         server, url = start_server(args.bin, data_dir)
         try:
+            if not args.skip_roapi:
+                roapi_proc, roapi_url = start_roapi(roapi_binary(args.data), db)
             post(url, "/api/v1/connections", {"name": "bench", "kind": "sqlite", "path": db})
-            record("sqlite 10K fresh", ours, ten_k_rows, curl_query(url, "bench", ten_k_sql, args.rows, small_runs))
-            record("sqlite ALL JSON", ours, args.rows, curl_query(url, "bench", all_sql, args.rows, args.runs))
-            record("sqlite ALL Arrow", ours, args.rows,
-                   curl_query(url, "bench", all_sql, args.rows, args.runs, arrow))
-            record("sqlite 10K after 1M", ours, ten_k_rows,
-                   curl_query(url, "bench", ten_k_sql, args.rows, small_runs))
-            record("sqlite ALL CSV", ours, args.rows,
-                   curl_query(url, "bench", all_sql, args.rows, args.runs, "text/csv"))
+
+            def sqlite_case(name, sql, rows, runs, accept="application/json", roapi_accept=None, cli=False):
+                cmds = [(ours, curl_command(url, "bench", sql, args.rows, accept))]
+                if roapi_proc:
+                    cmds.append((roapi, roapi_command(roapi_url, sql, roapi_accept or accept)))
+                if cli:
+                    cmds.append(("sqlite3 -json", ["sqlite3", "-json", db, sql]))
+                compare(name, rows, runs, cmds)
+
+            sqlite_case("sqlite 10K fresh", ten_k_sql, ten_k_rows, small_runs, cli=True)
+            sqlite_case("sqlite ALL JSON", all_sql, args.rows, args.runs, cli=True)
+            sqlite_case("sqlite ALL Arrow", all_sql, args.rows, args.runs, arrow)
+            sqlite_case("sqlite 10K after 1M", ten_k_sql, ten_k_rows, small_runs)
+            sqlite_case("sqlite ALL CSV", all_sql, args.rows, args.runs, "text/csv", "application/csv")
             rss["data-connector, SQLite series"] = peak_rss_mib(server.pid)
+            if roapi_proc:
+                rss["ROAPI, SQLite series"] = peak_rss_mib(roapi_proc.pid)
+                roapi_proc.terminate()
+                roapi_proc.wait()
+                roapi_proc = None
             bursts["data-connector, 64 clients, SQLite 10 rows"] = burst(
                 url, "bench", "SELECT * FROM prices WHERE ticker = 'T0001' LIMIT 10", 64, args.burst_seconds)
             if not args.skip_mysql:
@@ -366,14 +407,20 @@ def main():
                 load_mysql(db, args.rows)
                 post(url, "/api/v1/connections", {"name": "mariadb", "kind": "mysql", "host": "127.0.0.1",
                                                   "user": "root", "database": "dc_bench", "tls": "disable"})
-                record("mysql ALL JSON", ours, args.rows, curl_query(url, "mariadb", all_sql, args.rows, args.runs))
+                compare("mysql ALL JSON", args.rows, args.runs, [
+                    (ours, curl_command(url, "mariadb", all_sql, args.rows)),
+                    (MARIADB_CLI, ["mariadb", "-h", "127.0.0.1", "-u", "root", "--batch", "--quick", "-e",
+                                   "SELECT * FROM dc_bench.prices"])])
                 rss["data-connector, MariaDB series"] = peak_rss_mib(server.pid)
             if not args.skip_postgres:
                 reset_peak_rss(server.pid)
                 load_postgres(db, args.rows)
                 post(url, "/api/v1/connections", {"name": "pg", "kind": "postgres", "host": "127.0.0.1",
                                                   "user": "postgres", "database": "dc_bench", "tls": "disable"})
-                record("postgres ALL JSON", ours, args.rows, curl_query(url, "pg", all_sql, args.rows, args.runs))
+                compare("postgres ALL JSON", args.rows, args.runs, [
+                    (ours, curl_command(url, "pg", all_sql, args.rows)),
+                    (PSQL_CLI, ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "dc_bench", "--csv", "-c",
+                                all_sql])])
                 rss["data-connector, PostgreSQL series"] = peak_rss_mib(server.pid)
             if not args.skip_snowflake:
                 reset_peak_rss(server.pid)
@@ -388,7 +435,8 @@ def main():
                     before = cpu_seconds(server.pid), cpu_seconds(adapter.pid)
                     record("snowflake ALL JSON", ours, args.rows,
                            curl_query(url, "snow", all_sql, args.rows, SNOWFLAKE_RUNS))
-                    requests = SNOWFLAKE_RUNS + 1  # `timed` runs one warm-up first
+                    # `timed` runs one warm-up first and one more request for the size.
+                    requests = SNOWFLAKE_RUNS + 2
                     ours_cpu = (cpu_seconds(server.pid) - before[0]) / requests
                     adapter_cpu = (cpu_seconds(adapter.pid) - before[1]) / requests
                     rss["data-connector, Snowflake series"] = peak_rss_mib(server.pid)
@@ -398,32 +446,11 @@ def main():
                     adapter.stdin.close()
                     adapter.wait()
         finally:
+            if roapi_proc:
+                roapi_proc.terminate()
+                roapi_proc.wait()
             server.terminate()
             server.wait()
-
-    if not args.skip_roapi:
-        proc, url = start_roapi(roapi_binary(args.data), db)
-        try:
-            record("sqlite 10K fresh", roapi, ten_k_rows, roapi_query(url, ten_k_sql, small_runs))
-            record("sqlite ALL JSON", roapi, args.rows, roapi_query(url, all_sql, args.runs))
-            record("sqlite ALL Arrow", roapi, args.rows, roapi_query(url, all_sql, args.runs, arrow))
-            record("sqlite 10K after 1M", roapi, ten_k_rows, roapi_query(url, ten_k_sql, small_runs))
-            record("sqlite ALL CSV", roapi, args.rows, roapi_query(url, all_sql, args.runs, "application/csv"))
-            rss["ROAPI, SQLite series"] = peak_rss_mib(proc.pid)
-        finally:
-            proc.terminate()
-            proc.wait()
-
-    record("sqlite 10K fresh", "sqlite3 -json", ten_k_rows, timed(["sqlite3", "-json", db, ten_k_sql], small_runs))
-    record("sqlite ALL JSON", "sqlite3 -json", args.rows, timed(["sqlite3", "-json", db, all_sql], args.runs))
-    if not args.skip_mysql:
-        record("mysql ALL JSON", "mariadb --batch --quick (TSV)", args.rows,
-               timed(["mariadb", "-h", "127.0.0.1", "-u", "root", "--batch", "--quick", "-e",
-                      "SELECT * FROM dc_bench.prices"], args.runs))
-    if not args.skip_postgres:
-        record("postgres ALL JSON", "psql --csv", args.rows,
-               timed(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "dc_bench", "--csv", "-c", all_sql],
-                     args.runs))
 
     print("| case | tool | rows | median s (min-max) | rows/s | bytes | ratio ours/this |")
     print("|---|---|---|---|---|---|---|")
@@ -454,9 +481,8 @@ def main():
     ratio_check("1M SQLite rows, JSON vs ROAPI", "sqlite ALL JSON", roapi, TARGETS["sqlite_1m_vs_roapi"])
     ratio_check("10k SQLite rows after 1M vs ROAPI", "sqlite 10K after 1M", roapi, TARGETS["sqlite_10k_vs_roapi"])
     ratio_check("1M SQLite rows, Arrow vs ROAPI", "sqlite ALL Arrow", roapi, TARGETS["arrow_vs_roapi"])
-    ratio_check("1M MariaDB rows vs mariadb CLI", "mysql ALL JSON", "mariadb --batch --quick (TSV)",
-                TARGETS["cli_ratio"])
-    ratio_check("1M PostgreSQL rows vs psql --csv", "postgres ALL JSON", "psql --csv", TARGETS["cli_ratio"])
+    ratio_check("1M MariaDB rows vs mariadb CLI", "mysql ALL JSON", MARIADB_CLI, TARGETS["cli_ratio"])
+    ratio_check("1M PostgreSQL rows vs psql --csv", "postgres ALL JSON", PSQL_CLI, TARGETS["cli_ratio"])
     checks.append(("peak RSS, SQLite series", rss["data-connector, SQLite series"], TARGETS["rss_mib"], "MiB"))
     print("\n| target | measured | limit | |\n|---|---|---|---|")
     for name, value, limit, unit in checks:

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use connectors::statement::{self, CheckedStatement};
 use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
 use futures::Stream;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -236,13 +236,65 @@ async fn first_event(
             Ok(Started { columns, truncated, rows, pending: PendingStream::Complete(body, permit) })
         }
         Some(StreamEvent::Started { columns, first }) => {
-            let truncated = outcome.truncation().await;
-            let pending = PendingStream::Streaming { first, rx, outcome, permit, truncated };
+            let (truncated, ahead) = match settle_truncation(&mut rx, &outcome).await {
+                Some(settled) => settled,
+                // The query failed while the response had not begun: a proper error yet.
+                None => return Err(outcome.error().await),
+            };
+            let pending = PendingStream::Streaming { first, ahead, rx, outcome, permit, truncated };
             Ok(Started { columns, truncated, rows: 0, pending })
         }
         Some(_) => Err(Error::Internal("the engine sent rows out of order".into())),
         None => Err(outcome.error().await),
     }
+}
+
+/// Bytes of a long result read ahead while its truncation probe runs. Without them the
+/// engine stops once its channel is full, and the probe (a scan of `limit` rows: 0.1-0.2 s on
+/// MariaDB for 1M) is added to the whole query's time; with them the engine goes on meanwhile,
+/// and a result that ends within them settles `X-Truncated` itself, the probe abandoned.
+const PROBE_READ_AHEAD: usize = 16 << 20;
+
+/// `X-Truncated` for a result that outgrew the held-back window, and the events read ahead
+/// (at most `PROBE_READ_AHEAD` bytes) while it was settled. `None` when the result failed in
+/// the meantime: its error can still be the response.
+async fn settle_truncation(
+    rx: &mut mpsc::Receiver<StreamEvent>,
+    outcome: &Outcome,
+) -> Option<(Truncation, VecDeque<StreamEvent>)> {
+    let mut ahead = VecDeque::new();
+    let mut bytes = 0;
+    let mut probe = std::pin::pin!(outcome.truncation());
+    // A probe that could not tell (a statement it cannot wrap, or one that failed when run
+    // again) leaves the result's own end, within the read-ahead, to settle it.
+    let mut undecided = false;
+    while bytes < PROBE_READ_AHEAD {
+        tokio::select! {
+            truncated = &mut probe, if !undecided => match truncated {
+                Truncation::Unknown => undecided = true,
+                settled => return Some((settled, ahead)),
+            },
+            event = rx.recv() => match event {
+                Some(StreamEvent::Chunk(chunk)) => {
+                    bytes += chunk.len();
+                    ahead.push_back(StreamEvent::Chunk(chunk));
+                }
+                Some(StreamEvent::Finished { rows, truncated }) => {
+                    ahead.push_back(StreamEvent::Finished { rows, truncated });
+                    let truncated = if truncated { Truncation::Yes } else { Truncation::No };
+                    return Some((truncated, ahead));
+                }
+                Some(other) => {
+                    // Out of order; the stream reports it where it would have.
+                    ahead.push_back(other);
+                    break;
+                }
+                None => return None,
+            },
+        }
+    }
+    let truncated = if undecided { Truncation::Unknown } else { probe.await };
+    Some((truncated, ahead))
 }
 
 /// What settling `X-Truncated` needs (`probe`).
@@ -478,6 +530,8 @@ enum PendingStream {
     Complete(Vec<Bytes>, Option<Slot>),
     Streaming {
         first: Vec<Bytes>,
+        /// Events read while the truncation probe ran (`settle_truncation`), sent before `rx`'s.
+        ahead: VecDeque<StreamEvent>,
         rx: mpsc::Receiver<StreamEvent>,
         outcome: Outcome,
         /// `None` for a caller that joined a shared run.
@@ -494,9 +548,15 @@ impl PendingStream {
                 drop(log);
                 Box::pin(futures::stream::iter(body.into_iter().map(Ok)))
             }
-            Self::Streaming { first, rx, outcome, permit, truncated } => {
-                let state =
-                    StreamState { rx: Some(rx), outcome: Some(outcome), log, _permit: permit, truncated };
+            Self::Streaming { first, ahead, rx, outcome, permit, truncated } => {
+                let state = StreamState {
+                    ahead,
+                    rx: Some(rx),
+                    outcome: Some(outcome),
+                    log,
+                    _permit: permit,
+                    truncated,
+                };
                 let head = futures::stream::iter(first.into_iter().map(Ok));
                 let tail = futures::stream::unfold(state, |mut state| async move {
                     let chunk = state.next().await?;
@@ -509,6 +569,7 @@ impl PendingStream {
 }
 
 struct StreamState {
+    ahead: VecDeque<StreamEvent>,
     rx: Option<mpsc::Receiver<StreamEvent>>,
     outcome: Option<Outcome>,
     log: LogGuard,
@@ -519,7 +580,11 @@ struct StreamState {
 impl StreamState {
     async fn next(&mut self) -> Option<std::io::Result<Bytes>> {
         let rx = self.rx.as_mut()?;
-        match rx.recv().await {
+        let event = match self.ahead.pop_front() {
+            Some(event) => Some(event),
+            None => rx.recv().await,
+        };
+        match event {
             Some(StreamEvent::Chunk(bytes)) => Some(Ok(bytes)),
             Some(StreamEvent::Finished { rows, .. }) => {
                 self.rx = None;

@@ -19,10 +19,12 @@ use tokio::sync::mpsc;
 pub const DEFAULT_WINDOW: usize = 2 << 20;
 /// Size of each streamed chunk after the window.
 pub const DEFAULT_CHUNK: usize = 64 << 10;
-/// Chunks that may wait in the channel; with the window this bounds a query's buffers to
-/// about 3 MiB, whatever its row count. The channel fills while the response waits for the
-/// truncation probe: 64 chunks then held 4 MiB for nothing (peak RSS 38-41 MiB over 1M MariaDB
-/// or PostgreSQL rows, 33-34 MiB with 16, at the same speed); 8 cost PostgreSQL 5%.
+/// Chunks that may wait in the channel; with the window this bounds the engine's side of a
+/// query's buffers to about 3 MiB, whatever its row count. (The HTTP side reads up to 16 MiB
+/// more while the truncation probe runs, `execution::PROBE_READ_AHEAD`.) Before that read-ahead
+/// the channel filled during the probe, and 64 chunks held 4 MiB for nothing (peak RSS 38-41
+/// MiB over 1M MariaDB or PostgreSQL rows, 33-34 MiB with 16, at the same speed); 8 cost
+/// PostgreSQL 5%.
 pub const CHANNEL_CHUNKS: usize = 16;
 
 #[derive(Debug, Clone)]

@@ -229,6 +229,13 @@ where
             .map_err(map_error)
     }
 
+    /// Closes the connection without running anything more on it: nothing is in flight, but
+    /// the driver can no longer be trusted to read the session's replies in step.
+    pub(crate) fn close_unused(mut self) {
+        self.finished = true;
+        self.conn.close_on_drop();
+    }
+
     /// Gives up on the statement before it ran: its setup is undone before `error` is reported.
     pub(crate) async fn fail<T>(&mut self, end: &str, error: ConnectorError) -> Result<T> {
         self.end(end).await;
@@ -337,7 +344,7 @@ where
 /// The stream's next item, or `None` once the client has gone while the server is still
 /// working on the row (a long `SLEEP`, a slow aggregate): the sink only notices departures
 /// when a row is written, and this lets such queries be stopped without waiting for one.
-async fn next_row<S, T>(rows: &mut S, sink: &ResultSink) -> Option<sqlx::Result<Option<T>>>
+pub(crate) async fn next_row<S, T>(rows: &mut S, sink: &ResultSink) -> Option<sqlx::Result<Option<T>>>
 where
     S: futures::Stream<Item = sqlx::Result<T>> + Unpin,
 {
@@ -350,6 +357,22 @@ where
     loop {
         tokio::select! {
             item = rows.try_next() => return Some(item),
+            _ = poll.tick() => if sink.is_cancelled() {
+                return None;
+            },
+        }
+    }
+}
+
+/// `work`'s output, or `None` once the client has gone while it waited (a statement that
+/// computes long before the server answers at all).
+pub(crate) async fn unless_cancelled<F: Future>(sink: &ResultSink, work: F) -> Option<F::Output> {
+    let mut work = std::pin::pin!(work);
+    let mut poll = tokio::time::interval(CANCEL_POLL);
+    poll.tick().await;
+    loop {
+        tokio::select! {
+            output = &mut work => return Some(output),
             _ = poll.tick() => if sink.is_cancelled() {
                 return None;
             },

@@ -23,7 +23,8 @@ async fn row_cap_marks_truncation_for_small_and_streamed_results() {
     assert_eq!(headers["x-row-limit"], "10");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap().as_array().unwrap().len(), 10);
 
-    // ~70k rows is several MiB: beyond the held-back window, so the probe settles the header.
+    // ~70k rows is several MiB: beyond the held-back window, but the result ends within what
+    // is read ahead while the probe runs, so its end settles the header.
     let (status, headers, body) =
         s.query_text(json!({"connection": "big", "sql": "select * from items"})).await;
     assert_eq!(status, 200);
@@ -42,6 +43,45 @@ async fn row_cap_marks_truncation_for_small_and_streamed_results() {
         .query_text(json!({"connection": "big", "sql": "select * from items where id <= ?", "params": [80_000], "limit": 79_999}))
         .await;
     assert_eq!(headers["x-truncated"], "true");
+}
+
+#[tokio::test]
+async fn the_probe_settles_truncation_of_results_longer_than_the_read_ahead() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 1);
+    s.add_sqlite("shop", &db, true).await;
+    // 30,000 rows of about 1 KiB: past the 2 MiB window and the 16 MiB read behind it, so
+    // `X-Truncated` must come from the `exceeds` probe before the first byte goes out.
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000) \
+               SELECT x, printf('%.1000c', 'y') AS pad FROM c";
+    for (limit, truncated, rows) in [(25_000, "true", 25_000), (30_000, "false", 30_000)] {
+        let (status, headers, body) =
+            s.query_text(json!({"connection": "shop", "sql": sql, "limit": limit})).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(headers["x-truncated"], truncated, "limit {limit}");
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body.as_array().unwrap().len(), rows);
+        assert_eq!(body[rows - 1]["x"], rows);
+    }
+}
+
+#[tokio::test]
+async fn a_failure_while_the_probe_runs_is_still_a_proper_error() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 1);
+    s.add_sqlite("shop", &db, true).await;
+    // About 4 MiB of rows, then an error: past the held-back window, so the response waits for
+    // the probe, which fails too (it filters the same rows) and so cannot settle anything; the
+    // error comes within the read-ahead, before any byte has gone out.
+    let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000) \
+               SELECT x, printf('%.200c', 'y') AS v FROM c \
+               WHERE CASE WHEN x < 20000 THEN 1 ELSE json_extract('{', '$') END";
+    let (status, _, body) = s.query_text(json!({"connection": "shop", "sql": sql})).await;
+    assert_eq!(status, 400, "{body}");
+    let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(detail["detail"].as_str().unwrap().contains("malformed JSON"), "{body}");
+    let (status, _, _) = s.query_text(json!({"connection": "shop", "sql": "select 1"})).await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

@@ -1,5 +1,7 @@
 //! PostgreSQL through sqlx. sqlx asks for every result column in binary, so each value is read
-//! from its binary wire format (`value.rs`).
+//! from its binary wire format (`value.rs`). A read without parameters streams as binary
+//! `COPY (…) TO STDOUT` (`copy.rs`), which carries the same binary values with far less of the
+//! driver's work per row; the statement is still prepared first for its columns and types.
 //!
 //! Reads run in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` and are rolled back
 //! afterwards; a client-side deadline backs the time limit up. Functions that act outside the
@@ -10,6 +12,7 @@
 //! connection, and its connection is closed rather than returned to the pool.
 
 mod caps;
+mod copy;
 mod error;
 mod nested;
 mod params;
@@ -25,7 +28,8 @@ use crate::kind::EngineKind;
 use crate::settings::{Secrets, TlsMode};
 use crate::sink::ResultSink;
 use crate::sqlx_common::{
-    admit_wire, check_parameter_count, stream_rows, within_deadline, RowWriter, Running, Server,
+    admit_wire, check_parameter_count, stream_rows, unless_cancelled, within_deadline, RowWriter, Running,
+    Server,
 };
 use crate::statement::{self, CheckedStatement};
 use crate::tunnel::Tunnel;
@@ -80,7 +84,29 @@ impl PostgresEngine {
         Ok(Self { server, money_scale: u8::try_from(scale).unwrap_or(2), tunnel })
     }
 
-    async fn run(&self, query: &Query, checked: &CheckedStatement, mut sink: ResultSink) -> Result<()> {
+    async fn run(&self, query: &Query, checked: &CheckedStatement, sink: ResultSink) -> Result<()> {
+        let read_only = query.access(self.server.settings.read_only).read_only();
+        let sink = if read_only && copy::suits(checked, query.params.len()) {
+            match self.execute(query, checked, sink, true).await? {
+                Some(sink) => sink,
+                None => return Ok(()),
+            }
+        } else {
+            sink
+        };
+        self.execute(query, checked, sink, false).await.map(drop)
+    }
+
+    /// Runs the statement, through binary COPY when `by_copy` (`copy.rs`). `Ok(Some(sink))` hands
+    /// the untouched sink back when COPY refused the statement before its first row: it then
+    /// runs again as a prepared statement, on another connection.
+    async fn execute(
+        &self,
+        query: &Query,
+        checked: &CheckedStatement,
+        mut sink: ResultSink,
+        by_copy: bool,
+    ) -> Result<Option<ResultSink>> {
         let map_error = |e| self.server.error(e, Some(query.timeout));
         let read_only = query.access(self.server.settings.read_only).read_only();
         let mut running = Running::new(self.server.acquire().await?);
@@ -157,6 +183,26 @@ impl PostgresEngine {
         }
         let (max_value, max_row) = (sink.max_value_bytes(), sink.max_row_bytes());
         let guarded = caps::guarded(&checked.body, checked, &columns, &types, max_value, max_row);
+        if by_copy {
+            let sql = copy::statement(guarded.as_deref().unwrap_or(&query.sql));
+            let outcome = match unless_cancelled(&sink, running.conn.copy_out_raw(&sql)).await {
+                None => return Err(ConnectorError::cancelled()),
+                Some(Ok(mut messages)) => {
+                    sink.set_columns(columns.clone());
+                    Some(copy::stream(&mut messages, &mut sink, &columns, &types, map_error).await)
+                }
+                Some(Err(_)) => None,
+            };
+            let Some(outcome) = outcome else {
+                // COPY takes fewer kinds of query than a prepared statement (a WITH holding a
+                // write must be at the top level); the statement did not run. sqlx leaves the
+                // connection out of step after a refused COPY, so it is not reused.
+                running.close_unused();
+                return Ok(Some(sink));
+            };
+            let outcome = outcome.map_err(|(e, over)| (caps::explain(e, &columns, max_value, max_row), over));
+            return running.conclude(outcome, sink, end).await.map(|()| None);
+        }
         let statement = match guarded {
             Some(sql) => {
                 let wrapped = (&mut *running.conn)
@@ -193,7 +239,7 @@ impl PostgresEngine {
             stream_rows(&mut rows, &mut sink, &mut Decoders(&types), map_error).await
         };
         let outcome = outcome.map_err(|(e, over)| (caps::explain(e, &columns, max_value, max_row), over));
-        running.conclude(outcome, sink, end).await
+        running.conclude(outcome, sink, end).await.map(|()| None)
     }
 }
 
