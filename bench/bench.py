@@ -21,9 +21,8 @@ fresh, 1M JSON, 1M Arrow, 10k right after the big results, 1M CSV), and within e
 runs and each peer's alternate (A B, B A, ...), so load that drifts on this shared machine
 weighs on both sides of a ratio alike. Peak RSS is each server's VmHWM over a series (reset
 between series). The burst is 64 keep-alive clients each sending its next small query as soon
-as the last is answered. A full run takes about 6 minutes
-(the Snowflake series about 40 s of it); ROAPI's venv is made once under --data (pip, bounded to
-10 minutes).
+as the last is answered. A full run took 2 min 18 s on the README's machine (the Snowflake
+series about 40 s of it); ROAPI's venv is made once under --data (pip, bounded to 10 minutes).
 """
 
 import argparse
