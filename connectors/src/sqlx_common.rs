@@ -352,20 +352,11 @@ where
     if let Some(item) = rows.try_next().now_or_never() {
         return Some(item);
     }
-    let mut poll = tokio::time::interval(CANCEL_POLL);
-    poll.tick().await;
-    loop {
-        tokio::select! {
-            item = rows.try_next() => return Some(item),
-            _ = poll.tick() => if sink.is_cancelled() {
-                return None;
-            },
-        }
-    }
+    unless_cancelled(sink, rows.try_next()).await
 }
 
 /// `work`'s output, or `None` once the client has gone while it waited (a statement that
-/// computes long before the server answers at all).
+/// computes long before the server answers at all, or its next row).
 pub(crate) async fn unless_cancelled<F: Future>(sink: &ResultSink, work: F) -> Option<F::Output> {
     let mut work = std::pin::pin!(work);
     let mut poll = tokio::time::interval(CANCEL_POLL);
