@@ -9,9 +9,9 @@
 
 mod browser;
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_data-connector");
@@ -20,6 +20,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_data-connector");
 struct Served {
     child: Child,
     port: u16,
+    /// Kept open so the server's later lines have somewhere to go.
+    _stdout: BufReader<ChildStdout>,
 }
 
 impl Drop for Served {
@@ -33,24 +35,26 @@ fn free_port() -> u16 {
     portpicker::pick_unused_port().expect("a free port")
 }
 
-/// Starts `serve` on a free port with `args`, waiting until it listens.
+/// Starts `serve` on a port it picks itself and waits for its "listening on" line, which comes
+/// after the certificate files are in place. (A port picked here and handed over could be taken
+/// by another test's server first, whose answer would then be mistaken for this one's.)
 fn serve(data_dir: &Path, args: &[&str]) -> Served {
-    let port = free_port();
-    let child = Command::new(BIN)
-        .args(["serve", "--ephemeral-secrets", "--port", &port.to_string(), "--data-dir"])
+    let mut child = Command::new(BIN)
+        .args(["serve", "--ephemeral-secrets", "--port", "auto", "--data-dir"])
         .arg(data_dir)
         .args(args)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let served = Served { child, port };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "serve {args:?} did not listen on {port}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    served
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url =
+        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("serve {args:?} said {line:?}"));
+    let port = url.trim_end_matches('/').rsplit(':').next().and_then(|p| p.parse().ok());
+    let port = port.unwrap_or_else(|| panic!("no port in {url:?}"));
+    Served { child, port, _stdout: stdout }
 }
 
 /// Runs `serve` expecting it to refuse to start; returns its stderr.
