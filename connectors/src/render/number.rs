@@ -29,12 +29,89 @@ const ZMIJ_BELOW: f64 = 1e16;
 /// text below 1e16 (zmij's own tests compare them; `zmij_agrees_with_ryu` below), and the rare
 /// larger values go through ryu itself.
 pub(crate) fn write_shortest(v: f64, out: &mut Vec<u8>) {
+    if write_few_decimals(v, out) {
+        return;
+    }
     if v.abs() < ZMIJ_BELOW {
         out.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
     } else {
         out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     }
 }
+
+/// Values with at most this many decimals (as `10^n`) take the short way below.
+const FEW_DECIMALS: usize = 4;
+const FEW_DECIMALS_UNIT: u64 = 10_000;
+const FEW_DECIMALS_SCALE: f64 = 10_000.0;
+/// ... and only below this magnitude, where neighbouring doubles lie less than 2e-6 apart: far
+/// closer than the 1e-4 between two such decimals, which the proof below needs.
+const FEW_DECIMALS_BELOW: f64 = 1e10;
+
+/// Prices, rates and measures mostly carry a few decimals (`448.638`); their shortest digits
+/// are those decimals, found with one multiplication and one division instead of the general
+/// search (float digits were 12-14% of the server's samples on 1M MariaDB and PostgreSQL rows).
+/// Writes ryu's text and returns true when `v` is the double nearest to `n / 10^4` for a whole
+/// `n` (the division is correctly rounded, so the comparison certifies it exactly). Why those are
+/// then the shortest digits: any other decimal that reads back as `v` lies within one spacing of
+/// doubles (< 2e-6 here) of `n / 10^4`; one with no more digits than ours sits on a grid of at
+/// least 1e-4 and so cannot, and one on a finer grid needs more digits. Otherwise returns false
+/// and writes nothing.
+fn write_few_decimals(v: f64, out: &mut Vec<u8>) -> bool {
+    let magnitude = v.abs();
+    if magnitude.is_nan() || magnitude >= FEW_DECIMALS_BELOW {
+        return false;
+    }
+    // Adding a half then truncating rounds (without a call into libm); the comparison decides.
+    // Below 1e14, so i64 holds it (one conversion instruction each way, where u64 takes more).
+    let scaled = (magnitude * FEW_DECIMALS_SCALE + 0.5) as i64;
+    if scaled == 0 || scaled as f64 / FEW_DECIMALS_SCALE != magnitude {
+        return false;
+    }
+    let scaled = scaled.unsigned_abs();
+    let (mut whole, fraction) = (scaled / FEW_DECIMALS_UNIT, (scaled % FEW_DECIMALS_UNIT) as usize);
+    // The text is built around the point at POINT, two digits at a time (as itoa does), and
+    // copied out once: `-` and up to 10 whole digits before it, 4 decimals after.
+    const POINT: usize = 11;
+    let mut text = [0u8; POINT + 1 + FEW_DECIMALS];
+    let mut start = POINT;
+    while whole >= 100 {
+        let pair = (whole % 100) as usize * 2;
+        whole /= 100;
+        start -= 2;
+        text[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if whole >= 10 {
+        let pair = whole as usize * 2;
+        start -= 2;
+        text[start..start + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
+        start -= 1;
+        text[start] = b'0' + whole as u8;
+    }
+    if v < 0.0 {
+        start -= 1;
+        text[start] = b'-';
+    }
+    text[POINT] = b'.';
+    let (high, low) = (fraction / 100 * 2, fraction % 100 * 2);
+    text[POINT + 1..POINT + 3].copy_from_slice(&DIGIT_PAIRS[high..high + 2]);
+    text[POINT + 3..POINT + 5].copy_from_slice(&DIGIT_PAIRS[low..low + 2]);
+    // Decimals without their trailing zeros; at least one (`2.0`).
+    let decimals = FEW_DECIMALS
+        - usize::from(fraction % 10 == 0)
+        - usize::from(fraction % 100 == 0)
+        - usize::from(fraction % 1000 == 0);
+    out.extend_from_slice(&text[start..=POINT + decimals]);
+    true
+}
+
+/// "00" to "99", each number's two digits at twice its value.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+      0001020304050607080910111213141516171819\
+      2021222324252627282930313233343536373839\
+      4041424344454647484950515253545556575859\
+      6061626364656667686970717273747576777879\
+      8081828384858687888990919293949596979899";
 
 /// A 32-bit float as the digits its database shows (`1.1`), not those of the nearest f64
 /// (`1.100000023841858`).
@@ -104,6 +181,52 @@ mod tests {
         for v in [0.0, -0.0, 1.0, f64::MAX, f64::MIN_POSITIVE, 5e-324, 9_007_199_254_740_992.0] {
             check(v);
         }
+    }
+
+    /// The short way must take the values it was made for (or it saves nothing), and write
+    /// ryu's text for every one of them and for their neighbours, which it must leave alone.
+    #[test]
+    fn few_decimals_are_written_as_ryu_writes_them() {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        };
+        let mut taken = 0;
+        let mut check = |v: f64, expect_taken: Option<bool>| {
+            let mut ours = Vec::new();
+            let took = write_few_decimals(v, &mut ours);
+            if let Some(expected) = expect_taken {
+                assert_eq!(took, expected, "{v:e}");
+            }
+            if took {
+                taken += 1;
+                assert_eq!(std::str::from_utf8(&ours).unwrap(), ryu::Buffer::new().format_finite(v), "{v:e}");
+            } else {
+                assert!(ours.is_empty());
+            }
+        };
+        for _ in 0..300_000 {
+            let decimals = (next() % 5) as i32;
+            let whole_digits = next() % 11;
+            let n = next() % 10u64.pow(whole_digits as u32 + decimals as u32).max(1);
+            let v = n as f64 / 10f64.powi(decimals);
+            let inside = n != 0 && v < FEW_DECIMALS_BELOW;
+            check(v, Some(inside));
+            check(-v, Some(inside));
+            check(v.next_up(), None);
+            check(v.next_down(), None);
+            check(f64::from_bits(next()), None);
+        }
+        for v in [1e-4, 0.1, 0.3, 1.0, 9_999_999_999.999_9, 123.45, 0.000_5, 1e9] {
+            check(v, Some(true));
+        }
+        for v in [0.0, -0.0, 1e-5, 0.000_01, 1e10, 1e16, f64::NAN, f64::INFINITY, 0.1 + 0.2, 1.0 / 3.0] {
+            check(v, Some(false));
+        }
+        assert!(taken > 500_000, "{taken}");
     }
 
     #[test]
