@@ -27,7 +27,8 @@ const ZMIJ_BELOW: f64 = 1e16;
 /// the same digits in under a third of ryu's instructions (callgrind, the bench's 5M prices:
 /// ~130 against ~430 per value; ryu was 28% of a 1M-row JSON result). The two write the same
 /// text below 1e16 (zmij's own tests compare them; `zmij_agrees_with_ryu` below), and the rare
-/// larger values go through ryu itself.
+/// larger values go through ryu itself. Values with a few decimals are written directly
+/// (`write_few_decimals`).
 pub(crate) fn write_shortest(v: f64, out: &mut Vec<u8>) {
     if write_few_decimals(v, out) {
         return;
@@ -39,10 +40,10 @@ pub(crate) fn write_shortest(v: f64, out: &mut Vec<u8>) {
     }
 }
 
-/// Values with at most this many decimals (as `10^n`) take the short way below.
+/// Values with at most this many decimals take the short way below (its text is built for 4).
 const FEW_DECIMALS: usize = 4;
-const FEW_DECIMALS_UNIT: u64 = 10_000;
-const FEW_DECIMALS_SCALE: f64 = 10_000.0;
+const FEW_DECIMALS_UNIT: u64 = 10u64.pow(FEW_DECIMALS as u32);
+const FEW_DECIMALS_SCALE: f64 = FEW_DECIMALS_UNIT as f64;
 /// ... and only below this magnitude, where neighbouring doubles lie less than 2e-6 apart: far
 /// closer than the 1e-4 between two such decimals, which the proof below needs.
 const FEW_DECIMALS_BELOW: f64 = 1e10;
@@ -126,6 +127,17 @@ pub(crate) fn f32_shortest(v: f32) -> f64 {
 mod tests {
     use super::*;
 
+    /// xorshift64*: deterministic test inputs, no extra dev-dependency.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut state = seed;
+        move || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
     #[test]
     fn whole_numbers_lose_the_point_and_non_finite_values_are_named() {
         let text = |v: f64| {
@@ -152,14 +164,7 @@ mod tests {
             write_shortest(v, &mut ours);
             assert_eq!(std::str::from_utf8(&ours).unwrap(), ryu::Buffer::new().format_finite(v), "{v:e}");
         };
-        // xorshift64*: deterministic, no extra dev-dependency.
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..300_000 {
             let bits = next();
             check(f64::from_bits(bits));
@@ -187,13 +192,7 @@ mod tests {
     /// ryu's text for every one of them and for their neighbours, which it must leave alone.
     #[test]
     fn few_decimals_are_written_as_ryu_writes_them() {
-        let mut state = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = move || {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            state.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1D);
         let mut taken = 0;
         let mut check = |v: f64, expect_taken: Option<bool>| {
             let mut ours = Vec::new();
