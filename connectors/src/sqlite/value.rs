@@ -20,8 +20,6 @@ pub(crate) fn to_cell(value: ValueRef<'_>, hint: ColumnKind) -> Result<Cell<'_>,
     })
 }
 
-/// Column kind from a declared type, following SQLite's affinity rules plus the common
-/// date/boolean/JSON names.
 /// A value's size as SQLite holds it, for the memory caps.
 pub(crate) fn size(value: ValueRef<'_>) -> usize {
     match value {
@@ -31,6 +29,8 @@ pub(crate) fn size(value: ValueRef<'_>) -> usize {
     }
 }
 
+/// Column kind from a declared type, following SQLite's affinity rules plus the common
+/// date/boolean/JSON names.
 pub(crate) fn kind_of_decltype(decl: &str) -> ColumnKind {
     let t = decl.to_ascii_uppercase();
     if t.contains("BOOL") {
