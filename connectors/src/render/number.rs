@@ -71,7 +71,9 @@ fn write_few_decimals(v: f64, out: &mut Vec<u8>) -> bool {
     let scaled = scaled.unsigned_abs();
     let (mut whole, fraction) = (scaled / FEW_DECIMALS_UNIT, (scaled % FEW_DECIMALS_UNIT) as usize);
     // The text is built around the point at POINT, two digits at a time (as itoa does), and
-    // copied out once: `-` and up to 10 whole digits before it, 4 decimals after.
+    // copied out once: `-` and up to 10 whole digits before it, 4 decimals after. Writing the
+    // whole part with itoa and the decimals in a second copy gives the same text but took 16 ns
+    // a value against 11 (5M bench prices in a loop).
     const POINT: usize = 11;
     let mut text = [0u8; POINT + 1 + FEW_DECIMALS];
     let mut start = POINT;
