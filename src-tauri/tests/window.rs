@@ -51,6 +51,9 @@ async fn run(c: &Client, shots: Option<&Path>) -> TestResult {
 
     // 1. Recommend Port fills in a free port.
     eprintln!("window test: step 1");
+    // The field opens holding the saved port; emptied first, the wait below can only see the
+    // answer of recommend_port, not the saved port read before that answer arrives.
+    c.find(Locator::Id("port")).await?.clear().await?;
     click(c, Locator::Id("recommend-port")).await?;
     let port = wait_for("a recommended port", || async {
         let value = input_value(c, "port").await.ok()?;
