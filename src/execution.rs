@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 use crate::state::{now, LogEntry};
 use bytes::Bytes;
 use connectors::statement::{self, CheckedStatement};
-use connectors::{Column, ConnectorError, Format, Param, Query, ResultSink, SinkOptions, StreamEvent};
+use connectors::{
+    Column, ConnectorError, EngineKind, Format, Param, Query, ResultSink, SinkOptions, StreamEvent,
+};
 use futures::Stream;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -254,9 +256,16 @@ async fn first_event(
 /// MariaDB for 1M) is added to the whole query's time; with them the engine goes on meanwhile,
 /// and a result that ends within them settles `X-Truncated` itself, the probe abandoned.
 const PROBE_READ_AHEAD: usize = 16 << 20;
+/// The read-ahead for SQLite, whose probe is a scan of the file in this process (10-20 ms for
+/// the bench's 1M rows, over an index where one covers the rows). 16 MiB held there filled
+/// whenever the probe's thread waited for a core behind the query's own two, and put the
+/// SQLite series' peak RSS at 31-38 MiB; with 4 MiB it was 28-30 MiB and the 1M-row times
+/// moved within their noise (A/B, 3 rounds: JSON 248 -> 258 ms, Arrow 248 -> 248, CSV 270 -> 255).
+/// Over MariaDB the same 4 MiB cost 6% (693 -> 738 ms), hence a figure per engine.
+const SQLITE_PROBE_READ_AHEAD: usize = 4 << 20;
 
 /// `X-Truncated` for a result that outgrew the held-back window, and the events read ahead
-/// (at most `PROBE_READ_AHEAD` bytes) while it was settled. `None` when the result failed in
+/// (at most `Outcome::read_ahead` bytes) while it was settled. `None` when the result failed in
 /// the meantime: its error can still be the response.
 async fn settle_truncation(
     rx: &mut mpsc::Receiver<StreamEvent>,
@@ -268,7 +277,8 @@ async fn settle_truncation(
     // A probe that could not tell (a statement it cannot wrap, or one that failed when run
     // again) leaves the result's own end, within the read-ahead, to settle it.
     let mut undecided = false;
-    while bytes < PROBE_READ_AHEAD {
+    let read_ahead = outcome.read_ahead();
+    while bytes < read_ahead {
         tokio::select! {
             truncated = &mut probe, if !undecided => match truncated {
                 Truncation::Unknown => undecided = true,
@@ -312,6 +322,23 @@ enum Outcome {
 }
 
 impl Outcome {
+    fn probe(&self) -> &ProbeInput {
+        match self {
+            Self::Task(_, p) => p,
+            Self::Shared(run) => &run.probe,
+        }
+    }
+
+    /// How much of the result may wait in memory while the probe runs.
+    fn read_ahead(&self) -> usize {
+        match self.probe().engine.kind() {
+            EngineKind::Sqlite => SQLITE_PROBE_READ_AHEAD,
+            EngineKind::Mysql | EngineKind::Postgres | EngineKind::Snowflake | EngineKind::Duckdb => {
+                PROBE_READ_AHEAD
+            }
+        }
+    }
+
     async fn truncation(&self) -> Truncation {
         match self {
             Self::Task(_, p) => probe(&*p.engine, &p.checked, &p.query, p.limit).await,

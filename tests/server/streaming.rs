@@ -23,8 +23,8 @@ async fn row_cap_marks_truncation_for_small_and_streamed_results() {
     assert_eq!(headers["x-row-limit"], "10");
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap().as_array().unwrap().len(), 10);
 
-    // ~70k rows is several MiB: beyond the held-back window, but the result ends within what
-    // is read ahead while the probe runs, so its end settles the header.
+    // ~70k rows is about 4 MiB: beyond the 2 MiB held-back window, but the result ends within
+    // the 4 MiB SQLite reads ahead while the probe runs, so its end settles the header.
     let (status, headers, body) =
         s.query_text(json!({"connection": "big", "sql": "select * from items"})).await;
     assert_eq!(status, 200);
@@ -50,7 +50,7 @@ async fn the_probe_settles_truncation_of_results_longer_than_the_read_ahead() {
     let s = start().await;
     let db = items_db(s.dir.path(), 1);
     s.add_sqlite("shop", &db, true).await;
-    // 30,000 rows of about 1 KiB: past the 2 MiB window and the 16 MiB read behind it, so
+    // 30,000 rows of about 1 KiB: past the 2 MiB window and the 4 MiB read behind it, so
     // `X-Truncated` must come from the `exceeds` probe before the first byte goes out.
     let sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30000) \
                SELECT x, printf('%.1000c', 'y') AS pad FROM c";
