@@ -259,7 +259,7 @@ const PROBE_READ_AHEAD: usize = 16 << 20;
 /// The read-ahead for SQLite, whose probe is a scan of the file in this process (10-20 ms for
 /// the bench's 1M rows, over an index where one covers the rows). 16 MiB held there filled
 /// whenever the probe's thread waited for a core behind the query's own two, and put the
-/// SQLite series' peak RSS at 31-38 MiB; with 4 MiB it was 28-30 MiB and the 1M-row times
+/// SQLite series' peak RSS at 31-39 MiB; with 4 MiB it was 28-29 MiB and the 1M-row times
 /// moved within their noise (A/B, 3 rounds: JSON 248 -> 258 ms, Arrow 248 -> 248, CSV 270 -> 255).
 /// Over MariaDB the same 4 MiB cost 6% (693 -> 738 ms), hence a figure per engine.
 const SQLITE_PROBE_READ_AHEAD: usize = 4 << 20;
