@@ -236,8 +236,11 @@ impl Instance {
             .and_then(|t| t.lines().next().map(|l| l.trim().to_string()))
             .filter(|p| !p.is_empty());
         if let Some(pid) = pid {
-            let mut pids = children(&pid);
-            pids.push(pid);
+            // The postmaster first: a backend killed while its postmaster lives makes it
+            // reinitialize, and the processes it then starts (not in this list) kept the shared
+            // memory, so the restart failed with "pre-existing shared memory block is still in use".
+            let mut pids = vec![pid.clone()];
+            pids.extend(children(&pid));
             for pid in &pids {
                 // Backends may already be gone with their postmaster.
                 let _ = Command::new("kill").args(["-9", pid]).stderr(Stdio::null()).status();
