@@ -12,14 +12,18 @@
 use crate::cell::{Cell, Column, ColumnKind};
 use crate::error::ConnectorError;
 use crate::format::{normalize_decimal, write_json_value};
+use crate::sink::RowBlock;
 use arrow_array::builder::{
-    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
-    StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    BinaryBuilder, BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, GenericByteBuilder,
+    Int64Builder, PrimitiveBuilder, StringBuilder, Time64MicrosecondBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::types::ByteArrayType;
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, RecordBatch};
 use arrow_ipc::writer::StreamWriter;
 use arrow_schema::{Field, Schema};
 use base64::Engine as _;
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Rows per record batch: large enough that per-batch overhead vanishes (4096 rather than 16384
@@ -97,12 +101,60 @@ impl ArrowEncoder {
         let Some(builder) = self.builders.get_mut(index) else { return };
         self.batch_bytes += cell_bytes(cell);
         if let Err(what) = append(builder, column, cell, decided) {
-            self.error = Some(ConnectorError::unsupported(format!(
-                "column \"{}\" (row {}) holds {what}, which does not fit the Arrow type the column got \
-                 from its type and first values; CAST the column to one type in the SQL, or ask for JSON or CSV",
-                column.name,
-                self.rows + 1
-            )));
+            self.error = Some(does_not_fit(column, self.rows + 1, what));
+        }
+    }
+
+    /// Appends rows `rows` of `block`, a column at a time, up to the end of the record batch;
+    /// returns how many rows it took. Fails as `cell` row after row would have: of the values
+    /// that fail, the first in row order, where a value the engine cannot show comes before
+    /// one that does not fit its Arrow column (that error waited for the end of its row).
+    pub(crate) fn append_block<B: RowBlock>(
+        &mut self,
+        block: &B,
+        rows: Range<usize>,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ConnectorError> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        if block.width() != self.columns.len() {
+            return Err(ConnectorError::internal("a row's values do not match the result's columns"));
+        }
+        let taken = rows.len().min(BATCH_ROWS.saturating_sub(self.batch_rows).max(1));
+        let rows = rows.start..rows.start + taken;
+        let decided = self.schema.is_some();
+        let mut first: Option<Failure> = None;
+        for (index, (builder, column)) in self.builders.iter_mut().zip(&self.columns).enumerate() {
+            match append_column(builder, column, block, index, rows.clone(), decided) {
+                Ok(bytes) => self.batch_bytes += bytes,
+                Err(failure) => {
+                    if first.as_ref().is_none_or(|f| failure.order() < f.order()) {
+                        first = Some(failure);
+                    }
+                }
+            }
+        }
+        if let Some(failure) = first {
+            return Err(match failure.why {
+                Why::Unreadable(error) => error,
+                Why::DoesNotFit(what) => {
+                    let row = self.rows + (failure.row - rows.start) as u64 + 1;
+                    match self.columns.get(failure.column) {
+                        Some(column) => does_not_fit(column, row, what),
+                        None => ConnectorError::internal("a value outside the result's columns"),
+                    }
+                }
+            });
+        }
+        self.rows += taken as u64;
+        self.batch_rows += taken;
+        if self.batch_rows >= BATCH_ROWS || self.batch_bytes >= BATCH_BYTES {
+            self.write_batch(out);
+        }
+        match self.error.take() {
+            Some(error) => Err(error),
+            None => Ok(taken),
         }
     }
 
@@ -164,6 +216,68 @@ impl ArrowEncoder {
     }
 }
 
+fn does_not_fit(column: &Column, row: u64, what: &str) -> ConnectorError {
+    ConnectorError::unsupported(format!(
+        "column \"{}\" (row {row}) holds {what}, which does not fit the Arrow type the column got \
+         from its type and first values; CAST the column to one type in the SQL, or ask for JSON or CSV",
+        column.name
+    ))
+}
+
+/// The first value of a block's column that failed.
+struct Failure {
+    row: usize,
+    column: usize,
+    why: Why,
+}
+
+enum Why {
+    /// The engine cannot show the value (text that is not UTF-8, ...).
+    Unreadable(ConnectorError),
+    /// The value does not fit the column's Arrow type.
+    DoesNotFit(&'static str),
+}
+
+impl Failure {
+    /// Row by row, the first failing row's error is that of an unreadable value if it has one
+    /// (it ended the row at once), else that of its first value that did not fit.
+    fn order(&self) -> (usize, bool, usize) {
+        (self.row, matches!(self.why, Why::DoesNotFit(_)), self.column)
+    }
+}
+
+/// Appends one column of a block's rows; the bytes it took, or its first value that failed.
+fn append_column<B: RowBlock>(
+    builder: &mut Builder,
+    column: &Column,
+    block: &B,
+    index: usize,
+    rows: Range<usize>,
+    decided: bool,
+) -> Result<usize, Failure> {
+    let mut bytes = 0;
+    for row in rows {
+        let cell = block.cell(row, index).map_err(|error| Failure {
+            row,
+            column: index,
+            why: Why::Unreadable(error),
+        })?;
+        bytes += cell_bytes(&cell);
+        // The common pairs here, in the loop; `append` (out of line) has every rule.
+        match (&mut *builder, &cell) {
+            (Builder::Float(b), Cell::Float(v)) if v.is_finite() => b.append_value(*v),
+            (Builder::Int(b), Cell::Int(v)) => b.append_value(*v),
+            (Builder::Text(b), Cell::Text(t)) => b.append_value(t),
+            _ => append(builder, column, &cell, decided).map_err(|what| Failure {
+                row,
+                column: index,
+                why: Why::DoesNotFit(what),
+            })?,
+        }
+    }
+    Ok(bytes)
+}
+
 /// Moves what the writer wrote to `out`: by swapping buffers when `out` is empty (it is when the
 /// previous batch filled at least a chunk and the sink took it), which saves copying the batch.
 fn drain(writer: &mut StreamWriter<Vec<u8>>, out: &mut Vec<u8>) {
@@ -198,17 +312,36 @@ fn finish_builder(builder: &mut Builder, rows: usize) -> ArrayRef {
             *builder = Builder::Text(text);
             array
         }
-        Builder::Int(b) => Arc::new(b.finish()),
-        Builder::UInt(b) => Arc::new(b.finish()),
-        Builder::Float(b) => Arc::new(b.finish()),
-        Builder::Bool(b) => Arc::new(b.finish()),
-        Builder::Text(b) => Arc::new(b.finish()),
-        Builder::Binary(b) => Arc::new(b.finish()),
-        Builder::Decimal(b, _) => Arc::new(b.finish()),
-        Builder::Date(b) => Arc::new(b.finish()),
-        Builder::Timestamp(b) => Arc::new(b.finish()),
-        Builder::Time(b) => Arc::new(b.finish()),
+        Builder::Int(b) => finish_primitive(b),
+        Builder::UInt(b) => finish_primitive(b),
+        Builder::Float(b) => finish_primitive(b),
+        Builder::Bool(b) => {
+            let array = b.finish();
+            *b = BooleanBuilder::with_capacity(BATCH_ROWS);
+            Arc::new(array)
+        }
+        Builder::Text(b) => finish_bytes(b),
+        Builder::Binary(b) => finish_bytes(b),
+        Builder::Decimal(b, _) => finish_primitive(b),
+        Builder::Date(b) => finish_primitive(b),
+        Builder::Timestamp(b) => finish_primitive(b),
+        Builder::Time(b) => finish_primitive(b),
     }
+}
+
+// `finish` leaves a builder without capacity, so the next batch would grow it by doubling and
+// copy its values at each step (about the result's size again, in `memmove`): each batch
+// starts at the size the last one needed instead.
+fn finish_primitive<T: ArrowPrimitiveType>(builder: &mut PrimitiveBuilder<T>) -> ArrayRef {
+    let array = builder.finish();
+    *builder = PrimitiveBuilder::with_capacity(BATCH_ROWS).with_data_type(array.data_type().clone());
+    Arc::new(array)
+}
+
+fn finish_bytes<T: ByteArrayType>(builder: &mut GenericByteBuilder<T>) -> ArrayRef {
+    let array = builder.finish();
+    *builder = GenericByteBuilder::with_capacity(BATCH_ROWS, array.value_data().len());
+    Arc::new(array)
 }
 
 /// Picks the builder for a column from its kind and first non-null value.

@@ -5,6 +5,7 @@
 use crate::arrow_stream::ArrowEncoder;
 use crate::cell::{Cell, Column};
 use crate::error::ConnectorError;
+use crate::sink::RowBlock;
 use base64::Engine as _;
 
 /// The largest integer a JavaScript number holds exactly.
@@ -129,6 +130,20 @@ impl Encoder {
                     arrow.cell(cell);
                 }
             }
+        }
+    }
+
+    /// Appends rows `rows` of `block` to an Arrow result (`ResultSink::write_block_blocking`);
+    /// returns how many it took, fewer when a record batch fills first.
+    pub(crate) fn append_block<B: RowBlock>(
+        &mut self,
+        block: &B,
+        rows: std::ops::Range<usize>,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, ConnectorError> {
+        match self.arrow.as_mut() {
+            Some(arrow) => arrow.append_block(block, rows, out),
+            None => Err(ConnectorError::internal("rows were given by the block to a text format")),
         }
     }
 

@@ -103,6 +103,17 @@ pub(crate) fn row_too_large(which: &str, cap: usize, column: Option<&str>) -> Co
     ))
 }
 
+/// Rows an engine has read ahead of the sink (SQLite's batches), which the sink may take a
+/// column at a time: Arrow then fills each column's builder in one loop, where row by row it
+/// switched builder (and paid the sink's per-row work) at every value.
+pub(crate) trait RowBlock {
+    fn rows(&self) -> usize;
+    fn width(&self) -> usize;
+    /// The value at `row`, `column`, through the engine's one value → `Cell` mapping; `Err` is
+    /// a value the engine cannot show.
+    fn cell(&self, row: usize, column: usize) -> Result<Cell<'_>>;
+}
+
 /// A cheap, cloneable "has the client gone?" check for engines that poll from a callback
 /// (SQLite's progress handler).
 #[derive(Clone)]
@@ -229,6 +240,44 @@ impl ResultSink {
         self.encoder.cell(cell, &mut self.buf);
     }
 
+    /// Writes a block of rows from a blocking thread. The bytes, the row cap and the error are
+    /// those of `accept_row`, `cell` and `end_row_blocking` row after row (the error of the
+    /// first value in row order that fails); only Arrow takes the block a column at a time.
+    pub(crate) fn write_block_blocking<B: RowBlock>(&mut self, block: &B) -> Result<()> {
+        if self.encoder.format() != Format::Arrow {
+            for row in 0..block.rows() {
+                if !self.accept_row() {
+                    break;
+                }
+                for column in 0..block.width() {
+                    let cell = block.cell(row, column)?;
+                    self.cell(&cell);
+                }
+                self.end_row_blocking()?;
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        while start < block.rows() {
+            let room = self.options.limit.saturating_sub(self.rows);
+            if room == 0 {
+                self.truncated = true;
+                break;
+            }
+            let end = block.rows().min(start.saturating_add(usize::try_from(room).unwrap_or(usize::MAX)));
+            let taken = self.encoder.append_block(block, start..end, &mut self.buf)?;
+            self.rows += taken as u64;
+            start += taken;
+            if self.tx.is_closed() {
+                return Err(ConnectorError::cancelled());
+            }
+            while let Some(event) = self.ready_event() {
+                self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
+            }
+        }
+        Ok(())
+    }
+
     /// Ends a row from a blocking thread; fails with `Cancelled` once the client has gone.
     pub fn end_row_blocking(&mut self) -> Result<()> {
         self.close_row()?;
@@ -350,6 +399,139 @@ mod tests {
             }
             sink.cell(&Cell::Int(i));
             sink.end_row_blocking().unwrap();
+        }
+    }
+
+    /// A cell, or the error of a value the engine cannot show.
+    type GridCell = std::result::Result<Cell<'static>, &'static str>;
+
+    /// Rows of cells.
+    struct Grid(Vec<Vec<GridCell>>);
+
+    /// Cells to put in place (row, column, cell) and a part of the error they must give.
+    type Case = (Vec<(usize, usize, GridCell)>, &'static str);
+
+    impl RowBlock for Grid {
+        fn rows(&self) -> usize {
+            self.0.len()
+        }
+        fn width(&self) -> usize {
+            self.0.first().map_or(0, Vec::len)
+        }
+        fn cell(&self, row: usize, column: usize) -> Result<Cell<'_>> {
+            self.0[row][column].clone().map_err(ConnectorError::invalid)
+        }
+    }
+
+    /// What the client gets for `blocks`, written as blocks or row by row: the body, the row
+    /// count and the truncation flag, or the error's message.
+    fn written(
+        format: Format,
+        limit: u64,
+        blocks: &[Grid],
+        as_blocks: bool,
+    ) -> std::result::Result<(Vec<u8>, u64, bool), String> {
+        // A window larger than any result: everything is held, nothing waits on the channel.
+        let options = SinkOptions { window: usize::MAX, ..SinkOptions::new(format, limit) };
+        let (mut sink, mut rx) = ResultSink::new(options);
+        sink.set_columns(vec![
+            Column::new("n", "INTEGER", ColumnKind::Integer),
+            Column::new("x", "REAL", ColumnKind::Float),
+            Column::new("t", "TEXT", ColumnKind::Text),
+        ]);
+        let mut write = || -> Result<()> {
+            for block in blocks {
+                if as_blocks {
+                    sink.write_block_blocking(block)?;
+                    continue;
+                }
+                for row in 0..block.rows() {
+                    if !sink.accept_row() {
+                        break;
+                    }
+                    for column in 0..block.width() {
+                        sink.cell(&block.cell(row, column)?);
+                    }
+                    sink.end_row_blocking()?;
+                }
+            }
+            Ok(())
+        };
+        write().map_err(|e| e.message().to_string())?;
+        sink.finish_blocking().map_err(|e| e.message().to_string())?;
+        match rx.blocking_recv() {
+            Some(StreamEvent::Complete { body, rows, truncated, .. }) => Ok((body.concat(), rows, truncated)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn row(i: usize) -> Vec<GridCell> {
+        let x = match i % 7 {
+            0 => Cell::Null,
+            1 => Cell::Float(f64::NAN),
+            // REAL columns hold integers too (SQLite stores 2.0 as 2).
+            3 => Cell::Int(i as i64),
+            _ => Cell::Float(i as f64 / 8.0),
+        };
+        let t = if i.is_multiple_of(5) { Cell::Null } else { Cell::Text(format!("row {i}").into()) };
+        vec![Ok(Cell::Int(i as i64)), Ok(x), Ok(t)]
+    }
+
+    fn blocks(rows: usize, per_block: usize) -> Vec<Grid> {
+        (0..rows)
+            .collect::<Vec<_>>()
+            .chunks(per_block)
+            .map(|c| Grid(c.iter().map(|&i| row(i)).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn blocks_write_the_bytes_rows_do_across_record_batches_and_the_row_cap() {
+        for format in [Format::Arrow, Format::Csv, Format::Json] {
+            for (rows, per_block, limit) in
+                [(10_000, 1_000, u64::MAX), (10_000, 3_000, 5_000), (9, 4, 9), (0, 1, 3)]
+            {
+                let by_rows = written(format, limit, &blocks(rows, per_block), false).unwrap();
+                let by_blocks = written(format, limit, &blocks(rows, per_block), true).unwrap();
+                assert!(
+                    by_rows == by_blocks,
+                    "{format:?} {rows} rows in blocks of {per_block}, limit {limit}"
+                );
+                assert_eq!(by_blocks.1, (rows as u64).min(limit));
+                assert_eq!(by_blocks.2, rows as u64 > limit);
+            }
+        }
+    }
+
+    #[test]
+    fn a_block_fails_with_the_error_row_by_row_would_have_met_first() {
+        let cases: [Case; 4] = [
+            // A later row's failure does not hide an earlier one's, in any column.
+            (
+                vec![(5000, 0, Ok(Cell::Text("a".into()))), (4500, 1, Ok(Cell::Text("a".into())))],
+                "column \"x\" (row 4501)",
+            ),
+            // In one row, a value that cannot be shown beats one that does not fit, wherever it is.
+            (vec![(4200, 0, Ok(Cell::Text("a".into()))), (4200, 2, Err("unreadable t"))], "unreadable t"),
+            // Values that do not fit: the row's first.
+            (
+                vec![(4200, 1, Ok(Cell::Bool(true))), (4200, 0, Ok(Cell::Bool(true)))],
+                "column \"n\" (row 4201) holds a boolean",
+            ),
+            (vec![(7, 1, Err("unreadable x")), (7, 2, Err("unreadable t"))], "unreadable x"),
+        ];
+        for (bad, expected) in cases {
+            let make = || {
+                let mut blocks = blocks(10_000, 1_000);
+                for (row, column, cell) in &bad {
+                    blocks[row / 1_000].0[row % 1_000][*column] = cell.clone();
+                }
+                blocks
+            };
+            let by_rows = written(Format::Arrow, u64::MAX, &make(), false).unwrap_err();
+            let by_blocks = written(Format::Arrow, u64::MAX, &make(), true).unwrap_err();
+            assert_eq!(by_blocks, by_rows);
+            assert!(by_blocks.contains(expected), "{by_blocks}");
         }
     }
 

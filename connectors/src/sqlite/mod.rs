@@ -282,14 +282,14 @@ fn read_rest(
     step_error: &dyn Fn(rusqlite::Error) -> ConnectorError,
 ) -> Result<()> {
     loop {
-        if pipe.to_encoder.send(batch).is_err() {
+        if !pipe.send(batch) {
             return Ok(());
         }
         batch = pipe.empty();
         let filled = reader.fill(rows, &mut batch, step_error);
         if !matches!(filled, Ok(Filled::Full)) {
             // The last rows, or those before an error (see `run`).
-            let _ = pipe.to_encoder.send(batch);
+            pipe.send(batch);
             return filled.map(|_| ());
         }
     }
