@@ -271,9 +271,7 @@ impl ResultSink {
             if self.tx.is_closed() {
                 return Err(ConnectorError::cancelled());
             }
-            while let Some(event) = self.ready_event() {
-                self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
-            }
+            self.send_ready_blocking()?;
         }
         Ok(())
     }
@@ -281,6 +279,11 @@ impl ResultSink {
     /// Ends a row from a blocking thread; fails with `Cancelled` once the client has gone.
     pub fn end_row_blocking(&mut self) -> Result<()> {
         self.close_row()?;
+        self.send_ready_blocking()
+    }
+
+    /// Sends the chunks that are ready, from a blocking thread.
+    fn send_ready_blocking(&mut self) -> Result<()> {
         while let Some(event) = self.ready_event() {
             self.tx.blocking_send(event).map_err(|_| ConnectorError::cancelled())?;
         }

@@ -211,18 +211,15 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
     let deadline = Instant::now() + query.timeout;
     let cancel = sink.cancel_signal();
     let stopped = |e: &duckdb::Error| {
-        let interrupted = is_interrupt(e);
-        if interrupted || Instant::now() >= deadline {
+        // Only the watcher in `query` interrupts, for a departed client or at the deadline, so
+        // an interrupt with the client still here is the deadline's. Its clock starts when its
+        // task first runs, which can be before this thread's: CI once saw the interrupt arrive
+        // while `deadline` here was still ahead, and answered 400.
+        if is_interrupt(e) || Instant::now() >= deadline {
             if cancel.is_cancelled() {
                 return ConnectorError::cancelled();
             }
-            // Only the watcher in `query` interrupts, for a departed client or at the deadline,
-            // so an interrupt with the client still here is the deadline's. Its clock starts
-            // when its task first runs, which can be before this thread's: CI once saw the
-            // interrupt arrive while `deadline` here was still ahead, and answered 400.
-            if interrupted || Instant::now() >= deadline {
-                return ConnectorError::timeout(query.timeout);
-            }
+            return ConnectorError::timeout(query.timeout);
         }
         map_error(e, Some(read_only))
     };
