@@ -129,29 +129,41 @@ pub trait Engine: Send + Sync {
     async fn query(&self, query: Query, sink: ResultSink) -> Result<()>;
 
     /// Whether the statement returns more than `rows` rows, without sending them: settles the
-    /// `X-Truncated` header for results too long to hold back. Engines whose dialect lacks
-    /// `LIMIT ... OFFSET` override this.
+    /// `X-Truncated` header for results too long to hold back. An engine that can tell more
+    /// cheaply than `offset_probe` overrides this (SQLite counts a table read whole from its
+    /// b-tree).
     async fn exceeds(
         &self,
         statement: &statement::CheckedStatement,
         query: &Query,
         rows: u64,
     ) -> Result<bool> {
-        let probe = Query {
-            sql: format!(
-                "SELECT 1 AS dc_probe FROM {} LIMIT 1 OFFSET {rows}",
-                statement.as_subquery("dc_probe_q")
-            ),
-            params: query.params.clone(),
-            timeout: query.timeout,
-            force_read_only: query.force_read_only,
-        };
-        let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Ndjson, 1));
-        self.query(probe, sink).await?;
-        match rx.recv().await {
-            Some(StreamEvent::Complete { rows, .. }) => Ok(rows > 0),
-            _ => Err(ConnectorError::internal("the truncation probe returned no result")),
-        }
+        offset_probe(self, statement, query, rows).await
+    }
+}
+
+/// `Engine::exceeds` for any engine: asks for the one row after the first `rows`
+/// (`LIMIT 1 OFFSET rows`), which the database finds by stepping over those rows.
+pub(crate) async fn offset_probe<E: Engine + ?Sized>(
+    engine: &E,
+    statement: &statement::CheckedStatement,
+    query: &Query,
+    rows: u64,
+) -> Result<bool> {
+    let probe = Query {
+        sql: format!(
+            "SELECT 1 AS dc_probe FROM {} LIMIT 1 OFFSET {rows}",
+            statement.as_subquery("dc_probe_q")
+        ),
+        params: query.params.clone(),
+        timeout: query.timeout,
+        force_read_only: query.force_read_only,
+    };
+    let (sink, mut rx) = ResultSink::new(SinkOptions::new(Format::Ndjson, 1));
+    engine.query(probe, sink).await?;
+    match rx.recv().await {
+        Some(StreamEvent::Complete { rows, .. }) => Ok(rows > 0),
+        _ => Err(ConnectorError::internal("the truncation probe returned no result")),
     }
 }
 

@@ -66,6 +66,27 @@ async fn the_probe_settles_truncation_of_results_longer_than_the_read_ahead() {
 }
 
 #[tokio::test]
+async fn a_table_read_whole_settles_truncation_from_its_count() {
+    let s = start().await;
+    let db = items_db(s.dir.path(), 200_000);
+    s.add_sqlite("shop", &db, true).await;
+    // About 11 MiB of JSON, past the window and the read-ahead, so the probe settles the header.
+    // For the table read whole SQLite counts its b-tree (connectors' `sqlite/count.rs`); with a
+    // filter the count would step every row, so the offset probe answers instead.
+    for sql in ["select * from items", "select * from items where qty >= 0"] {
+        for (limit, truncated) in [(199_999, "true"), (200_000, "false"), (250_000, "false")] {
+            let (status, headers, body) =
+                s.query_text(json!({"connection": "shop", "sql": sql, "limit": limit})).await;
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(headers["x-truncated"], truncated, "{sql} limit {limit}");
+            let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let rows = body.as_array().unwrap().len();
+            assert_eq!(rows, limit.min(200_000), "{sql} limit {limit}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_failure_while_the_probe_runs_is_still_a_proper_error() {
     let s = start().await;
     let db = items_db(s.dir.path(), 1);

@@ -6,6 +6,8 @@
 //! has gone.
 
 mod batch;
+mod count;
+mod cursor;
 mod error;
 mod params;
 mod schema;
@@ -19,9 +21,10 @@ use crate::dialect::Dialect;
 use crate::error::{ConnectorError, Result};
 use crate::kind::EngineKind;
 use crate::sink::{CancelSignal, ResultSink};
-use crate::statement::{self, Access};
-use crate::{ColumnInfo, Engine, Listing, Query, TableInfo};
+use crate::statement::{self, Access, CheckedStatement};
+use crate::{offset_probe, ColumnInfo, Engine, Listing, Query, TableInfo};
 use batch::{Batch, Filled, Reader};
+use cursor::Cursor;
 use error::{describe, is_interrupt, is_too_big, map_error};
 use rusqlite::{limits::Limit, Connection, OpenFlags};
 use std::sync::Mutex;
@@ -179,6 +182,23 @@ impl Engine for SqliteEngine {
         statement::check_dialect(&query.sql, Dialect::Sqlite, access)?;
         self.with_connection(access.read_only(), move |conn| run(conn, &query, sink, access)).await
     }
+
+    /// A count from the b-tree where SQLite can give one (`count.rs`), else the offset probe.
+    async fn exceeds(&self, checked: &CheckedStatement, query: &Query, rows: u64) -> Result<bool> {
+        let access = query.access(self.settings.read_only);
+        let sql = format!("SELECT count(*) AS dc_count FROM {}", checked.as_subquery("dc_count_q"));
+        let values = query.params.clone();
+        let counted = self
+            .with_connection(access.read_only(), move |conn| {
+                count::whole_table_count(conn, &sql, &values, rows)
+            })
+            .await;
+        match counted {
+            Ok(Some(count)) => Ok(count > rows),
+            // The offset probe runs the statement as the query did, and reports any error itself.
+            Ok(None) | Err(_) => offset_probe(self, checked, query, rows).await,
+        }
+    }
 }
 
 fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -> Result<()> {
@@ -233,7 +253,10 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         .map(|(_, t)| t.as_deref().map_or(ColumnKind::Other, value::kind_of_decltype))
         .collect();
 
-    let mut rows = stmt.raw_query();
+    // The rows are read through the cursor (`cursor.rs` says why); rusqlite's statement has
+    // given the errors, the checks and the columns above.
+    drop(stmt);
+    let mut rows = Cursor::open(conn, &query.sql, &query.params).map_err(&interrupted)?;
     let mut reader = Reader::new(&declared, &hints, &sink);
     let columns = batch::Columns { declared: &declared, hints: &hints };
     let mut first = Batch::default();
@@ -276,7 +299,7 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
 /// encoder thread. Returns early, with no error of its own, once the encoder has stopped.
 fn read_rest(
     reader: &mut Reader<'_>,
-    rows: &mut rusqlite::Rows<'_>,
+    rows: &mut Cursor<'_>,
     mut batch: Batch,
     pipe: &batch::Pipe,
     step_error: &dyn Fn(rusqlite::Error) -> ConnectorError,

@@ -2,6 +2,7 @@
 //! dynamically typed, so a value's storage class decides its cell; the declared column type
 //! only sets the column's kind and turns BOOLEAN 0/1 into false/true.
 
+use super::cursor::Cursor;
 use crate::cell::{Cell, Column, ColumnKind};
 use crate::render::wire::utf8;
 use rusqlite::types::ValueRef;
@@ -86,14 +87,14 @@ pub(crate) fn storage_class(value: ValueRef<'_>) -> (String, ColumnKind) {
 pub(crate) fn columns_from(
     declared: &[(String, Option<String>)],
     hints: &[ColumnKind],
-    first: Option<&rusqlite::Row<'_>>,
+    first: Option<&Cursor<'_>>,
 ) -> Vec<Column> {
     declared
         .iter()
         .zip(hints)
         .enumerate()
         .map(|(i, ((name, decl), hint))| {
-            let (db_type, kind) = match (decl, first.and_then(|r| r.get_ref(i).ok())) {
+            let (db_type, kind) = match (decl, first.and_then(|row| row.value(i).ok())) {
                 (Some(t), _) => (t.clone(), *hint),
                 (None, Some(value)) => storage_class(value),
                 (None, None) => (String::new(), ColumnKind::Other),
