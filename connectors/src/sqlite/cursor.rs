@@ -35,12 +35,8 @@ pub(super) struct Cursor<'conn> {
 impl<'conn> Cursor<'conn> {
     /// Prepares `sql` (one statement) on `conn` and binds `values` to its parameters, in order.
     pub(super) fn open(conn: &'conn Connection, sql: &str, values: &[Param]) -> rusqlite::Result<Self> {
-        let len = c_int::try_from(sql.len()).map_err(|_| {
-            rusqlite::Error::SqliteFailure(
-                ffi::Error::new(ffi::SQLITE_TOOBIG),
-                Some("the statement is too long for SQLite".into()),
-            )
-        })?;
+        let len = c_int::try_from(sql.len())
+            .map_err(|_| failure(ffi::SQLITE_TOOBIG, "the statement is too long for SQLite"))?;
         // SAFETY: `handle` is the live connection `conn` borrows for 'conn; it is used on this
         // thread only, as everything else on `conn` is while the cursor lives.
         let db = NonNull::new(unsafe { conn.handle() })
