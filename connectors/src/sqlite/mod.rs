@@ -228,7 +228,7 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         }
     };
 
-    let mut stmt = conn.prepare(&query.sql).map_err(&interrupted)?;
+    let stmt = conn.prepare(&query.sql).map_err(&interrupted)?;
     if read_only && !stmt.readonly() {
         return Err(ConnectorError::read_only(format!(
             "{} and this statement would write; the file was not changed",
@@ -242,9 +242,6 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
             query.params.len()
         )));
     }
-    for (i, param) in query.params.iter().enumerate() {
-        params::bind(&mut stmt, i + 1, param).map_err(|e| map_error(e, None))?;
-    }
     let declared: Vec<(String, Option<String>)> =
         stmt.columns().iter().map(|c| (c.name().to_string(), c.decl_type().map(str::to_string))).collect();
     too_big.set(Some(declared.iter().map(|(name, _)| name.clone()).collect()));
@@ -254,9 +251,11 @@ fn run(conn: &Connection, query: &Query, mut sink: ResultSink, access: Access) -
         .collect();
 
     // The rows are read through the cursor (`cursor.rs` says why); rusqlite's statement has
-    // given the errors, the checks and the columns above.
+    // given the statement's errors, the checks and the columns above, so the parameters are
+    // bound once, to the cursor. What fails there is a value SQLite refuses (e.g. a text over
+    // the value cap), reported as SQLite words it.
     drop(stmt);
-    let mut rows = Cursor::open(conn, &query.sql, &query.params).map_err(&interrupted)?;
+    let mut rows = Cursor::open(conn, &query.sql, &query.params).map_err(|e| map_error(e, None))?;
     let mut reader = Reader::new(&declared, &hints, &sink);
     let columns = batch::Columns { declared: &declared, hints: &hints };
     let mut first = Batch::default();
